@@ -1,0 +1,101 @@
+"""The one pint unit registry, and conversion of written quantities to SI floats.
+
+Rule packs and case files write quantities with units (`0.60 m`, `110 mm`, `10 kV`,
+`25 degC`). Everything past this module works with plain floats in SI base units —
+lengths in metres — so that the engine never touches pint in its hot paths.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pint
+
+REGISTRY = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+
+# The physical dimensions a rule or case may talk about, named as engineers say them.
+DIMENSIONS: dict[str, str] = {
+    str(REGISTRY.parse_units(unit).dimensionality): name
+    for unit, name in (("m", "length"), ("V", "voltage"), ("Pa", "pressure"),
+                       ("K", "temperature"), ("dimensionless", "number"))
+}
+
+# Attributes whose dimension is known, so a lint can flag `voltage >= 0.6 m`.
+ATTRIBUTE_DIMENSIONS: dict[str, str] = {
+    "diameter": "length",
+    "width": "length",
+    "height": "length",
+    "cover": "length",
+    "depth": "length",
+    "voltage": "voltage",
+    "pressure": "pressure",
+    "temperature": "temperature",
+}
+
+
+class UnitProblem(ValueError):
+    """A unit that pint does not know, or a quantity of the wrong dimension."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A quantity converted to SI: `value` in base units, `dimension` as in DIMENSIONS."""
+
+    value: float
+    dimension: str
+    text: str
+
+
+def dimension_of(unit: str) -> str:
+    """Return the dimension name of a unit expression, e.g. 'mm' -> 'length'."""
+    try:
+        units = REGISTRY.parse_units(unit)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
+            AttributeError, TypeError, AssertionError, KeyError) as exc:
+        raise UnitProblem(f"unknown unit '{unit}'") from exc
+    dims = str(units.dimensionality)
+    if dims not in DIMENSIONS:
+        raise UnitProblem(f"unit '{unit}' is a {dims}, not a length, voltage, pressure or temperature")
+    return DIMENSIONS[dims]
+
+
+def to_si(value: float, unit: str) -> Measure:
+    """Convert `value unit` to a float in SI base units, with its dimension."""
+    if not math.isfinite(value):
+        raise UnitProblem(f"'{value}' is not a finite number")
+    dim = dimension_of(unit) if unit else "number"
+    if not unit:
+        return Measure(float(value), dim, f"{value:g}")
+    quantity = REGISTRY.Quantity(value, unit)
+    base = quantity.to_base_units().magnitude
+    si = float(base)
+    if not math.isfinite(si):
+        raise UnitProblem(f"'{value} {unit}' is out of range")
+    return Measure(si, dim, f"{value:g} {unit}")
+
+
+def parse_quantity(text: str, default_unit: str) -> Measure:
+    """Parse a written quantity such as '110 mm' or '0.6' (in `default_unit`)."""
+    parts = text.strip().split(None, 1)
+    if not parts:
+        raise UnitProblem("empty quantity")
+    try:
+        number = float(parts[0])
+    except ValueError as exc:
+        raise UnitProblem(f"'{text}' is not a number followed by a unit") from exc
+    unit = parts[1].strip() if len(parts) > 1 else default_unit
+    return to_si(number, unit)
+
+
+def length(text_or_number: str | float | int, default_unit: str = "m") -> float:
+    """Return a length in metres from a number (in `default_unit`) or a written quantity."""
+    if isinstance(text_or_number, bool):
+        raise UnitProblem("expected a length, got a yes/no value")
+    if isinstance(text_or_number, (int, float)):
+        measure = to_si(float(text_or_number), default_unit)
+    else:
+        measure = parse_quantity(text_or_number, default_unit)
+    if measure.dimension != "length":
+        raise UnitProblem(f"'{measure.text}' is a {measure.dimension}, expected a length")
+    return measure.value
