@@ -1,0 +1,593 @@
+"""Evaluate rule packs on a section: one evaluation path per relation kind.
+
+`Engine(packs)` compiles every rule once (selectors resolved, conditions bound);
+`Engine.evaluate(section)` picks the rule versions in force on the case's planned
+date, evaluates each relation for all candidate subjects at once with NumPy, applies
+exceptions (a requirement met only through a measure becomes a warning naming the
+measure and the approving party) and alternatives (a subject set passes when any
+alternative passes; otherwise the closest alternative is reported), adds physical
+overlaps, marks baseline findings and accepted deviations, and returns findings in a
+deterministic order. Comparisons use a 1 mm tolerance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from checker import geometry as geo
+from checker.findings import Finding
+from checker.geometry import BoolArray, FloatArray, Frame, IntArray
+from checker.model import Obj, Section
+from checker.select import Predicate, compare, compile_selector, mask
+from dsl import ast
+from dsl.diagnostics import Span
+from dsl.packs import PackRule, PackSet, in_force
+
+TOLERANCE = 0.001
+OVERLAP_RULE = "LIG-OVERLAP"
+NON_PHYSICAL = ("tree", "reservation")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one relation found: subject index columns, measured values, pass/fail per row."""
+
+    subjects: tuple[IntArray, ...]
+    measured: FloatArray | None
+    ok: BoolArray
+    required: float | None
+    op: str
+    unit: str = "m"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One failing (or exception-met) subject set of one requirement."""
+
+    subjects: tuple[str, ...]
+    measured: float | None
+    required: float | None
+    op: str
+    unit: str
+    alternative: int
+    exception: ast.Exception_ | None
+
+
+class Context:
+    """Per-section state shared by all rules: the frame, cached masks, rack membership."""
+
+    def __init__(self, section: Section) -> None:
+        self.section = section
+        self.frame: Frame = geo.frame(section)
+        self.objects = section.objects
+        n = len(section.objects)
+        self.rack_of = np.full(n, -1, dtype=np.intp)
+        for i, o in enumerate(section.objects):
+            for held in o.holds:
+                self.rack_of[self.frame.index[held]] = i
+        self.kind = np.array([o.kind for o in section.objects], dtype=object)
+        self._masks: dict[int, BoolArray] = {}
+
+    def select(self, key: int, pred: Predicate) -> BoolArray:
+        """Return (and cache) the mask of a compiled selector."""
+        got = self._masks.get(key)
+        if got is None:
+            got = mask(pred, self.section)
+            self._masks[key] = got
+        return got
+
+    def zone_columns(self) -> tuple[IntArray, BoolArray]:
+        """Return each object's surface zone index (-1 outside) and whether that zone counts from the far facade."""
+        zones = self.section.zones
+        starts = np.array([z.start for z in zones])
+        idx = np.searchsorted(starts, self.frame.x, side="right") - 1
+        idx = np.where((self.frame.x < 0) | (self.frame.x > self.section.width), -1, idx)
+        centres = np.array([0.5 * (z.start + z.end) for z in zones])
+        mirrored = np.where(idx >= 0, centres[np.maximum(idx, 0)] > 0.5 * self.section.width, False)
+        return np.asarray(idx, dtype=np.intp), np.asarray(mirrored, dtype=bool)
+
+    def kinds(self, *names: str) -> BoolArray:
+        """Return the mask of objects of the given kinds."""
+        return np.isin(self.kind, names)
+
+
+def _pairs(a: BoolArray, b: BoolArray) -> tuple[IntArray, IntArray]:
+    """Return all index pairs (i in a, j in b, i != j), each unordered pair once."""
+    ia = np.flatnonzero(a)
+    ib = np.flatnonzero(b)
+    if len(ia) == 0 or len(ib) == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty
+    gi, gj = np.meshgrid(ia, ib, indexing="ij")
+    gi = gi.ravel()
+    gj = gj.ravel()
+    keep = gi != gj
+    # a pair selected both ways (i in a∩b, j in a∩b) is kept once
+    both = a[gi] & b[gi] & a[gj] & b[gj]
+    keep &= ~both | (gi < gj)
+    return gi[keep], gj[keep]
+
+
+def _ok(measured: FloatArray, op: str, limit: float) -> BoolArray:
+    if op == ">=":
+        return np.asarray(measured >= limit - TOLERANCE)
+    return np.asarray(measured <= limit + TOLERANCE)
+
+
+def _rack_scope(ctx: Context, i: IntArray, j: IntArray, inside: bool) -> BoolArray:
+    """Keep pairs in the same rack (inside) or not in the same rack (outside); never rack vs its content."""
+    ri, rj = ctx.rack_of[i], ctx.rack_of[j]
+    same = (ri == rj) & (ri >= 0)
+    own = (ri == j) | (rj == i)
+    return np.asarray((same if inside else ~same) & ~own)
+
+
+class _Compiler:
+    """Turn relations into evaluation functions over a Context."""
+
+    def __init__(self, packs: PackSet) -> None:
+        self.packs = packs
+        self.preds: list[Predicate] = []
+
+    def sel(self, selector: ast.Selector) -> Callable[[Context], BoolArray]:
+        key = len(self.preds)
+        pred = compile_selector(selector, self.packs)
+        self.preds.append(pred)
+        return lambda ctx: ctx.select(key, pred)
+
+    def compile(self, rel: ast.Relation) -> Callable[[Context], Outcome]:
+        method = getattr(self, "c_" + type(rel).__name__.lower())
+        result: Callable[[Context], Outcome] = method(rel)
+        return result
+
+    def c_cover(self, rel: ast.Cover) -> Callable[[Context], Outcome]:
+        sel = self.sel(rel.selector)
+
+        def run(ctx: Context) -> Outcome:
+            m = sel(ctx) & ~ctx.kinds("tree")
+            idx = np.flatnonzero(m)
+            measured = ctx.frame.top[idx]
+            return Outcome((idx,), measured, _ok(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
+
+        return run
+
+    def c_clearance(self, rel: ast.Clearance) -> Callable[[Context], Outcome]:
+        sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
+
+        def run(ctx: Context) -> Outcome:
+            line_like = ~ctx.kinds("crossing")
+            i, j = _pairs(sa(ctx) & line_like, sb(ctx) & line_like)
+            keep = _rack_scope(ctx, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            measured = geo.gaps(ctx.frame, i, j, rel.plane, rel.a.ref, rel.b.ref)
+            return Outcome((i, j), measured, _ok(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
+
+        return run
+
+    def c_crossingclearance(self, rel: ast.CrossingClearance) -> Callable[[Context], Outcome]:
+        sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
+
+        def run(ctx: Context) -> Outcome:
+            crossings = np.flatnonzero(sa(ctx) & ctx.kinds("crossing"))
+            others = np.flatnonzero(sb(ctx) & ~ctx.kinds("crossing", "tree", "reservation"))
+            rows_i, rows_j, values = [], [], []
+            for c in crossings:
+                for o in others:
+                    gap = geo.crossing_gap(ctx.objects[c], ctx.objects[o])
+                    if gap is not None and ctx.rack_of[o] != c:
+                        rows_i.append(c)
+                        rows_j.append(o)
+                        values.append(gap)
+            measured = np.array(values, dtype=float)
+            return Outcome((np.array(rows_i, dtype=np.intp), np.array(rows_j, dtype=np.intp)), measured,
+                           _ok(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
+
+        return run
+
+    def c_order(self, rel: ast.Order) -> Callable[[Context], Outcome]:
+        sels = [self.sel(s) for s in rel.sequence]
+
+        def run(ctx: Context) -> Outcome:
+            f = ctx.frame
+            eligible = ~ctx.kinds("crossing", "tree", "reservation")
+            if rel.direction == "left-to-right":
+                # a rack orders its contents vertically; the horizontal order is about loose lines
+                eligible &= (ctx.rack_of < 0) & ~ctx.kinds("rack")
+            masks = [s(ctx) & eligible for s in sels]
+            cols_i: list[IntArray] = []
+            cols_j: list[IntArray] = []
+            for first in range(len(masks)):
+                for later in range(first + 1, len(masks)):
+                    a = masks[first] & ~masks[later]
+                    b = masks[later] & ~masks[first]
+                    i, j = _pairs(a, b)
+                    keep = a[i] & b[j]
+                    cols_i.append(i[keep])
+                    cols_j.append(j[keep])
+            i = np.concatenate(cols_i) if cols_i else np.empty(0, dtype=np.intp)
+            j = np.concatenate(cols_j) if cols_j else np.empty(0, dtype=np.intp)
+            keep = _rack_scope(ctx, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            if rel.direction == "left-to-right":
+                # judged per surface zone, from the facade nearer to that zone
+                zone, mirrored = ctx.zone_columns()
+                same = zone[i] == zone[j]
+                i, j = i[same], j[same]
+                flip = mirrored[i]
+                xi = np.where(flip, -f.x[i], f.x[i])
+                xj = np.where(flip, -f.x[j], f.x[j])
+                if rel.ref == "axis":
+                    ahead, behind = xi, xj
+                else:
+                    ahead = np.where(flip, -f.left[i], f.right[i])
+                    behind = np.where(flip, -f.right[j], f.left[j])
+            else:
+                ahead, behind = (f.z[i], f.z[j]) if rel.ref == "axis" else (f.bottom[i], f.top[j])
+            ok = np.asarray(ahead <= behind + TOLERANCE)
+            return Outcome((i, j), None, ok, None, "order", "")
+
+        return run
+
+    def c_zonerule(self, rel: ast.ZoneRule) -> Callable[[Context], Outcome]:
+        sel = self.sel(rel.selector)
+        kinds = set(rel.kinds)
+
+        def run(ctx: Context) -> Outcome:
+            f = ctx.frame
+            idx = np.flatnonzero(sel(ctx) & ~ctx.kinds("crossing", "tree"))
+            ok = np.ones(len(idx), dtype=bool)
+            for k, i in enumerate(idx):
+                under = {z.kind for z in ctx.section.zones
+                         if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
+                ok[k] = under <= kinds if rel.mode == "within" else not (under & kinds)
+            return Outcome((idx,), None, ok, None, rel.mode, "")
+
+        return run
+
+    def c_exclusion(self, rel: ast.Exclusion) -> Callable[[Context], Outcome]:
+        sel, target = self.sel(rel.selector), self.sel(rel.target)
+        margin = rel.limit.value if rel.limit is not None else 0.0
+
+        def run(ctx: Context) -> Outcome:
+            subjects = np.flatnonzero(sel(ctx) & ~ctx.kinds("tree"))
+            targets = np.flatnonzero(target(ctx))
+            rows_i, rows_j, values = [], [], []
+            for t in targets:
+                tobj = ctx.objects[t]
+                zone = geo.root_zone(tobj) if rel.part == "root-zone" else geo.shape(tobj)
+                if zone is None:
+                    continue
+                for s in subjects:
+                    sobj = ctx.objects[s]
+                    if s == t or ctx.rack_of[s] == t or ctx.rack_of[t] == s:
+                        continue
+                    if tobj.kind == "reservation" and sobj.network is not None and sobj.network == tobj.network:
+                        continue
+                    rows_i.append(s)
+                    rows_j.append(t)
+                    values.append(geo.shape_gap(geo.shape(sobj), zone))
+            measured = np.array(values, dtype=float)
+            ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
+            return Outcome((np.array(rows_i, dtype=np.intp), np.array(rows_j, dtype=np.intp)), measured,
+                           np.asarray(ok), margin, ">=")
+
+        return run
+
+    def c_access(self, rel: ast.Access) -> Callable[[Context], Outcome]:
+        sel = self.sel(rel.selector)
+        width = rel.width.value
+
+        def run(ctx: Context) -> Outcome:
+            f = ctx.frame
+            idx = np.flatnonzero(sel(ctx) & ~ctx.kinds("crossing", "tree", "reservation"))
+            measured = np.empty(len(idx))
+            for k, i in enumerate(idx):
+                depth = rel.depth.value if rel.depth is not None else f.bottom[i]
+                ignore = {int(j) for j in np.flatnonzero((ctx.rack_of == i) | ctx.kinds("crossing", "reservation"))}
+                left = geo.strip_free_width(f, int(i), -1, depth, width, ignore)
+                right = geo.strip_free_width(f, int(i), +1, depth, width, ignore)
+                sides = rel.sides
+                if sides == "declared":
+                    sides = "both" if ctx.objects[i].sides == "double" else "one"
+                measured[k] = min(left, right) if sides == "both" else max(left, right)
+            return Outcome((idx,), measured, _ok(measured, ">=", width), width, ">=")
+
+        return run
+
+    def c_capacity(self, rel: ast.Capacity) -> Callable[[Context], Outcome]:
+        sel = self.sel(rel.selector)
+        limit = rel.limit.value
+
+        def run(ctx: Context) -> Outcome:
+            f = ctx.frame
+            chosen = sel(ctx) & ~ctx.kinds("crossing", "tree", "reservation")
+            cols: list[IntArray] = []
+            values: list[float] = []
+            for zone in ctx.section.zones:
+                if zone.kind not in rel.kinds:
+                    continue
+                inside = np.flatnonzero(chosen & (f.x >= zone.start) & (f.x < zone.end))
+                if len(inside) == 0:
+                    continue
+                if rel.measure == "count":
+                    value = float(len(inside))
+                else:
+                    value = geo.occupied_width([(max(f.left[i], zone.start), min(f.right[i], zone.end)) for i in inside])
+                cols.append(inside)
+                values.append(value)
+            measured = np.array(values, dtype=float)
+            outcome = Outcome((np.empty(0, dtype=np.intp),), measured, _ok(measured, "<=", limit), limit, "<=",
+                              "m" if rel.measure == "width" else "count")
+            return replace(outcome, subjects=(_ragged(cols),))
+
+        return run
+
+    def c_crosspermission(self, rel: ast.CrossPermission) -> Callable[[Context], Outcome]:
+        allowed, target = self.sel(rel.allowed), self.sel(rel.target)
+
+        def run(ctx: Context) -> Outcome:
+            f = ctx.frame
+            i, j = _pairs(ctx.kinds("crossing"), target(ctx) & ~ctx.kinds("crossing"))
+            meets = (f.left[i] < f.right[j] - TOLERANCE) & (f.right[i] > f.left[j] + TOLERANCE)
+            i, j = i[meets], j[meets]
+            ok = allowed(ctx)[i]
+            return Outcome((i, j), None, np.asarray(ok), None, "may cross", "")
+
+        return run
+
+    def c_bounds(self, rel: ast.Bounds) -> Callable[[Context], Outcome]:
+        sel = self.sel(rel.selector)
+
+        def run(ctx: Context) -> Outcome:
+            f = ctx.frame
+            idx = np.flatnonzero(sel(ctx))
+            if rel.what == "profile":
+                measured = np.minimum(f.left[idx], ctx.section.width - f.right[idx])
+                return Outcome((idx,), measured, _ok(measured, ">=", 0.0), 0.0, ">=")
+            assert rel.limit is not None
+            idx = idx[~ctx.kinds("tree")[idx]]
+            measured = f.bottom[idx]
+            return Outcome((idx,), measured, _ok(measured, "<=", rel.limit.value), rel.limit.value, "<=")
+
+        return run
+
+
+def _ragged(cols: list[IntArray]) -> IntArray:
+    """Pack variable-length subject groups into one object column."""
+    out = np.empty(len(cols), dtype=object)
+    for k, col in enumerate(cols):
+        out[k] = col
+    return out
+
+
+RELATION_KIND = {
+    ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "crossing", ast.Order: "order",
+    ast.ZoneRule: "zone", ast.Exclusion: "exclusion", ast.Access: "access", ast.Capacity: "capacity",
+    ast.CrossPermission: "crossing", ast.Bounds: "bounds",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule ready to run: its pack, conditions, and one evaluator per alternative."""
+
+    pack_rule: PackRule
+    evaluators: tuple[Callable[[Context], Outcome], ...]
+
+    @property
+    def rule(self) -> ast.Rule:
+        """Return the rule's AST."""
+        return self.pack_rule.rule
+
+
+def conditions_hold(rule: ast.Rule, section: Section) -> bool:
+    """Tell whether a rule's `where` conditions hold for a case (a missing tag fails)."""
+    for cond in rule.conditions:
+        got = section.tag(cond.name)
+        if got is None:
+            return False
+        if isinstance(cond.value, float):
+            if not isinstance(got, float) or not compare(got, cond.op, cond.value):
+                return False
+        elif (str(got) == cond.value) != (cond.op == "="):
+            return False
+    return True
+
+
+class Engine:
+    """Rules compiled once for a pack set; `evaluate` runs them on any number of sections."""
+
+    def __init__(self, packs: PackSet, today: dt.date | None = None) -> None:
+        self.packs = packs
+        self.today = (today or dt.date.today()).isoformat()
+        compiler = _Compiler(packs)
+        self.rules = tuple(
+            CompiledRule(pr, tuple(compiler.compile(req.relation) for req in pr.rule.alternatives))
+            for pr in packs.rules
+        )
+
+    def rules_for(self, section: Section) -> list[CompiledRule]:
+        """Return the rules in force on the case's planned date whose conditions hold."""
+        return [cr for cr in self.rules if in_force(cr.pack_rule, section.planned) and conditions_hold(cr.rule, section)]
+
+    def evaluate(self, section: Section) -> list[Finding]:
+        """Return every finding for a section, deterministically ordered."""
+        ctx = Context(section)
+        findings: list[Finding] = []
+        for cr in self.rules_for(section):
+            for row in self._rows(cr, ctx):
+                findings.append(self._finding(cr, row, ctx))
+        findings.extend(self._overlaps(ctx))
+        findings = [self._accept(f, section) for f in findings]
+        return sorted(findings, key=Finding.sort_key)
+
+    def _rows(self, cr: CompiledRule, ctx: Context) -> list[Row]:
+        """Evaluate every alternative; return the subject sets no alternative satisfies outright."""
+        alternatives = cr.rule.alternatives
+        outcomes = [run(ctx) for run in cr.evaluators]
+        per_alt: list[dict[tuple[str, ...], Row]] = []
+        passed: set[tuple[str, ...]] = set()
+        for k, (req, out) in enumerate(zip(alternatives, outcomes)):
+            rows: dict[tuple[str, ...], Row] = {}
+            for r in range(len(out.ok)):
+                subjects = tuple(ctx.objects[int(c[r])].id for c in out.subjects) if out.subjects[0].dtype != object \
+                    else tuple(ctx.objects[int(i)].id for i in out.subjects[0][r])
+                key = tuple(sorted(subjects))
+                if bool(out.ok[r]):
+                    if len(alternatives) > 1:
+                        passed.add(key)
+                    continue
+                measured = None if out.measured is None else float(out.measured[r])
+                row = Row(key, measured, out.required, out.op, out.unit, k,
+                          self._exception(req, subjects, measured, ctx))
+                rows[key] = row
+            per_alt.append(rows)
+        result: list[Row] = []
+        keys = sorted({key for rows in per_alt for key in rows} - passed)
+        for key in keys:
+            candidates = [rows[key] for rows in per_alt if key in rows]
+            if len(candidates) < len(per_alt):
+                # an alternative that does not apply to this subject set cannot satisfy it
+                pass
+            via = [c for c in candidates if c.exception is not None]
+            if via and len(candidates) == len([rows for rows in per_alt if key in rows]):
+                result.append(via[0])
+                continue
+            result.append(min(candidates, key=_closeness))
+        return result
+
+    def _exception(self, req: ast.Requirement, subjects: tuple[str, ...], measured: float | None,
+                   ctx: Context) -> ast.Exception_ | None:
+        """Return the exception through which a failing row is still met, if any."""
+        if not req.exceptions:
+            return None
+        objs = [ctx.objects[ctx.frame.index[s]] for s in subjects]
+        for exc in req.exceptions:
+            if not any(set(exc.measures) & set(o.measures) for o in objs):
+                continue
+            if exc.limit is None or (measured is not None and compare(measured, exc.op, exc.limit.value)):
+                return exc
+        return None
+
+    def _finding(self, cr: CompiledRule, row: Row, ctx: Context) -> Finding:
+        rule = cr.rule
+        req = rule.alternatives[row.alternative]
+        kind = RELATION_KIND[type(req.relation)]
+        objs = [ctx.objects[ctx.frame.index[s]] for s in row.subjects]
+        planned = [o for o in objs if o.status == "planned"]
+        anchor = min(planned or objs, key=lambda o: (o.span.line, o.span.column))
+        severity = rule.severity
+        exception: tuple[tuple[str, str], ...] = ()
+        required = row.required
+        if row.exception is not None:
+            severity = "warning" if rule.severity == "error" else rule.severity
+            used = sorted({m for o in objs for m in o.measures} & set(row.exception.measures))
+            exception = (("measure", ", ".join(used)), ("approval", row.exception.approver))
+            if row.exception.limit is not None:
+                exception += (("relaxed_to", f"{row.exception.limit.value:g}"),)
+        return Finding(
+            rule=rule.id, pack=cr.pack_rule.pack.name, severity=severity, kind=kind,
+            subjects=row.subjects, measured=row.measured, required=required, op=row.op, unit=row.unit,
+            message=describe(req.relation, row, objs), source=rule.source,
+            rule_at=req.relation.span if row.alternative else rule.span, case_at=anchor.span,
+            baseline=all(o.status == "existing" for o in objs), title=rule.title,
+            illustrative=rule.illustrative, exception=exception,
+        )
+
+    def _overlaps(self, ctx: Context) -> list[Finding]:
+        """Report objects whose bodies physically intersect (always, whatever the packs)."""
+        physical = ~ctx.kinds(*NON_PHYSICAL)
+        i, j = _pairs(physical, physical)
+        own = (ctx.rack_of[i] == j) | (ctx.rack_of[j] == i)
+        i, j = i[~own], j[~own]
+        plain = ~(ctx.frame.crossing[i] | ctx.frame.crossing[j])
+        gap = np.zeros(len(i))
+        gap[plain] = geo.gaps(ctx.frame, i[plain], j[plain], "shortest")
+        for k in np.flatnonzero(~plain):
+            gap[k] = geo.shape_gap(geo.shape(ctx.objects[i[k]]), geo.shape(ctx.objects[j[k]]))
+        out = []
+        for k in np.flatnonzero(gap < -TOLERANCE):
+            objs = sorted((ctx.objects[i[k]], ctx.objects[j[k]]), key=lambda o: o.id)
+            planned = [o for o in objs if o.status == "planned"]
+            anchor = min(planned or objs, key=lambda o: (o.span.line, o.span.column))
+            depth = float(-gap[k])
+            out.append(Finding(
+                rule=OVERLAP_RULE, pack="ligging", severity="error", kind="overlap",
+                subjects=tuple(o.id for o in objs), measured=float(gap[k]), required=0.0, op=">=", unit="m",
+                message=f"{objs[0].id} and {objs[1].id} physically overlap by {depth * 1000:.0f} mm",
+                source="physical: two bodies cannot occupy the same space",
+                rule_at=Span("ligging", 1, 1), case_at=anchor.span,
+                baseline=all(o.status == "existing" for o in objs), title="Objects overlap",
+            ))
+        return out
+
+    def _accept(self, finding: Finding, section: Section) -> Finding:
+        """Mark a finding covered by an `accept:` entry: granted, expired, or stale."""
+        for acc in section.accept:
+            if acc.rule != finding.rule or (acc.subjects and acc.subjects != finding.subjects):
+                continue
+            state = "accepted"
+            if acc.until < self.today:
+                state = "expired"
+            elif acc.measured is not None and finding.measured is not None \
+                    and abs(acc.measured - finding.measured) > TOLERANCE:
+                state = "stale"
+            return replace(finding, accepted=(("state", state), ("reason", acc.reason),
+                                              ("approved_by", acc.approved_by), ("until", acc.until)))
+        return finding
+
+
+def _closeness(row: Row) -> float:
+    """Rank how near a failing row came to its requirement (relative shortfall; no magnitude = 1)."""
+    if row.measured is None or row.required is None:
+        return 1.0
+    gap = row.required - row.measured if row.op == ">=" else row.measured - row.required
+    return gap / row.required if row.required else gap
+
+
+def counts(finding: Finding) -> bool:
+    """Tell whether a finding counts against the exit code (not baseline, not validly accepted)."""
+    return not finding.baseline and dict(finding.accepted).get("state") not in ("accepted",)
+
+
+def describe(rel: ast.Relation, row: Row, objs: list[Obj]) -> str:
+    """Say in one sentence what is wrong, with the numbers."""
+    ids = ", ".join(row.subjects)
+    if row.exception is not None:
+        tail = f"; met only through {', '.join(row.exception.measures)} — needs approval of {row.exception.approver}"
+    else:
+        tail = ""
+    if isinstance(rel, ast.Order):
+        a, b = _ordered(row, objs)
+        where = "nearer the facade than" if rel.direction == "left-to-right" else "above"
+        return f"{a} should lie {where} {b} ({rel.direction}, {rel.ref})"
+    if isinstance(rel, ast.ZoneRule):
+        verb = "must lie within" if rel.mode == "within" else "must not lie under"
+        return f"{ids} {verb} {', '.join(rel.kinds)}{tail}"
+    if isinstance(rel, ast.CrossPermission):
+        return f"crossing {row.subjects[0] if objs[0].kind == 'crossing' else row.subjects[1]} may not cross " \
+               f"{row.subjects[1] if objs[0].kind == 'crossing' else row.subjects[0]}"
+    measured = row.measured if row.measured is not None else float("nan")
+    required = row.required if row.required is not None else float("nan")
+    unit = row.unit if row.unit != "count" else ""
+    what = {
+        ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "vertical clearance at crossing",
+        ast.Exclusion: "distance to exclusion zone", ast.Access: "free trench width", ast.Capacity: "occupation",
+        ast.Bounds: "position",
+    }[type(rel)]
+    if isinstance(rel, ast.Clearance):
+        what = f"{rel.plane} clearance ({rel.a.ref}-{rel.b.ref})"
+    if isinstance(rel, ast.Bounds):
+        what = "margin inside the profile" if rel.what == "profile" else "bottom depth"
+    if isinstance(rel, ast.Capacity):
+        what = f"{rel.measure} under {'/'.join(rel.kinds)}"
+    return f"{what} of {ids} is {measured:.3f}{unit and ' ' + unit}; required {row.op} {required:.3f}{unit and ' ' + unit}{tail}"
+
+
+def _ordered(row: Row, objs: list[Obj]) -> tuple[str, str]:
+    """Return the pair of an order finding in the order the rule wants them."""
+    return row.subjects[0], row.subjects[1]

@@ -1,0 +1,82 @@
+"""Find the cases a user named and check them: the library behind `ligging check`.
+
+A path may be a case folder (holding case.yaml), a case.yaml itself, or a directory of
+case folders (searched one level down, sorted, so output order is stable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from checker.engine import Engine, counts
+from checker.findings import SEVERITIES, Finding
+from checker.loader import load_case
+from checker.model import Section
+from dsl.diagnostics import Diagnostic, LiggingError, Span
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """A checked case: its section, where it was read, and its findings."""
+
+    section: Section
+    path: str
+    findings: tuple[Finding, ...]
+
+    def summary(self) -> dict[str, int]:
+        """Count findings per severity (baseline and accepted ones excluded)."""
+        out = dict.fromkeys(SEVERITIES, 0)
+        for f in self.findings:
+            if counts(f):
+                out[f.severity] += 1
+        return out
+
+    def as_json(self, engine: Engine) -> dict[str, Any]:
+        """Return the findings document of the contract (DESIGN §5)."""
+        return {
+            "ligging": FORMAT_VERSION,
+            "case": self.path,
+            "packs": [{"name": p.name, "version": p.version} for p in engine.packs.packs],
+            "findings": [f.as_json() for f in self.findings],
+            "summary": self.summary(),
+        }
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Expand the given paths into case.yaml files, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif (path / "case.yaml").is_file():
+            found.append(path / "case.yaml")
+        elif path.is_dir():
+            inner = sorted(p / "case.yaml" for p in path.iterdir() if (p / "case.yaml").is_file())
+            if not inner:
+                raise LiggingError(Diagnostic(Span(str(path), 1, 1), "no case.yaml here or in its subfolders"))
+            found.extend(inner)
+        else:
+            raise LiggingError(Diagnostic(Span(str(path), 1, 1), "no such file or directory"))
+    return found
+
+
+def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
+    """Load and check each case in turn (a bad case stops the run with its error)."""
+    for file in discover(paths):
+        section = load_case(file)
+        yield CaseResult(section, str(file), tuple(engine.evaluate(section)))
+
+
+def exit_code(results: list[CaseResult], fail_on: str) -> int:
+    """Return 1 when any counting finding is at or above `fail_on`, else 0."""
+    limit = SEVERITIES.index(fail_on)
+    for result in results:
+        for finding in result.findings:
+            if counts(finding) and SEVERITIES.index(finding.severity) <= limit:
+                return 1
+    return 0
