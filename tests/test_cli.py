@@ -45,9 +45,15 @@ def test_json_follows_the_contract() -> None:
     assert any(f["rule"] == "VKLS-ORDER" and f["kind"] == "order" and f["measured"] is None for f in vkls)
 
 
-def test_fail_on_warning() -> None:
-    assert ligging("check", "cases/groningen-buurtstraat").returncode == 0
-    assert ligging("check", "cases/groningen-buurtstraat", "--fail-on", "warning").returncode == 1
+def test_fail_on_warning(tmp_path: Path) -> None:
+    # two cables 0.15 m apart: only the NEN-CLR-LINES warning
+    case = tmp_path / "case.yaml"
+    case.write_text(case_text("- {id: t, network: datatransport, x: 0.3, cover: 0.6, diameter: 0.05}\n"
+                              "- {id: l, network: laagspanning, x: 0.5, cover: 0.6, diameter: 0.05}\n"), encoding="utf-8")
+    out = ligging("check", str(case), "--format", "json")
+    assert [(f["rule"], f["severity"]) for f in json.loads(out.stdout)["findings"]] == [("NEN-CLR-LINES", "warning")]
+    assert out.returncode == 0
+    assert ligging("check", str(case), "--fail-on", "warning").returncode == 1
 
 
 @pytest.mark.parametrize("objects", [
