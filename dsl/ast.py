@@ -8,7 +8,6 @@ and `explain` can point back at the rule text. Quantities are already SI floats.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from dsl.diagnostics import Span
 
@@ -76,7 +75,7 @@ class SelNot:
     span: Span
 
 
-Selector = Union[SelName, SelAny, SelWhere, SelUnion, SelNot]
+Selector = SelName | SelAny | SelWhere | SelUnion | SelNot
 
 
 # ---------------------------------------------------------------- relations
@@ -205,8 +204,8 @@ class Bounds:
     span: Span
 
 
-Relation = Union[Cover, Clearance, CrossingClearance, Order, ZoneRule, Exclusion, Access,
-                 Capacity, CrossPermission, Bounds]
+Relation = (Cover | Clearance | CrossingClearance | Order | ZoneRule | Exclusion | Access
+            | Capacity | CrossPermission | Bounds)
 
 
 @dataclass(frozen=True, slots=True)

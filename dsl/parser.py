@@ -218,7 +218,8 @@ class _ToAst(Transformer[Token, Any]):
             return "negotiability", None, self.span(meta)
         value = float(c[0])
         if not 0 < value <= 10:
-            raise self.error(self.tspan(c[0]), f"negotiability is a cost weight from 0 (exclusive) to 10, or 'fixed'; got {value:g}")
+            raise self.error(self.tspan(c[0]),
+                             f"negotiability is a cost weight from 0 (exclusive) to 10, or 'fixed'; got {value:g}")
         return "negotiability", value, self.span(meta)
 
     @v_args(meta=True)
@@ -277,7 +278,7 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Requirement(relation, tuple(exceptions), self.span(meta))
 
     @v_args(meta=True)
-    def exception(self, meta: Any, c: list[Token]) -> ast.Exception_:
+    def exception(self, meta: Any, c: list[Any]) -> ast.Exception_:
         approver = self.unquote(c[-1])
         body = c[:-1]
         measures = tuple(str(t) for t in body if isinstance(t, Token) and t.type == "NAME")
@@ -457,7 +458,8 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> LiggingError:
     span = Span(path, line, column)
     source = line_of(text, line)
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else "?"
+        pos = exc.pos_in_stream or 0
+        char = text[pos] if 0 <= pos < len(text) else "?"
         message = f"unexpected character {char!r}"
         if char == "'":
             message += " — strings use double quotes"

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import pint
 
-REGISTRY = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+REGISTRY: pint.UnitRegistry = pint.UnitRegistry(  # type: ignore[type-arg]
+    autoconvert_offset_to_baseunit=True)
 
 # The physical dimensions a rule or case may talk about, named as engineers say them.
 DIMENSIONS: dict[str, str] = {
@@ -88,7 +89,7 @@ def parse_quantity(text: str, default_unit: str) -> Measure:
     return to_si(number, unit)
 
 
-def length(text_or_number: str | float | int, default_unit: str = "m") -> float:
+def length(text_or_number: str | float, default_unit: str = "m") -> float:
     """Return a length in metres from a number (in `default_unit`) or a written quantity."""
     if isinstance(text_or_number, bool):
         raise UnitProblem("expected a length, got a yes/no value")
