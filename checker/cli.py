@@ -16,10 +16,14 @@ from typing import NoReturn, Optional
 import typer
 from rich.console import Console
 
+from checker import lint as lint_lib
 from checker.engine import Engine
-from checker.run import check_paths, exit_code
+from checker.explain import explain as explain_rule
+from checker.progress import track, wants_progress
+from checker.run import check_paths, discover, exit_code
+from checker.sarif import sarif_log
 from checker.textout import print_case, print_total
-from dsl.diagnostics import Diagnostic, LiggingError
+from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import load_packs
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -30,6 +34,13 @@ STATE = {"debug": False}
 class Format(str, Enum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    jsonl = "jsonl"
+
+
+class BatchEngine(str, Enum):
+    local = "local"
+    dask = "dask"
 
 
 class Severity(str, Enum):
@@ -56,20 +67,391 @@ def check(
     pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
     fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
     fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
+    jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Worker processes for --format jsonl."),
+    engine_kind: BatchEngine = typer.Option(BatchEngine.local, "--engine", help="Where --format jsonl runs: here or on Dask."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
+    log: bool = typer.Option(False, "--log", help="Log friction findings (not plain design errors) in the backlog."),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Backlog file for --log (default: $LIGGING_BACKLOG "
+                                           "or backlog.db)."),
 ) -> None:
-    """Check cross-sections against rule packs; exit 1 when findings reach --fail-on."""
+    """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
+
+    Sections may also come as FILE.jsonl (one case per line); `--format jsonl` streams one
+    finding per line, `{"case": "file.jsonl:LINE", ...}`, in input order.
+    """
+    if fmt is Format.jsonl:
+        from checker import batch
+
+        if log:
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--log applies to text, json and sarif output"))
+
+        total = batch.count(paths) if wants_progress(sys.stderr, 2) else 0
+        checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler)
+        raise typer.Exit(batch.write_jsonl(track(checked, total, sys.stderr), sys.stdout, fail_on.value))
+    if jobs > 1 or engine_kind is not BatchEngine.local:
+        raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "-j and --engine apply to --format jsonl"))
     engine = Engine(load_packs(list(pack or [])))
     console = Console(highlight=False, soft_wrap=True)
     results = []
-    for result in check_paths(paths, engine):
+    files = discover(paths)
+    for result in track(check_paths(files, engine), len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:
             sys.stdout.write(json.dumps(result.as_json(engine), ensure_ascii=False) + "\n")
-        else:
+        elif fmt is Format.text:
             print_case(console, result)
     if fmt is Format.text:
         print_total(console, results)
+    elif fmt is Format.sarif:
+        sys.stdout.write(json.dumps(sarif_log(results, engine), ensure_ascii=False, indent=2) + "\n")
+    if log:
+        from checker.backlog import log_results
+
+        sys.stderr.write(log_results(backlog, results, engine.packs).line() + "\n")
     raise typer.Exit(exit_code(results, fail_on.value))
+
+
+@app.command("whatif")
+def whatif_cmd(
+    paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help="RULE=VALUE (e.g. NEN-COV-W=0.60m), RULE.N=VALUE for "
+                                             "alternative N, RULE.exception=VALUE for the relaxed limit (repeatable)."),
+    candidate: Optional[list[str]] = typer.Option(None, "--pack", help="Candidate .rules file replacing the loaded pack "
+                                                  "of the same name, or added (repeatable)."),
+    proposals: Optional[Path] = typer.Option(None, "--proposals", help="YAML list of named proposals, ranked by impact: "
+                                             "'- {name: N, set: {RULE: VALUE}, pack: FILE}'."),
+    base: Optional[list[str]] = typer.Option(None, "--base", help="Packs as they stand (repeatable); default: all shipped."),
+    with_layout: bool = typer.Option(True, "--layout/--no-layout", help="Also ask the layout solver whether each case "
+                                     "fits without deviations, before and after."),
+    fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
+) -> None:
+    """Praktijktoets: check every case as the rules stand and with a proposed change, and compare.
+
+    Cases are folders, case.yaml files, directories of cases or FILE.jsonl batches. Several
+    proposals (a --proposals YAML file) are ranked by impact: cases unblocked, deviation
+    metres saved, fewest new conflicts.
+    """
+    from checker import whatif as wi
+
+    chosen = wi.proposals_from_args(list(sets or []), list(candidate or []), proposals)
+    results = wi.run_all(paths, load_packs(list(base or [])), chosen, with_layout)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(wi.as_json(results), ensure_ascii=False) + "\n")
+    else:
+        # the per-case table needs about 90 columns; piped output is not squeezed to rich's default 80
+        wi.render(Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100), results)
+
+
+@app.command("render")
+def render_cmd(
+    case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
+    output: Path = typer.Option(..., "-o", "--output", help="Drawing to write: FILE.svg or FILE.png."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack",
+                                             help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    no_findings: bool = typer.Option(False, "--no-findings", help="Draw the section without its findings."),
+) -> None:
+    """Draw a cross-section to scale (SVG or PNG), with its findings marked."""
+    from checker.render import render_case_file
+
+    render_case_file(case, output, Engine(load_packs(list(pack or []))), show_findings=not no_findings)
+
+
+class Start(str, Enum):
+    proposed = "proposed"
+    standard = "standard"
+
+
+@app.command("layout")
+def layout_cmd(
+    case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
+    start: Start = typer.Option(Start.proposed, "--from", help="Minimise movement from the proposal or the NEN 7171 reference layout."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the laid-out case file here."),
+    drawing: Optional[Path] = typer.Option(None, "--svg", help="Write a drawing of the layout (SVG) here."),
+) -> None:
+    """Place the planned objects so every rule holds; else the cheapest deviations, each with its source."""
+    from checker import layout as lay
+    from checker.loader import case_file, load_case
+
+    engine = Engine(load_packs(list(pack or [])))
+    file = case_file(case)
+    section = load_case(file)
+    begin = lay.start_from_standard(section, engine.packs) if start is Start.standard else None
+    result = lay.layout(section, engine, begin)
+    lay.report(Console(highlight=False, soft_wrap=True), result, f"{section.name}   ({file})")
+    if output is not None:
+        lay.write_case(file, result, output)
+    if drawing is not None and result.section is not None:
+        from checker.render import render_svg
+
+        drawing.write_text(render_svg(result.section, result.findings, engine.packs), encoding="utf-8")
+    raise typer.Exit(0 if result.feasible and not result.deviations else 1)
+
+
+@app.command("fit")
+def fit_cmd(
+    what: list[str] = typer.Argument(..., help="Networks (water:160mm, warmte:2x250mm, datatransport), or one case with --add."),
+    add: Optional[list[str]] = typer.Option(None, "--add", help="Networks to add to the case (repeatable), e.g. warmte:2x250mm."),
+    zones: str = typer.Option("trottoir:2.0", "--zones", help="Zones from the facade, kind:width, comma-separated."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
+) -> None:
+    """Capacity: the minimum profile width for a set of networks, or whether more networks still fit a case."""
+    from checker import fit as ft
+    from checker import layout as lay
+    from checker.loader import load_case
+
+    engine = Engine(load_packs(list(pack or [])))
+    console = Console(highlight=False, soft_wrap=True)
+    if add:
+        if len(what) != 1:
+            raise LiggingError(Diagnostic(ft.ARG, "with --add, name exactly one case"))
+        section = load_case(Path(what[0]))
+        got = ft.fit_case(section, list(add), engine)
+        verdict = "fits" if got.fits else "does not fit without new deviations"
+        lay.report(console, got.layout, f"{section.name} + {', '.join(add)}: {verdict}")
+        for d in got.blocking:
+            console.print(f"  blocked by: {d.describe()}")
+        raise typer.Exit(0 if got.fits else 1)
+    found = ft.min_width(list(what), zones, engine)
+    if found.width is None:
+        console.print(f"no profile up to {ft.MAX_WIDTH:g} m fits {', '.join(what)}")
+        raise typer.Exit(1)
+    lay.report(console, found.layout, f"minimum profile width {found.width:.3f} m for {', '.join(what)}")
+
+
+@app.command("report")
+def report_cmd(
+    paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
+    output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack",
+                                             help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Add the most urgent entries of this backlog file."),
+) -> None:
+    """Write one self-contained HTML report: summary, drawings, findings, accepted deviations."""
+    from checker.report import write_report
+
+    extra = []
+    if backlog is not None:
+        from checker.backlog import backlog_section
+
+        extra.append(backlog_section(backlog))
+    write_report(paths, Engine(load_packs(list(pack or []))), output, extra)
+
+
+rules_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Work with rule packs.")
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("lint")
+def rules_lint(
+    packs: Optional[list[str]] = typer.Argument(None, help="Pack names or .rules files; default: all shipped packs."),
+    networks: Optional[str] = typer.Option(None, "--networks",
+                                           help="Lines to fit side by side, e.g. 'water:160mm,gasLageDruk:110mm'."),
+    width: Optional[float] = typer.Option(None, "--width", help="Profile width in metres the --networks must fit in."),
+    fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
+    fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
+) -> None:
+    """Check rule packs for mistakes and contradictions; exit 1 when findings reach --fail-on."""
+    found = lint_lib.lint(list(packs or []), lint_lib.parse_networks(networks) if networks else None, width)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(lint_lib.as_json(found), ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(lint_lib.as_text(found) + "\n")
+    raise typer.Exit(lint_lib.exit_code(found, fail_on.value))
+
+
+@rules_app.command("matrix")
+def rules_matrix(
+    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write: .html (self-contained) or .md."),
+) -> None:
+    """Write the rules of every authority side by side: clearances per network pair, cover ranges, orders."""
+    from checker import matrix
+
+    matrix.write(matrix.matrix_for(list(pack or [])), output)
+
+
+@app.command()
+def explain(
+    rule: str = typer.Argument(..., help="Rule id, e.g. NEN-COV-LS."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack",
+                                             help="Pack name or .rules file (repeatable); default: all shipped packs."),
+) -> None:
+    """Explain a rule: what it checks, why, its source, and a compliant and a non-compliant example."""
+    sys.stdout.write(explain_rule(rule, load_packs(list(pack or []))) + "\n")
+
+
+@app.command("export")
+def export_cmd(
+    case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
+    output: Path = typer.Option(..., "-o", "--output", help="Drawing to write (FILE.dxf)."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable) for the thema colours; default: all shipped packs."),
+) -> None:
+    """Write a cross-section as a DXF drawing: one coloured layer per network thema, ids as text, a title block."""
+    from checker.dxf import export_dxf
+    from checker.loader import load_case
+
+    export_dxf(load_case(case), load_packs(list(pack or [])), output)
+
+
+@app.command("import")
+def import_cmd(
+    drawing: Path = typer.Argument(..., help="A DXF drawing of a cross-section."),
+    output: Path = typer.Option(..., "-o", "--output", help="case.yaml to write."),
+    scale: Optional[float] = typer.Option(None, "--scale", help="Metres per drawing unit (default: title block, else $INSUNITS)."),
+    origin: Optional[str] = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
+) -> None:
+    """Read a DXF drawing (circles and closed polylines on thema layers, ids as text) into a case.yaml."""
+    from checker.dxf import import_dxf, parse_origin, write_case
+
+    write_case(import_dxf(drawing, scale, parse_origin(origin) if origin is not None else None), output)
+
+
+backlog_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                          help="The harmonisation backlog: regulatory friction from cases, ranked by urgency.")
+app.add_typer(backlog_app, name="backlog")
+BACKLOG_HELP = "Backlog file (default: $LIGGING_BACKLOG or backlog.db)."
+WHO_HELP = "Who makes the change (default: $USER)."
+
+
+class Rank(str, Enum):
+    urgency = "urgency"
+    id = "id"
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+    md = "md"
+
+
+def _wide_console() -> Console:
+    """Return a console that does not squeeze wide tables when output is piped."""
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+@backlog_app.command("add")
+def backlog_add(
+    rule: list[str] = typer.Option(..., "--rule", help="Rule id involved (repeatable: two for a rule pair)."),
+    title: str = typer.Option(..., "--title", help="What rubs, in one line."),
+    case: Optional[Path] = typer.Option(None, "--case", help="Case folder or case.yaml where it rubs."),
+    amount: Optional[float] = typer.Option(None, "--amount", help="Deviation needed."),
+    unit: str = typer.Option("m", "--unit", help="Unit of --amount."),
+    severity: Severity = typer.Option(Severity.warning, "--severity", help="How serious the friction is."),
+    note: str = typer.Option("", "--note", help="Why it was logged."),
+    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Packs to look the rules up in; default: all shipped."),
+    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Log friction by hand (a rule, or a pair of rules, that rubs)."""
+    from checker.backlog import add_by_hand
+
+    entry = add_by_hand(backlog, load_packs(list(pack or [])), rule, title, case, severity.value, amount, unit, note, who)
+    sys.stdout.write(f"backlog entry {entry}\n")
+
+
+@backlog_app.command("list")
+def backlog_list(
+    rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only entries with this status."),
+    authority: Optional[str] = typer.Option(None, "--authority", help="Only entries with a rule of this authority "
+                                            "(part of its name)."),
+    rule: Optional[str] = typer.Option(None, "--rule", help="Only entries involving this rule id."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """List the backlog with each urgency score and its parts."""
+    from checker import backlog as bl
+    from checker.urgency import load_weights
+
+    bl.render_list(_wide_console(), bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule))
+
+
+@backlog_app.command("show")
+def backlog_show(
+    entry: int = typer.Argument(..., help="Entry id."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Show one entry: rules and sources, cases, deviation, urgency parts, links and history."""
+    from checker import backlog as bl
+    from checker.urgency import load_weights
+
+    bl.render_detail(_wide_console(), bl.detail(backlog, entry, load_weights(weights)))
+
+
+@backlog_app.command("triage")
+def backlog_triage(
+    entry: int = typer.Argument(..., help="Entry id."),
+    triage_class: str = typer.Argument(..., metavar="CLASS",
+                                       help="encoding-error, regulatory-friction, data-problem or accepted-open-norm."),
+    note: str = typer.Option("", "--note", help="Why."),
+    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Set an entry's triage class (a new entry becomes triaged)."""
+    from checker.backlog import triage
+
+    triage(backlog, entry, triage_class, note, who)
+
+
+@backlog_app.command("status")
+def backlog_status(
+    entry: int = typer.Argument(..., help="Entry id."),
+    status: str = typer.Argument(..., help="triaged, proposed, harmonised or rejected."),
+    note: str = typer.Option(..., "--note", help="Why (kept in the history)."),
+    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Move an entry along new → triaged → proposed → harmonised | rejected."""
+    from checker.backlog import set_status
+
+    set_status(backlog, entry, status, note, who)
+
+
+@backlog_app.command("merge")
+def backlog_merge(
+    keep: int = typer.Argument(..., help="Entry id that stays."),
+    other: int = typer.Argument(..., help="Entry id merged into it."),
+    note: str = typer.Option("", "--note", help="Why."),
+    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Merge two entries about the same friction: occurrences, rules and links move to KEEP."""
+    from checker.backlog import merge
+
+    merge(backlog, keep, other, note, who)
+
+
+@backlog_app.command("export")
+def backlog_export(
+    fmt: ExportFormat = typer.Option(..., "--format", help="csv, xlsx or md."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+    rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only entries with this status."),
+    authority: Optional[str] = typer.Option(None, "--authority", help="Only entries with a rule of this authority."),
+    rule: Optional[str] = typer.Option(None, "--rule", help="Only entries involving this rule id."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Export the listed entries (same rows and order as `list`) as CSV, XLSX or Markdown."""
+    from checker import backlog as bl
+    from checker.urgency import load_weights
+
+    bl.export(bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule), fmt.value, output)
+
+
+@backlog_app.command("import")
+def backlog_import(
+    source: Path = typer.Argument(..., help="CSV file written by `ligging backlog export --format csv`."),
+    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Add the entries of a CSV export that the backlog does not hold yet."""
+    from checker.backlog import import_csv
+
+    added, present = import_csv(backlog, source, who)
+    sys.stdout.write(f"imported {added} entries ({present} already present)\n")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
+from shapely.geometry.base import BaseGeometry
 
 from checker import geometry as geo
 from checker.findings import Finding
 from checker.geometry import BoolArray, FloatArray, Frame, IntArray
-from checker.model import Obj, Section
-from checker.select import Predicate, compare, compile_selector, mask
+from checker.model import KINDS, LINE_KINDS, THEMAS, Obj, Section
+from checker.select import Predicate, compare, compile_selector, mask, members
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackRule, PackSet, in_force
@@ -70,14 +71,26 @@ class Context:
             for held in o.holds:
                 self.rack_of[self.frame.index[held]] = i
         self.kind = np.array([o.kind for o in section.objects], dtype=object)
+        self.network = np.array([o.network or "" for o in section.objects], dtype=object)
         self._masks: dict[int, BoolArray] = {}
+        self._kinds: dict[tuple[str, ...], BoolArray] = {}
+        self._nets: dict[tuple[str, ...], BoolArray] = {}
+        self._shapes: dict[int, BaseGeometry] = {}
 
-    def select(self, key: int, pred: Predicate) -> BoolArray:
-        """Return (and cache) the mask of a compiled selector."""
+    def select(self, key: int, pred: Predicate, column: ColumnMask | None = None) -> BoolArray:
+        """Return (and cache) the mask of a compiled selector, from columns when it has a column form."""
         got = self._masks.get(key)
         if got is None:
-            got = mask(pred, self.section)
+            got = column(self) if column is not None else mask(pred, self.section)
             self._masks[key] = got
+        return got
+
+    def shape(self, i: int) -> BaseGeometry:
+        """Return (and cache) the shapely body of object i."""
+        got = self._shapes.get(i)
+        if got is None:
+            got = geo.shape(self.objects[i])
+            self._shapes[i] = got
         return got
 
     def zone_columns(self) -> tuple[IntArray, BoolArray]:
@@ -90,9 +103,93 @@ class Context:
         mirrored = np.where(idx >= 0, centres[np.maximum(idx, 0)] > 0.5 * self.section.width, False)
         return np.asarray(idx, dtype=np.intp), np.asarray(mirrored, dtype=bool)
 
+    def box(self, i: int) -> tuple[float, float, float, float]:
+        """Return object i's bounding box (minx, mindepth, maxx, maxdepth) from the frame, without shapely."""
+        f = self.frame
+        if self.frame.crossing[i] or self.kind[i] == "tree":
+            return self.shape(i).bounds  # type: ignore[no-any-return]
+        return (float(f.x[i] - f.hw[i]), float(f.z[i] - f.hh[i]), float(f.x[i] + f.hw[i]), float(f.z[i] + f.hh[i]))
+
+    def networks(self, names: tuple[str, ...]) -> BoolArray:
+        """Return (and cache) the mask of objects whose network is one of `names`."""
+        got = self._nets.get(names)
+        if got is None:
+            got = np.zeros(len(self.network), dtype=bool)
+            for name in names:
+                got |= self.network == name
+            self._nets[names] = got
+        return got.copy()
+
     def kinds(self, *names: str) -> BoolArray:
-        """Return the mask of objects of the given kinds."""
-        return np.isin(self.kind, names)
+        """Return (and cache) the mask of objects of the given kinds."""
+        got = self._kinds.get(names)
+        if got is None:
+            got = np.zeros(len(self.kind), dtype=bool)
+            for name in names:
+                got |= self.kind == name
+            self._kinds[names] = got
+        return got
+
+
+ColumnMask = Callable[[Context], BoolArray]
+
+
+def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask | None:
+    """Return a selector as a function of the Context's columns, or None when it tests attributes.
+
+    Names resolve as in `checker.select.compile_selector` (which is always compiled first, so
+    unknown names are reported there); this form replaces a Python loop over objects by one
+    comparison per column.
+    """
+    if isinstance(sel, ast.SelAny):
+        return lambda ctx: np.ones(len(ctx.kind), dtype=bool)
+    if isinstance(sel, ast.SelName):
+        name = sel.name
+        if name in THEMAS:
+            return lambda ctx: np.asarray(ctx.network == name)
+        if name in packs.groups:
+            allowed = tuple(sorted(members(packs, name)))
+            return lambda ctx: ctx.networks(allowed)
+        if name in KINDS:
+            return lambda ctx: ctx.kinds(name).copy()
+        if name == "line":
+            return lambda ctx: ctx.kinds(*LINE_KINDS).copy()
+        if name == "racked":
+            return lambda ctx: np.asarray(ctx.rack_of >= 0)
+        return None
+    if isinstance(sel, ast.SelUnion):
+        parts = [column_selector(p, packs) for p in sel.parts]
+        if any(p is None for p in parts):
+            return None
+        done = [p for p in parts if p is not None]
+
+        def union(ctx: Context) -> BoolArray:
+            out = done[0](ctx)
+            for part in done[1:]:
+                out = out | part(ctx)
+            return out
+
+        return union
+    if isinstance(sel, ast.SelNot):
+        inner = column_selector(sel.part, packs)
+        if inner is None:
+            return None
+        return lambda ctx: ~inner(ctx)
+    if isinstance(sel, ast.SelWhere):
+        base = column_selector(sel.base, packs)
+        if base is None:
+            return None
+        tests = [compile_selector(ast.SelWhere(ast.SelAny(sel.span), (t,), sel.span), packs) for t in sel.tests]
+
+        def narrowed(ctx: Context) -> BoolArray:
+            # attribute tests stay per object, but only for the objects the base selects
+            out = base(ctx)
+            for i in np.flatnonzero(out):
+                out[i] = all(t(ctx.section, ctx.objects[i]) for t in tests)
+            return out
+
+        return narrowed
+    return None
 
 
 def _pairs(a: BoolArray, b: BoolArray) -> tuple[IntArray, IntArray]:
@@ -102,9 +199,8 @@ def _pairs(a: BoolArray, b: BoolArray) -> tuple[IntArray, IntArray]:
     if len(ia) == 0 or len(ib) == 0:
         empty = np.empty(0, dtype=np.intp)
         return empty, empty
-    gi, gj = np.meshgrid(ia, ib, indexing="ij")
-    gi = gi.ravel()
-    gj = gj.ravel()
+    gi = np.repeat(ia, len(ib))
+    gj = np.tile(ib, len(ia))
     keep = gi != gj
     # a pair selected both ways (i in a∩b, j in a∩b) is kept once
     both = a[gi] & b[gi] & a[gj] & b[gj]
@@ -136,8 +232,9 @@ class _Compiler:
     def sel(self, selector: ast.Selector) -> Callable[[Context], BoolArray]:
         key = len(self.preds)
         pred = compile_selector(selector, self.packs)
+        column = column_selector(selector, self.packs)
         self.preds.append(pred)
-        return lambda ctx: ctx.select(key, pred)
+        return lambda ctx: ctx.select(key, pred, column)
 
     def compile(self, rel: ast.Relation) -> Callable[[Context], Outcome]:
         method = getattr(self, "c_" + type(rel).__name__.lower())
@@ -258,9 +355,10 @@ class _Compiler:
             rows_i, rows_j, values = [], [], []
             for t in targets:
                 tobj = ctx.objects[t]
-                zone = geo.root_zone(tobj) if rel.part == "root-zone" else geo.shape(tobj)
+                zone = geo.root_zone(tobj) if rel.part == "root-zone" else ctx.shape(int(t))
                 if zone is None:
                     continue
+                zb = zone.bounds
                 for s in subjects:
                     sobj = ctx.objects[s]
                     if s == t or ctx.rack_of[s] == t or ctx.rack_of[t] == s:
@@ -269,7 +367,10 @@ class _Compiler:
                         continue
                     rows_i.append(s)
                     rows_j.append(t)
-                    values.append(geo.shape_gap(geo.shape(sobj), zone))
+                    # bounding boxes this far apart pass whatever the exact distance (a lower bound
+                    # is enough: a passing row's measure is never reported)
+                    apart = geo.box_gap(ctx.box(int(s)), zb)
+                    values.append(apart if apart > margin + TOLERANCE else geo.shape_gap(ctx.shape(int(s)), zone))
             measured = np.array(values, dtype=float)
             ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
             return Outcome((np.array(rows_i, dtype=np.intp), np.array(rows_j, dtype=np.intp)), measured,
@@ -431,15 +532,18 @@ class Engine:
         outcomes = [run(ctx) for run in cr.evaluators]
         per_alt: list[dict[tuple[str, ...], Row]] = []
         passed: set[tuple[str, ...]] = set()
-        for k, (req, out) in enumerate(zip(alternatives, outcomes)):
+        ids = ctx.frame.ids
+        for k, (req, out) in enumerate(zip(alternatives, outcomes, strict=True)):
             rows: dict[tuple[str, ...], Row] = {}
-            for r in range(len(out.ok)):
-                subjects = tuple(ctx.objects[int(c[r])].id for c in out.subjects) if out.subjects[0].dtype != object \
-                    else tuple(ctx.objects[int(i)].id for i in out.subjects[0][r])
+            # a passing row matters only when another alternative might fail it
+            wanted = range(len(out.ok)) if len(alternatives) > 1 else np.flatnonzero(~np.asarray(out.ok, dtype=bool))
+            ragged = out.subjects[0].dtype == object
+            for r in wanted:
+                subjects = tuple(ids[int(c[r])] for c in out.subjects) if not ragged \
+                    else tuple(ids[int(i)] for i in out.subjects[0][r])
                 key = tuple(sorted(subjects))
                 if bool(out.ok[r]):
-                    if len(alternatives) > 1:
-                        passed.add(key)
+                    passed.add(key)
                     continue
                 measured = None if out.measured is None else float(out.measured[r])
                 row = Row(key, measured, out.required, out.op, out.unit, k,
@@ -508,7 +612,9 @@ class Engine:
         gap = np.zeros(len(i))
         gap[plain] = geo.gaps(ctx.frame, i[plain], j[plain], "shortest")
         for k in np.flatnonzero(~plain):
-            gap[k] = geo.shape_gap(geo.shape(ctx.objects[i[k]]), geo.shape(ctx.objects[j[k]]))
+            # only overlaps are reported; boxes that do not meet cannot hold one
+            if geo.box_gap(ctx.box(int(i[k])), ctx.box(int(j[k]))) < 0:
+                gap[k] = geo.shape_gap(ctx.shape(int(i[k])), ctx.shape(int(j[k])))
         out = []
         for k in np.flatnonzero(gap < -TOLERANCE):
             objs = sorted((ctx.objects[i[k]], ctx.objects[j[k]]), key=lambda o: o.id)

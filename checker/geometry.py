@@ -236,3 +236,18 @@ def occupied_width(intervals: list[tuple[float, float]]) -> float:
         total += right - max(left, end)
         end = right
     return float(total)
+
+
+def box_gap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Return the distance between two bounding boxes (minx, miny, maxx, maxy), negative when they overlap.
+
+    A lower bound of the distance between any shapes inside them.
+
+    >>> box_gap((0, 0, 1, 1), (2, 0, 3, 1))
+    1.0
+    """
+    dx = max(b[0] - a[2], a[0] - b[2])
+    dy = max(b[1] - a[3], a[1] - b[3])
+    if dx > 0 and dy > 0:
+        return float(np.hypot(dx, dy))
+    return float(max(dx, dy))

@@ -29,6 +29,7 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 40
 MAX_OBJECTS = 5_000
+MAX_NUMBER = 10**15
 TOLERANCE = 0.001
 UNITS = ("m", "cm", "mm")
 
@@ -67,18 +68,19 @@ class Node:
 class _Reader:
     """Turn composed YAML nodes into `Node`s, within the alias and depth budgets."""
 
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, line_offset: int = 0) -> None:
         self.path = path
         self.text = text
         self.seen = 0
+        self.offset = line_offset
 
     def span(self, node: yaml.Node) -> Span:
         mark = node.start_mark
         end = node.end_mark
-        return Span(self.path, mark.line + 1, mark.column + 1, end.line + 1, end.column + 1)
+        return Span(self.path, mark.line + 1 + self.offset, mark.column + 1, end.line + 1 + self.offset, end.column + 1)
 
     def error(self, span: Span, message: str) -> LiggingError:
-        return LiggingError(Diagnostic(span, message, source_line=line_of(self.text, span.line)))
+        return LiggingError(Diagnostic(span, message, source_line=line_of(self.text, span.line - self.offset)))
 
     def read(self, node: yaml.Node, depth: int = 0) -> Node:
         self.seen += 1
@@ -94,7 +96,7 @@ class _Reader:
             for key_node, value_node in node.value:
                 key = self.read(key_node, depth + 1)
                 if not isinstance(key.value, str):
-                    raise self.error(key.span, f"keys must be text, not {key.value!r}")
+                    raise self.error(key.span, f"keys must be text, not {_show(key.value)}")
                 if key.value in out:
                     raise self.error(key.span, f"key '{key.value}' appears twice")
                 out[key.value] = (key.span, self.read(value_node, depth + 1))
@@ -105,21 +107,37 @@ class _Reader:
         if kind is None:
             raise self.error(span, f"tag '{node.tag}' is not allowed in a case file (plain values only)")
         text = node.value
-        if kind == "int":
-            try:
-                return Node(int(text.replace("_", ""), 0), span)
-            except ValueError:
-                return Node(float(text.replace("_", "")), span)
-        if kind == "float":
-            lowered = text.lower()
-            if lowered in (".nan", ".inf", "-.inf", "+.inf"):
-                raise self.error(span, f"'{text}' is not a finite number")
-            return Node(float(text.replace("_", "")), span)
+        if kind in ("int", "float"):
+            return self.number(text, span)
         if kind == "bool":
             return Node(text.lower() in ("true", "yes", "on", "y"), span)
         if kind == "null":
             return Node(None, span)
         return Node(text, span)
+
+    def number(self, text: str, span: Span) -> Node:
+        """Convert a YAML number, refusing what no length or year can be (inf, nan, 1e400, 10**30)."""
+        digits = text.replace("_", "")
+        shown = text if len(text) <= 24 else text[:20] + "..."
+        if digits.lower().lstrip("+-") in (".nan", ".inf"):
+            raise self.error(span, f"'{text}' is not a finite number")
+        if ":" in digits:
+            # YAML 1.1 base-60 numbers (1:30) are almost always a typo; keep them as text
+            return Node(text, span)
+        value: float | int
+        try:
+            value = int(digits, 0)
+        except ValueError:
+            try:
+                value = float(digits)
+            except ValueError:
+                return Node(text, span)
+        if isinstance(value, int):
+            if abs(value) > MAX_NUMBER:
+                raise self.error(span, f"'{shown}' is out of range (numbers are limited to {MAX_NUMBER:.0e})")
+        elif not math.isfinite(value) or abs(value) > MAX_NUMBER:
+            raise self.error(span, f"'{shown}' is not a finite number in range (numbers are limited to {MAX_NUMBER:.0e})")
+        return Node(value, span)
 
 
 class _Case:
@@ -434,22 +452,43 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def parse_case(text: str, path: str) -> Section:
-    """Parse case-file text; raise `LiggingError` naming file, line and column on any mistake."""
-    reader = _Reader(path, text)
+def _check_depth(text: str, path: str, line_offset: int, loader: type) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before composing: the composer recurses per level."""
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise LiggingError(Diagnostic(Span(path, mark.line + 1 + line_offset, mark.column + 1),
+                                              f"nesting deeper than {MAX_DEPTH} levels — refused",
+                                              source_line=line_of(text, mark.line + 1)))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
+    """Parse case-file text; raise `LiggingError` naming file, line and column on any mistake.
+
+    `line_offset` is added to every line number, for a case that is one line of a larger
+    file (a JSON Lines batch).
+    """
+    reader = _Reader(path, text, line_offset)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        _check_depth(text, path, line_offset, loader)
+        root = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "malformed YAML"
-        raise LiggingError(Diagnostic(Span(path, line, column), f"YAML: {problem}",
+        raise LiggingError(Diagnostic(Span(path, line + line_offset, column), f"YAML: {problem}",
                                       source_line=line_of(text, line))) from None
     except yaml.YAMLError as exc:
-        raise LiggingError(Diagnostic(Span(path, 1, 1), f"YAML: {str(exc).splitlines()[0]}")) from None
+        raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), f"YAML: {str(exc).splitlines()[0]}")) from None
     if root is None:
-        raise LiggingError(Diagnostic(Span(path, 1, 1), "the case file is empty"))
+        raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), "the case file is empty"))
     return _Case(reader).section(reader.read(root))
 
 

@@ -15,6 +15,7 @@ from checker.engine import Engine, counts
 from checker.findings import SEVERITIES, Finding
 from checker.loader import load_case
 from checker.model import Section
+from checker.suggest import suggest
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
 FORMAT_VERSION = 1
@@ -56,7 +57,10 @@ def discover(paths: list[Path]) -> list[Path]:
         elif (path / "case.yaml").is_file():
             found.append(path / "case.yaml")
         elif path.is_dir():
-            inner = sorted(p / "case.yaml" for p in path.iterdir() if (p / "case.yaml").is_file())
+            try:
+                inner = sorted(p / "case.yaml" for p in path.iterdir() if (p / "case.yaml").is_file())
+            except OSError as exc:
+                raise LiggingError(Diagnostic(Span(str(path), 1, 1), f"cannot list: {exc.strerror or exc}")) from None
             if not inner:
                 raise LiggingError(Diagnostic(Span(str(path), 1, 1), "no case.yaml here or in its subfolders"))
             found.extend(inner)
@@ -69,7 +73,8 @@ def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
     """Load and check each case in turn (a bad case stops the run with its error)."""
     for file in discover(paths):
         section = load_case(file)
-        yield CaseResult(section, str(file), tuple(engine.evaluate(section)))
+        findings = engine.evaluate(section)
+        yield CaseResult(section, str(file), tuple(suggest(engine, section, findings)))
 
 
 def exit_code(results: list[CaseResult], fail_on: str) -> int:

@@ -132,7 +132,10 @@ def _display(path: Path) -> str:
 def load_packs(refs: list[str] | None = None, roots: tuple[Path, ...] = ()) -> PackSet:
     """Load packs by name or file (default: every shipped pack) and compose them."""
     names = refs if refs else shipped_names()
-    loader = _Loader((shipped_dir(),) + tuple(roots) + tuple(Path(r).resolve().parent for r in names if r.endswith(".rules")))
+    # a pack named on the command line opens its own folder (as written and, for a symlink, its target's)
+    given = [Path(r) for r in names if r.endswith(".rules")]
+    loader = _Loader((shipped_dir(),) + tuple(roots) + tuple(p.resolve().parent for p in given)
+                     + tuple(p.absolute().parent for p in given))
     for ref in names:
         path = loader.locate(ref, None, Span(ref, 1, 1))
         loader.load(path, (), _display(path))

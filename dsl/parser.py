@@ -28,6 +28,9 @@ RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 CAPACITY_MEASURES = ("count", "width")
 SIDES = ("one", "both", "declared")
 MAX_RULE_TEXT = 2_000_000
+MAX_NESTING = 50
+# Parentheses outside strings and comments: the only construct of the language that nests.
+_NESTING_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]')
 
 
 @lru_cache(maxsize=1)
@@ -476,7 +479,10 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> LiggingError:
         last = max(len(text.splitlines()), 1)
         return LiggingError(Diagnostic(Span(path, last, 1), f"file ends too early; expected {', '.join(expected[:6])}",
                                        source_line=line_of(text, last)))
-    word = str(token)
+    named = _named_mistake(exc, path, text)
+    if named is not None:
+        return named
+    word = _word_at(text, token)
     keywords = _keywords()
     expected_words = sorted({keywords[t] for t in exc.expected if t in keywords})
     expects_relation = "cover" in expected_words and "clearance" in expected_words
@@ -501,10 +507,50 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> LiggingError:
     return LiggingError(Diagnostic(span, message, source_line=source))
 
 
+COMPARISON_TYPOS = {"=>": ">=", "=<": "<=", "==": "=", "<>": "!=", "=!": "!=", "!": "!="}
+
+
+def _word_at(text: str, token: Token) -> str:
+    """Return the whole word the lexer stopped in (`left-to-rigth`, not `left`)."""
+    pos = token.start_pos if token.start_pos is not None else -1
+    found = re.match(r"[A-Za-z_][A-Za-z0-9_-]*", text[pos:]) if 0 <= pos < len(text) else None
+    return found.group() if found and found.group().startswith(str(token)) else str(token)
+
+
+def _named_mistake(exc: UnexpectedToken, path: str, text: str) -> LiggingError | None:
+    """Name a comparison typo (`=>`), a decimal comma (`0,6`) or a missing list comma."""
+    token = exc.token
+    pos = token.start_pos
+    if pos is None or not 0 <= pos <= len(text):
+        return None
+    before = text[:pos].rstrip(" \t")
+    line = token.line or 1
+    source = line_of(text, line)
+    ops = re.search(r"[<>=!]+$", before)
+    after = re.match(r"[<>=!]*", text[pos:])
+    if ops and after and after.group():
+        written = ops.group() + after.group()
+        if written in COMPARISON_TYPOS:
+            column = (token.column or 1) - (pos - ops.start())
+            return LiggingError(Diagnostic(Span(path, line, max(column, 1)),
+                                           f"'{written}' is not a comparison — did you mean '{COMPARISON_TYPOS[written]}'?",
+                                           source_line=source))
+    if str(token) == "," and re.search(r"\d$", before) and re.match(r",\d", text[pos:]):
+        return LiggingError(Diagnostic(Span(path, line, token.column or 1),
+                                       "decimal comma — write numbers with a point (0.6, not 0,6)", source_line=source))
+    line_before = before.rsplit("\n", 1)[-1]
+    in_list = re.search(r"(\bwithin|\bunder|[:,])\s*[A-Za-z0-9_, -]*[A-Za-z0-9_]$", line_before)
+    if token.type in ("NAME", "UNIT") and "COMMA" in exc.expected and in_list:
+        return LiggingError(Diagnostic(Span(path, line, token.column or 1),
+                                       f"missing ',' before '{token}' (list items are separated by commas)",
+                                       source_line=source))
+    return None
+
+
 def _missing_unit(exc: UnexpectedToken) -> bool:
     """Tell whether the parser stopped right after a bare number where a unit was possible."""
     prev = getattr(exc, "token_history", None) or []
-    return bool(prev) and prev[-1].type == "NUMBER" and exc.token.type not in ("UNIT",) and "UNIT" in exc.expected \
+    return bool(prev) and prev[-1] is not None and prev[-1].type == "NUMBER" and "UNIT" in exc.expected \
         and exc.token.type in ("NAME",)
 
 
@@ -521,10 +567,28 @@ def _describe(terminal: str) -> str:
     return names.get(terminal, terminal.lower())
 
 
+def _check_nesting(text: str, path: str) -> None:
+    """Refuse parentheses nested deeper than MAX_NESTING (the tree walk recurses per level)."""
+    depth = 0
+    for match in _NESTING_TOKENS.finditer(text):
+        token = match.group()
+        if token == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, match.start()) + 1
+                column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+                raise LiggingError(Diagnostic(Span(path, line, column),
+                                              f"parentheses nested deeper than {MAX_NESTING} levels — refused",
+                                              source_line=line_of(text, line)))
+        elif token == ")":
+            depth = max(depth - 1, 0)
+
+
 def parse_pack(text: str, path: str = "<rules>") -> ast.RulePack:
     """Parse one rule pack; raise `LiggingError` with file:line:column on any mistake."""
     if len(text) > MAX_RULE_TEXT:
         raise LiggingError(Diagnostic(Span(path, 1, 1), f"rule pack is larger than {MAX_RULE_TEXT} characters"))
+    _check_nesting(text, path)
     try:
         tree: Tree[Token] = _lark().parse(text)
     except UnexpectedInput as exc:

@@ -8,6 +8,7 @@ lengths in metres — so that the engine never touches pint in its hot paths.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import pint
@@ -35,6 +36,14 @@ ATTRIBUTE_DIMENSIONS: dict[str, str] = {
 }
 
 
+# pint evaluates unit text as an arithmetic expression, so `m**10**10` would compute a
+# ten-billion-digit number and `(((...m...)))` would exhaust the recursion limit. Only
+# products and quotients of unit names with one-digit exponents reach pint.
+_NAME = r"[A-Za-z_°µΩ%][A-Za-z0-9_°µΩ%]*(?:\s*(?:\*\*|\^)\s*-?[0-9])?"
+UNIT_TEXT = re.compile(rf"{_NAME}(?:\s*[*/]\s*{_NAME})*")
+MAX_UNIT_TEXT = 40
+
+
 class UnitProblem(ValueError):
     """A unit that pint does not know, or a quantity of the wrong dimension."""
 
@@ -50,10 +59,13 @@ class Measure:
 
 def dimension_of(unit: str) -> str:
     """Return the dimension name of a unit expression, e.g. 'mm' -> 'length'."""
+    if len(unit) > MAX_UNIT_TEXT or not UNIT_TEXT.fullmatch(unit):
+        shown = unit if len(unit) <= MAX_UNIT_TEXT else unit[:MAX_UNIT_TEXT] + "..."
+        raise UnitProblem(f"unknown unit '{shown}' (a unit is a name such as mm, kV or bar, "
+                          "optionally combined with *, / and a one-digit exponent)")
     try:
         units = REGISTRY.parse_units(unit)
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-            AttributeError, TypeError, AssertionError, KeyError) as exc:
+    except Exception as exc:  # pint's expression evaluator fails in many ways (ZeroDivisionError, TokenError, ...)
         raise UnitProblem(f"unknown unit '{unit}'") from exc
     dims = str(units.dimensionality)
     if dims not in DIMENSIONS:
@@ -68,9 +80,10 @@ def to_si(value: float, unit: str) -> Measure:
     dim = dimension_of(unit) if unit else "number"
     if not unit:
         return Measure(float(value), dim, f"{value:g}")
-    quantity = REGISTRY.Quantity(value, unit)
-    base = quantity.to_base_units().magnitude
-    si = float(base)
+    try:
+        si = float(REGISTRY.Quantity(value, unit).to_base_units().magnitude)
+    except (pint.errors.PintError, ArithmeticError, ValueError, TypeError) as exc:
+        raise UnitProblem(f"'{value:g} {unit}' cannot be converted: {exc}") from exc
     if not math.isfinite(si):
         raise UnitProblem(f"'{value} {unit}' is out of range")
     return Measure(si, dim, f"{value:g} {unit}")

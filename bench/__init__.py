@@ -1,0 +1,1 @@
+"""Benchmarks of ligging and its peers (not part of the installed package)."""

@@ -1,0 +1,216 @@
+"""Run the benchmark: throughput, latency and memory of `ligging check`, and the peer comparison.
+
+For each size (default 1k, 10k, 100k sections of 20 objects) the seeded generator writes a
+JSON Lines file; each measurement then runs in a fresh process (so peak memory is its
+own): the batch path of `ligging check FILE --format jsonl -j N` end to end (parse,
+evaluate, write JSON), and, for latency, the engine alone on each parsed section. The
+peer comparison evaluates the three peer rules (bench/peers.py) with ligging, NumPy,
+the NumPy floor, the naive shapely loop and PostGIS on one set, checks that all agree,
+and reports the ratios. Results are appended to bench/RESULTS.md as Markdown tables.
+
+    python -m bench.run --sizes 1000 10000 --jobs 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.generate import sections
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write_set(path: Path, count: int, objects: int, seed: int) -> None:
+    """Write a generated set to `path` (streamed: memory does not grow with count)."""
+    with path.open("w", encoding="utf-8") as out:
+        for case in sections(count, objects, seed):
+            out.write(json.dumps(case, separators=(",", ":")) + "\n")
+
+
+def measure_batch(path: Path, jobs: int) -> dict[str, Any]:
+    """Check a JSON Lines file through the batch path, discarding output; return rate and peak memory."""
+    from checker import batch
+
+    start = time.perf_counter()
+    cpu0 = _cpu()
+    done = 0
+    with open(os.devnull, "w", encoding="utf-8") as sink:
+        def counted() -> Any:
+            nonlocal done
+            for checked in batch.run_batch([path], [], jobs):
+                done += 1
+                yield checked
+        batch.write_jsonl(counted(), sink, "error")
+    elapsed = time.perf_counter() - start
+    cpu = _cpu() - cpu0
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"sections": done, "seconds": elapsed, "rate": done / elapsed, "maxrss_mb": max(own, children) / 1024,
+            "cpu_ms": 1000 * cpu / max(done, 1)}
+
+
+def _cpu() -> float:
+    """Return the CPU seconds used so far by this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure_engine(path: Path, limit: int) -> dict[str, Any]:
+    """Time the engine alone on each of the first `limit` sections (parsing excluded)."""
+    from checker.engine import Engine
+    from checker.loader import parse_case
+    from dsl.packs import load_packs
+
+    engine = Engine(load_packs([]))
+    times: list[float] = []
+    parse: list[float] = []
+    with path.open(encoding="utf-8") as lines:
+        for number, text in enumerate(lines, start=1):
+            if number > limit:
+                break
+            # CPU time, not wall time: other processes on the machine do not inflate it
+            t0 = time.process_time()
+            section = parse_case(text, str(path), number - 1)
+            t1 = time.process_time()
+            engine.evaluate(section)
+            times.append(time.process_time() - t1)
+            parse.append(t1 - t0)
+    times.sort()
+    return {"sections": len(times), "rate": len(times) / max(sum(times), 1e-9), "median_ms": 1000 * statistics.median(times),
+            "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))], "parse_median_ms": 1000 * statistics.median(parse)}
+
+
+def measure_peers(path: Path, limit: int, postgis: bool) -> dict[str, Any]:
+    """Evaluate the peer rules every way on the first `limit` sections; check agreement; return timings."""
+    from bench.naive import naive_findings
+    from bench.peers import columns, floor, ligging_findings, numpy_findings, peer_packs
+    from checker.engine import Engine
+    from checker.loader import parse_case
+
+    with path.open(encoding="utf-8") as lines:
+        sample = [parse_case(text, str(path), n) for n, text in itertools.islice(enumerate(lines), limit)]
+    out: dict[str, Any] = {"sections": len(sample)}
+    engine = Engine(peer_packs())
+    t = time.perf_counter()
+    ours = ligging_findings(engine, sample)
+    out["ligging"] = time.perf_counter() - t
+    t = time.perf_counter()
+    cols = columns(sample)
+    got = numpy_findings(cols)
+    out["numpy"] = time.perf_counter() - t
+    t = time.perf_counter()
+    floor(columns(sample))
+    out["floor"] = time.perf_counter() - t
+    t = time.perf_counter()
+    naive = naive_findings(sample)
+    out["naive"] = time.perf_counter() - t
+    out["findings"] = len(ours)
+    out["agree_numpy"] = got == ours
+    out["agree_naive"] = naive == ours
+    if postgis:
+        from bench.postgis import postgis_findings
+
+        pg, timing = postgis_findings(cols)
+        out["postgis"] = timing["query"]
+        out["postgis_load"] = timing["load"]
+        out["agree_postgis"] = pg == ours
+    return out
+
+
+def child(kind: str, *args: str) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter and return its result."""
+    code = f"import json, sys; from bench.run import {kind}; print(json.dumps({kind}(*json.loads(sys.argv[1]))))"
+    converted: list[Any] = [Path(args[0]), *(json.loads(a) for a in args[1:])]
+    payload = json.dumps([str(converted[0]), *converted[1:]])
+    wrapped = code.replace(f"{kind}(*json.loads(sys.argv[1]))",
+                           f"{kind}(__import__('pathlib').Path(json.loads(sys.argv[1])[0]), *json.loads(sys.argv[1])[1:])")
+    done = subprocess.run([sys.executable, "-c", wrapped, payload], cwd=ROOT, capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def machine() -> str:
+    """Describe the machine: cores, CPU model, Python."""
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    return f"nproc {os.cpu_count()}, CPU {model}, Python {platform.python_version()}, load average at start {load}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the configured measurements and append the tables to the results file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--objects", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--latency-sections", type=int, default=1000)
+    parser.add_argument("--peers", type=int, default=10000, help="sections in the peer comparison (0: skip)")
+    parser.add_argument("--postgis", action="store_true", help="include PostGIS in the peer comparison")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    args = parser.parse_args(argv)
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    lines = [f"\n## Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n", f"Machine: {machine()}  ",
+             f"Command: `{command}`\n"]
+    with tempfile.TemporaryDirectory() as tmp:
+        biggest = max([*args.sizes, args.peers, args.latency_sections])
+        path = Path(tmp) / "sections.jsonl"
+        write_set(path, biggest, args.objects, args.seed)
+        if args.sizes:
+            lines += ["| sections | -j | sections/s (end to end, wall) | seconds | CPU ms per section | peak RSS MB |",
+                      "|---:|---:|---:|---:|---:|---:|"]
+        for size in args.sizes:
+            part = Path(tmp) / f"s{size}.jsonl"
+            with path.open(encoding="utf-8") as src, part.open("w", encoding="utf-8") as dst:
+                for text in itertools.islice(src, size):
+                    dst.write(text)
+            for jobs in args.jobs:
+                r = child("measure_batch", str(part), json.dumps(jobs))
+                lines.append(f"| {size} | {jobs} | {r['rate']:.0f} | {r['seconds']:.1f} | {r['cpu_ms']:.1f} "
+                             f"| {r['maxrss_mb']:.0f} |")
+                print(lines[-1], flush=True)
+        e = child("measure_engine", str(path), json.dumps(args.latency_sections))
+        lines += ["", "| engine alone, -j 1, CPU time | sections | sections/s | median ms | p95 ms | parse median ms |",
+                  "|---|---:|---:|---:|---:|---:|",
+                  f"| default packs | {e['sections']} | {e['rate']:.0f} | {e['median_ms']:.2f} | {e['p95_ms']:.2f} "
+                  f"| {e['parse_median_ms']:.2f} |"]
+        print(lines[-1], flush=True)
+        if args.peers:
+            p = child("measure_peers", str(path), json.dumps(args.peers), json.dumps(args.postgis))
+            n = p["sections"]
+            rows = [("ligging (engine, peer pack)", p["ligging"]), ("NumPy, all sections at once", p["numpy"]),
+                    ("NumPy floor (pairwise gaps only)", p["floor"]), ("naive shapely loop", p["naive"])]
+            if "postgis" in p:
+                rows.append(("PostGIS (queries; load excluded)", p["postgis"]))
+            lines += ["", f"Peer rules on {n} sections ({p['findings']} findings); agreement: numpy "
+                      f"{p['agree_numpy']}, naive {p['agree_naive']}"
+                      + (f", PostGIS {p['agree_postgis']}" if "agree_postgis" in p else ""), "",
+                      "| implementation | seconds | sections/s | ligging / this (throughput ratio) |", "|---|---:|---:|---:|"]
+            for name, seconds in rows:
+                lines.append(f"| {name} | {seconds:.2f} | {n / seconds:.0f} | {seconds / p['ligging']:.2f} |")
+            print("\n".join(lines[-len(rows) - 4:]), flush=True)
+    with args.out.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

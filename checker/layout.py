@@ -1,0 +1,927 @@
+"""The layout solver: place the planned objects so every rule holds, or say which deviations it takes.
+
+A section and the rules in force become a mixed-integer linear programme (SciPy `milp`,
+HiGHS). Each movable unit — a planned cable, pipe, container or rack (a rack carries its
+contents) — gets a continuous axis `x` and cover; existing objects, crossings, trees,
+structures and reservations stay where they are. Each unit lies wholly in one surface
+zone (a binary per zone), so zone rules and the per-zone left-to-right order become
+linear. Clearances are disjunctions written with big-M binaries: `horizontal` is "left
+of or right of by d", `vertical` "above or below by d", and `shortest` (and physical
+non-overlap) "apart by d horizontally or vertically", which is never looser than the
+engine's exact distance. Alternatives (`otherwise`) are one more disjunction. The
+objective is the L1 movement from the start positions (the proposal, or the NEN 7171
+reference layout). When no layout exists, each negotiable rule gets a slack — metres for
+rules with a magnitude, a waiver binary for the others — weighted by negotiability ×
+severity weight (error 10, warning 3, info 1); fixed rules get none. The result names
+each deviation as `RULE (source): required 0.30 m → 0.18 m`, a minimal conflicting set
+of rules (deletion filtering), and the next-best deviation set (the cheapest one
+forbidden). Every layout is re-checked with the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
+
+from checker import geometry as geo
+from checker.engine import Engine, counts
+from checker.findings import Finding
+from checker.model import Section
+from checker.select import Predicate, compile_selector, mask
+from dsl import ast
+from dsl.diagnostics import Diagnostic, LiggingError, Span
+from dsl.packs import PackRule, PackSet
+
+SEVERITY_WEIGHT = {"error": 10.0, "warning": 3.0, "info": 1.0}
+MOVABLE_KINDS = ("cable", "pipe", "container", "rack")
+OVERLAP = "LIG-OVERLAP"
+MAX_SLACK = 10.0
+EPS = 1e-6
+TIME_LIMIT = 20.0
+# a deviation of whole metres is priced against movement of centimetres: deviate only when moving cannot help
+DEVIATION_PRICE = 1000.0
+
+
+class Lin:
+    """A linear expression over model variables: coefficients plus a constant."""
+
+    __slots__ = ("coef", "const")
+
+    def __init__(self, coef: dict[int, float] | None = None, const: float = 0.0) -> None:
+        self.coef = coef or {}
+        self.const = float(const)
+
+    def __add__(self, other: Lin | float) -> Lin:
+        if not isinstance(other, Lin):
+            return Lin(dict(self.coef), self.const + other)
+        coef = dict(self.coef)
+        for k, v in other.coef.items():
+            coef[k] = coef.get(k, 0.0) + v
+        return Lin(coef, self.const + other.const)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Lin:
+        return Lin({k: -v for k, v in self.coef.items()}, -self.const)
+
+    def __sub__(self, other: Lin | float) -> Lin:
+        return self + (-other if isinstance(other, Lin) else -other)
+
+    def __rsub__(self, other: float) -> Lin:
+        return (-self) + other
+
+    def __mul__(self, k: float) -> Lin:
+        return Lin({i: v * k for i, v in self.coef.items()}, self.const * k)
+
+    __rmul__ = __mul__
+
+    def value(self, sol: np.ndarray) -> float:
+        """Return the expression's value under a solution vector."""
+        return self.const + sum(v * sol[i] for i, v in self.coef.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One requirement `lin >= 0`; `magnitude` rows are relaxed by metres, others only by a waiver."""
+
+    lin: Lin
+    magnitude: bool
+
+
+Clause = list[list[Row]]  # at least one alternative holds entirely
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """How far the solver moved one unit from its proposed position."""
+
+    id: str
+    x: float
+    cover: float
+    dx: float
+    dz: float
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """A rule relaxed so the section fits: to a new limit, or waived (no magnitude)."""
+
+    rule: str
+    pack: str
+    source: str
+    op: str
+    required: float | None
+    to: float | None
+    unit: str
+    cost: float
+
+    def describe(self) -> str:
+        """Say the deviation as an engineer reads it: `RULE (source): required 0.30 m → 0.18 m`."""
+        if self.to is None or self.required is None:
+            return f"{self.rule} ({self.source}): waived"
+        unit = f" {self.unit}" if self.unit != "count" else ""
+        return f"{self.rule} ({self.source}): required {self.op} {self.required:.2f}{unit} → {self.to:.2f}{unit}"
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What `layout` found: the new section (None when even deviations cannot help) and why."""
+
+    section: Section | None
+    moves: tuple[Move, ...]
+    deviations: tuple[Deviation, ...]
+    conflict: tuple[str, ...]
+    alternative: tuple[Deviation, ...]
+    findings: tuple[Finding, ...]
+    cost: float
+
+    @property
+    def feasible(self) -> bool:
+        """Tell whether a layout was found (possibly needing deviations)."""
+        return self.section is not None
+
+
+@dataclass
+class _Model:
+    """Variables, bounds, costs and rows of the MILP being built."""
+
+    lb: list[float] = field(default_factory=list)
+    ub: list[float] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+    integer: list[int] = field(default_factory=list)
+    rows: list[Lin] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+
+    def var(self, lo: float, hi: float, cost: float = 0.0, integer: bool = False) -> Lin:
+        """Add a variable and return it as an expression."""
+        self.lb.append(lo)
+        self.ub.append(hi)
+        self.cost.append(cost)
+        self.integer.append(1 if integer else 0)
+        return Lin({len(self.lb) - 1: 1.0})
+
+    def ge(self, lin: Lin, rule: str) -> None:
+        """Require `lin >= 0`; a violated constant requirement marks the model broken by `rule`."""
+        coef = {k: v for k, v in lin.coef.items() if abs(v) > 1e-12}
+        if not coef:
+            if lin.const < -geo_tol():
+                self.broken.append(rule)
+            return
+        self.rows.append(Lin(coef, lin.const))
+
+    def solve(self, time_limit: float = TIME_LIMIT) -> np.ndarray | None:
+        """Solve; return the solution vector, or None when infeasible."""
+        if self.broken:
+            return None
+        n = len(self.lb)
+        if not self.rows:
+            return np.array(self.lb, dtype=float)
+        r, c, v = [], [], []
+        for k, row in enumerate(self.rows):
+            for i, val in row.coef.items():
+                r.append(k)
+                c.append(i)
+                v.append(val)
+        a = coo_array((v, (r, c)), shape=(len(self.rows), n)).tocsr()
+        lo = np.array([-row.const for row in self.rows])
+        res = milp(np.array(self.cost), integrality=np.array(self.integer), bounds=Bounds(self.lb, self.ub),
+                   constraints=LinearConstraint(a, lo, np.full(len(lo), np.inf)),
+                   options={"time_limit": time_limit, "mip_rel_gap": 1e-7})
+        if res.x is None:
+            return None
+        return np.asarray(res.x)
+
+
+def geo_tol() -> float:
+    """Return the comparison tolerance shared with the engine (1 mm)."""
+    return 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A section prepared for modelling: units, start positions, and the rules in force."""
+
+    section: Section
+    packs: PackSet
+    rules: tuple[PackRule, ...]
+    start: dict[str, tuple[float, float]]
+    allowed: dict[str, frozenset[int]] = field(default_factory=dict)
+
+
+class _Builder:
+    """Build the MILP of one Problem, with or without slack for negotiable rules."""
+
+    def __init__(self, problem: Problem, rules: Iterable[PackRule], slack: bool,
+                 fixed_limits: dict[str, float] | None = None) -> None:
+        self.p = problem
+        s = problem.section
+        self.s = s
+        self.f = geo.frame(s)
+        self.m = _Model()
+        self.slack = slack
+        self.objs = s.objects
+        n = len(self.objs)
+        self.rack_of = np.full(n, -1, dtype=np.intp)
+        for i, o in enumerate(self.objs):
+            for held in o.holds:
+                self.rack_of[self.f.index[held]] = i
+        self.kind = np.array([o.kind for o in self.objs], dtype=object)
+        self.depth_max = max([3.0] + [float(b) + 1.0 for b in self.f.bottom])
+        self.big = 4.0 * (s.width + self.depth_max) + 20.0
+        self.unit_of = np.full(n, -1, dtype=np.intp)
+        self.units: list[int] = []
+        for i, o in enumerate(self.objs):
+            if o.status == "planned" and o.kind in MOVABLE_KINDS and self.rack_of[i] < 0:
+                self.unit_of[i] = i
+                self.units.append(i)
+        for i in range(n):
+            r = self.rack_of[i]
+            if r >= 0 and self.unit_of[r] >= 0:
+                self.unit_of[i] = r
+        self.X: dict[int, Lin] = {}
+        self.C: dict[int, Lin] = {}
+        self.Y: dict[int, dict[int, Lin]] = {}
+        self._preds: dict[int, Predicate] = {}
+        self.slacks: dict[str, tuple[Lin | None, Lin | None, PackRule]] = {}
+        self.flags: dict[str, list[Lin]] = {}
+        self.move_vars: list[int] = []
+        self._place_units()
+        self.fixed_limits = fixed_limits or {}
+        for pr in rules:
+            self.add_rule(pr)
+        self.add_overlaps()
+
+    # ------------------------------------------------------------------ variables
+
+    def _place_units(self) -> None:
+        s, f, m = self.s, self.f, self.m
+        for u in self.units:
+            o = self.objs[u]
+            x0, c0 = self.p.start.get(o.id, (o.x, o.cover))
+            hw = f.hw[u]
+            sub = [i for i in range(len(self.objs)) if self.unit_of[i] == u]
+            lo_top = min(f.top[i] - f.top[u] for i in sub)
+            hi_bot = max(f.bottom[i] - f.top[u] for i in sub)
+            self.X[u] = m.var(hw, max(hw, s.width - hw))
+            self.C[u] = m.var(max(0.0, -lo_top), max(0.0, self.depth_max - hi_bot))
+            ex = m.var(0.0, math.inf, 1.0)
+            ez = m.var(0.0, math.inf, 1.0)
+            self.move_vars.extend(k for e in (ex, ez) for k in e.coef)
+            m.ge(ex - (self.X[u] - x0), "move")
+            m.ge(ex + (self.X[u] - x0), "move")
+            m.ge(ez - (self.C[u] - c0), "move")
+            m.ge(ez + (self.C[u] - c0), "move")
+            ys: dict[int, Lin] = {}
+            allowed = self.p.allowed.get(o.id)
+            for k, z in enumerate(s.zones):
+                if z.end - z.start + EPS >= 2 * hw and (allowed is None or k in allowed):
+                    y = m.var(0.0, 1.0, 0.0, True)
+                    ys[k] = y
+                    m.ge(self.X[u] - hw - z.start + (1.0 - y) * self.big, "zone")
+                    m.ge(z.end - hw - self.X[u] + (1.0 - y) * self.big, "zone")
+            if not ys:
+                self.m.broken.append("zone")
+            total = Lin()
+            for y in ys.values():
+                total = total + y
+            m.ge(total - 1.0, "zone")
+            m.ge(1.0 - total, "zone")
+            self.Y[u] = ys
+
+    def x(self, i: int) -> Lin:
+        """Return object i's axis as an expression."""
+        u = self.unit_of[i]
+        if u < 0:
+            return Lin(const=float(self.f.x[i]))
+        return self.X[u] + float(self.f.x[i] - self.f.x[u])
+
+    def top(self, i: int) -> Lin:
+        """Return the depth of object i's top as an expression."""
+        u = self.unit_of[i]
+        if u < 0:
+            return Lin(const=float(self.f.top[i]))
+        return self.C[u] + float(self.f.top[i] - self.f.top[u])
+
+    def zones_of(self, i: int) -> dict[int, Lin]:
+        """Return, per zone index, the expression telling whether object i lies in that zone (0/1)."""
+        u = self.unit_of[i]
+        if u >= 0:
+            return self.Y[u]
+        zone = self.s.zones
+        starts = np.array([z.start for z in zone])
+        k = int(np.searchsorted(starts, self.f.x[i], side="right") - 1)
+        if self.f.x[i] < 0 or self.f.x[i] > self.s.width:
+            return {}
+        return {k: Lin(const=1.0)}
+
+    def box(self, i: int, ref: str = "edge") -> tuple[Lin, Lin, Lin, Lin]:
+        """Return (left, right, top, bottom) of object i; `axis` shrinks it to its centre."""
+        hw = float(self.f.hw[i]) if ref == "edge" else 0.0
+        hh = float(self.f.hh[i])
+        x = self.x(i)
+        if self.f.crossing[i]:
+            zc = Lin(const=float(self.f.z[i]))
+        else:
+            zc = self.top(i) + hh
+        h = hh if ref == "edge" else 0.0
+        return x - hw, x + hw, zc - h, zc + h
+
+    def sel(self, selector: ast.Selector) -> np.ndarray:
+        """Return the mask of a selector on the section."""
+        key = id(selector)
+        pred = self._preds.get(key)
+        if pred is None:
+            pred = compile_selector(selector, self.p.packs)
+            self._preds[key] = pred
+        return mask(pred, self.s)
+
+    def kinds(self, *names: str) -> np.ndarray:
+        """Return the mask of objects of the given kinds."""
+        return np.isin(self.kind, names)
+
+    def movable(self, i: int) -> bool:
+        """Tell whether object i moves with a unit."""
+        return bool(self.unit_of[i] >= 0)
+
+    # ------------------------------------------------------------------ rules
+
+    def add_rule(self, pr: PackRule) -> None:
+        """Turn one rule into clauses, keyed by subject set, and add them to the model."""
+        rule = pr.rule
+        merged: dict[tuple[str, ...], Clause] = {}
+        for req in rule.alternatives:
+            rel = req.relation
+            limit = self.fixed_limits.get(rule.id)
+            for key, clause in self.relation(rel, limit).items():
+                merged.setdefault(key, []).extend(clause)
+        amount: Lin | None = None
+        waive: Lin | None = None
+        negotiable = self.slack and rule.negotiability is not None
+        weight = (rule.negotiability or 0.0) * SEVERITY_WEIGHT.get(rule.severity, 1.0) * DEVIATION_PRICE
+        for key, clause in sorted(merged.items()):
+            if all(self.objs[self.f.index[k]].status == "existing" for k in key if k in self.f.index):
+                continue
+            if negotiable:
+                if amount is None and any(r.magnitude for alt in clause for r in alt):
+                    flag = self.m.var(0.0, 1.0, 0.01 * weight, True)
+                    amount = self.m.var(0.0, MAX_SLACK, weight)
+                    self.m.ge(flag * MAX_SLACK - amount, rule.id)
+                    self.slacks[rule.id] = (amount, self.slacks.get(rule.id, (None, None, pr))[1], pr)
+                    self.flags.setdefault(rule.id, []).append(flag)
+                if waive is None and any(not r.magnitude for alt in clause for r in alt):
+                    waive = self.m.var(0.0, 1.0, weight, True)
+                    self.slacks[rule.id] = (self.slacks.get(rule.id, (None, None, pr))[0], waive, pr)
+                    self.flags.setdefault(rule.id, []).append(waive)
+            self.clause(clause, rule.id, amount, waive)
+
+    def clause(self, clause: Clause, rule: str, amount: Lin | None, waive: Lin | None) -> None:
+        """Add a disjunction of conjunctions, each row relaxed by the rule's slack if it has one."""
+        def relax(row: Row) -> Lin:
+            if row.magnitude and amount is not None:
+                return row.lin + amount
+            if not row.magnitude and waive is not None:
+                return row.lin + waive * self.big
+            return row.lin
+
+        alive: list[list[Lin]] = []
+        for alt in clause:
+            rows = [relax(r) for r in alt]
+            if all(not r.coef and r.const >= -geo_tol() for r in rows):
+                return
+            if any(not r.coef and r.const < -geo_tol() for r in rows):
+                continue
+            alive.append(rows)
+        if not alive:
+            self.m.broken.append(rule)
+            return
+        if len(alive) == 1:
+            for r in alive[0]:
+                self.m.ge(r, rule)
+            return
+        total = Lin()
+        for rows in alive:
+            b = self.m.var(0.0, 1.0, 0.0, True)
+            total = total + b
+            for r in rows:
+                self.m.ge(r + (1.0 - b) * self.big, rule)
+        self.m.ge(total - 1.0, rule)
+
+    def relation(self, rel: ast.Relation, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        """Return the clauses of one relation, keyed by sorted subject ids."""
+        method: Callable[[Any, float | None], dict[tuple[str, ...], Clause]] = getattr(
+            self, "r_" + type(rel).__name__.lower())
+        return method(rel, limit)
+
+    def key(self, *idx: int) -> tuple[str, ...]:
+        """Return the sorted ids of objects."""
+        return tuple(sorted(self.objs[i].id for i in idx))
+
+    def r_cover(self, rel: ast.Cover, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        lim = rel.limit.value if limit is None else limit
+        out: dict[tuple[str, ...], Clause] = {}
+        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("tree")):
+            t = self.top(int(i))
+            out[self.key(i)] = [[Row(t - lim if rel.op == ">=" else lim - t, True)]]
+        return out
+
+    def _separate(self, i: int, j: int, ra: str, rb: str, plane: str, d: float, magnitude: bool = True) -> Clause:
+        """Return the clause 'i and j apart by d' in a plane (shortest: horizontally or vertically)."""
+        li, ri, ti, bi = self.box(i, ra)
+        lj, rj, tj, bj = self.box(j, rb)
+        horizontal = [[Row(lj - ri - d, magnitude)], [Row(li - rj - d, magnitude)]]
+        vertical = [[Row(tj - bi - d, magnitude)], [Row(ti - bj - d, magnitude)]]
+        if plane == "horizontal":
+            return horizontal
+        if plane == "vertical":
+            return vertical
+        return horizontal + vertical
+
+    def _scope(self, i: np.ndarray, j: np.ndarray, inside: bool) -> np.ndarray:
+        ri, rj = self.rack_of[i], self.rack_of[j]
+        same = (ri == rj) & (ri >= 0)
+        own = (ri == j) | (rj == i)
+        return np.asarray((same if inside else ~same) & ~own)
+
+    def r_clearance(self, rel: ast.Clearance, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        lim = rel.limit.value if limit is None else limit
+        line_like = ~self.kinds("crossing")
+        i, j = _pairs(self.sel(rel.a.selector) & line_like, self.sel(rel.b.selector) & line_like)
+        keep = self._scope(i, j, rel.inside_rack)
+        out: dict[tuple[str, ...], Clause] = {}
+        for a, b in zip(i[keep], j[keep]):
+            if rel.op == ">=":
+                out[self.key(a, b)] = self._separate(int(a), int(b), rel.a.ref, rel.b.ref, rel.plane, lim)
+        return out
+
+    def _crossing(self, c: int, o: int, d: float, magnitude: bool = True) -> Clause:
+        """Return the clause 'o passes crossing c at vertical distance d, or does not meet it'."""
+        cr = self.objs[c]
+        start, end = cr.start or 0.0, cr.end or 0.0
+        c0 = cr.cover
+        c1 = cr.cover_end if cr.cover_end is not None else c0
+        slope = 0.0 if end == start else (c1 - c0) / (end - start)
+        dia = cr.diameter or 0.0
+        left, right, top, bottom = self.box(o)
+        positions = [self.x(o)] if self.objs[o].round else [left, right]
+        above = [Row(c0 + (p - start) * slope - bottom - d, magnitude) for p in positions]
+        below = [Row(top - (c0 + (p - start) * slope + dia) - d, magnitude) for p in positions]
+        tol = 2 * geo_tol()
+        return [above, below, [Row(start - tol - right, False)], [Row(left - end - tol, False)]]
+
+    def r_crossingclearance(self, rel: ast.CrossingClearance, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        lim = rel.limit.value if limit is None else limit
+        crossings = np.flatnonzero(self.sel(rel.a.selector) & self.kinds("crossing"))
+        others = np.flatnonzero(self.sel(rel.b.selector) & ~self.kinds("crossing", "tree", "reservation"))
+        out: dict[tuple[str, ...], Clause] = {}
+        for c in crossings:
+            for o in others:
+                if self.rack_of[o] != c and (self.movable(int(o)) or geo.crossing_gap(self.objs[c], self.objs[o])
+                                             is not None):
+                    out[self.key(c, o)] = self._crossing(int(c), int(o), lim)
+        return out
+
+    def r_order(self, rel: ast.Order, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        eligible = ~self.kinds("crossing", "tree", "reservation")
+        if rel.direction == "left-to-right":
+            eligible &= (self.rack_of < 0) & ~self.kinds("rack")
+        masks = [self.sel(s) & eligible for s in rel.sequence]
+        out: dict[tuple[str, ...], Clause] = {}
+        half = 0.5 * self.s.width
+        for first in range(len(masks)):
+            for later in range(first + 1, len(masks)):
+                a = masks[first] & ~masks[later]
+                b = masks[later] & ~masks[first]
+                i, j = _pairs(a, b)
+                keep = a[i] & b[j] & self._scope(i, j, rel.inside_rack)
+                for p, q in zip(i[keep], j[keep]):
+                    p, q = int(p), int(q)
+                    lp, rp, tp, bp = self.box(p, rel.ref)
+                    lq, rq, tq, bq = self.box(q, rel.ref)
+                    if rel.direction != "left-to-right":
+                        out[self.key(p, q)] = [[Row(tq - bp, False)]]
+                        continue
+                    rows: list[Row] = []
+                    zp, zq = self.zones_of(p), self.zones_of(q)
+                    for k in sorted(set(zp) & set(zq)):
+                        z = self.s.zones[k]
+                        mirrored = 0.5 * (z.start + z.end) > half
+                        gap = (rp - lq) if mirrored else (lq - rp)
+                        rows.append(Row(gap + (2.0 - zp[k] - zq[k]) * self.big, False))
+                    if rows:
+                        out[self.key(p, q)] = [rows]
+        return out
+
+    def r_zonerule(self, rel: ast.ZoneRule, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        kinds = set(rel.kinds)
+        out: dict[tuple[str, ...], Clause] = {}
+        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree")):
+            i = int(i)
+            rows = []
+            if self.movable(i):
+                for k, y in self.zones_of(i).items():
+                    bad = (self.s.zones[k].kind in kinds) != (rel.mode == "within")
+                    if bad:
+                        rows.append(Row(-y, False))
+            else:
+                f = self.f
+                under = {z.kind for z in self.s.zones
+                         if min(f.right[i], z.end) - max(f.left[i], z.start) > geo_tol()}
+                ok = under <= kinds if rel.mode == "within" else not (under & kinds)
+                rows.append(Row(Lin(const=0.0 if ok else -1.0), False))
+            out[self.key(i)] = [rows]
+        return out
+
+    def r_exclusion(self, rel: ast.Exclusion, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        margin = rel.limit.value if rel.limit is not None else 0.0
+        if limit is not None:
+            margin = limit
+        # a bare exclusion (keep out) has no magnitude to negotiate, only a waiver
+        magnitude = rel.limit is not None
+        subjects = np.flatnonzero(self.sel(rel.selector) & ~self.kinds("tree"))
+        targets = np.flatnonzero(self.sel(rel.target))
+        out: dict[tuple[str, ...], Clause] = {}
+        for t in targets:
+            t = int(t)
+            tobj = self.objs[t]
+            if rel.part == "root-zone":
+                if tobj.root_radius is None or tobj.root_depth is None:
+                    continue
+                x = self.x(t)
+                zone = (x - tobj.root_radius, x + tobj.root_radius, Lin(), Lin(const=tobj.root_depth))
+            else:
+                zone = self.box(t)
+            for s in subjects:
+                s = int(s)
+                sobj = self.objs[s]
+                if s == t or self.rack_of[s] == t or self.rack_of[t] == s:
+                    continue
+                if tobj.kind == "reservation" and sobj.network is not None and sobj.network == tobj.network:
+                    continue
+                ls, rs, ts, bs = self.box(s)
+                lz, rz, tz, bz = zone
+                out[self.key(s, t)] = [[Row(lz - rs - margin, magnitude)], [Row(ls - rz - margin, magnitude)],
+                                       [Row(tz - bs - margin, magnitude)], [Row(ts - bz - margin, magnitude)]]
+        return out
+
+    def r_access(self, rel: ast.Access, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        width = rel.width.value if limit is None else limit
+        out: dict[tuple[str, ...], Clause] = {}
+        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree", "reservation")):
+            i = int(i)
+            sides = rel.sides
+            if sides == "declared":
+                sides = "both" if self.objs[i].sides == "double" else "one"
+            li, ri, ti, bi = self.box(i)
+            depth = Lin(const=rel.depth.value) if rel.depth is not None else bi
+            ignore = {int(j) for j in np.flatnonzero((self.rack_of == i) | self.kinds("crossing", "reservation"))}
+            # with one side required, a binary picks it; the other side's rows are switched off
+            gate = {-1: Lin(), 1: Lin()}
+            if sides != "both":
+                pick = self.m.var(0.0, 1.0, 0.0, True)
+                gate = {-1: (1.0 - pick) * self.big, 1: pick * self.big}
+            room = {-1: li - width, 1: self.s.width - ri - width}
+            base = self.key(i)
+            out[base] = [[Row(room[side] + gate[side], True) for side in (-1, 1)]]
+            for j in range(len(self.objs)):
+                if j == i or j in ignore:
+                    continue
+                lj, rj, tj, _ = self.box(j)
+                beside = {-1: (lj - li, li - rj - width), 1: (ri - rj, lj - ri - width)}
+                for side in (-1, 1):
+                    behind, free = beside[side]
+                    out[base + (f"{self.objs[j].id}@{side}",)] = [
+                        [Row(tj - depth + gate[side], False)], [Row(behind + gate[side], False)],
+                        [Row(free + gate[side], True)]]
+        return out
+
+    def r_capacity(self, rel: ast.Capacity, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        lim = rel.limit.value if limit is None else limit
+        chosen = np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree", "reservation"))
+        out: dict[tuple[str, ...], Clause] = {}
+        for k, zone in enumerate(self.s.zones):
+            if zone.kind not in rel.kinds:
+                continue
+            total = Lin()
+            members = []
+            for i in chosen:
+                y = self.zones_of(int(i)).get(k)
+                if y is None:
+                    continue
+                members.append(int(i))
+                total = total + y * (1.0 if rel.measure == "count" else 2.0 * float(self.f.hw[i]))
+            if members:
+                out[self.key(*members) + (f"@{k}",)] = [[Row(lim - total, True)]]
+        return out
+
+    def r_crosspermission(self, rel: ast.CrossPermission, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        allowed = self.sel(rel.allowed)
+        out: dict[tuple[str, ...], Clause] = {}
+        i, j = _pairs(self.kinds("crossing"), self.sel(rel.target) & ~self.kinds("crossing"))
+        for c, t in zip(i, j):
+            if allowed[c]:
+                continue
+            cr = self.objs[int(c)]
+            lt, rt, _, _ = self.box(int(t))
+            tol = geo_tol()
+            out[self.key(c, t)] = [[Row((cr.start or 0.0) + tol - rt, False)], [Row(lt - (cr.end or 0.0) + tol, False)]]
+        return out
+
+    def r_bounds(self, rel: ast.Bounds, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        out: dict[tuple[str, ...], Clause] = {}
+        chosen = self.sel(rel.selector)
+        if rel.what == "profile":
+            for i in np.flatnonzero(chosen):
+                left, right, _, _ = self.box(int(i))
+                out[self.key(i)] = [[Row(left, True), Row(self.s.width - right, True)]]
+            return out
+        assert rel.limit is not None
+        lim = rel.limit.value if limit is None else limit
+        for i in np.flatnonzero(chosen & ~self.kinds("tree")):
+            _, _, _, bottom = self.box(int(i))
+            out[self.key(i)] = [[Row(lim - bottom, True)]]
+        return out
+
+    def add_overlaps(self) -> None:
+        """Forbid physical overlap between bodies (never negotiable)."""
+        physical = ~self.kinds("tree", "reservation")
+        i, j = _pairs(physical, physical)
+        for a, b in zip(i, j):
+            a, b = int(a), int(b)
+            if self.rack_of[a] == b or self.rack_of[b] == a or not (self.movable(a) or self.movable(b)):
+                continue
+            if self.unit_of[a] >= 0 and self.unit_of[a] == self.unit_of[b]:
+                continue
+            if self.f.crossing[a] or self.f.crossing[b]:
+                c, o = (a, b) if self.f.crossing[a] else (b, a)
+                if self.f.crossing[o]:
+                    continue
+                self.clause(self._crossing(c, o, 0.0), OVERLAP, None, None)
+            else:
+                self.clause(self._separate(a, b, "edge", "edge", "shortest", 0.0), OVERLAP, None, None)
+
+
+def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return all index pairs (i in a, j in b, i != j), each unordered pair once (as the engine does)."""
+    ia, ib = np.flatnonzero(a), np.flatnonzero(b)
+    if len(ia) == 0 or len(ib) == 0:
+        empty = np.empty(0, dtype=np.intp)
+        return empty, empty
+    gi, gj = np.meshgrid(ia, ib, indexing="ij")
+    gi, gj = gi.ravel(), gj.ravel()
+    keep = gi != gj
+    both = a[gi] & b[gi] & a[gj] & b[gj]
+    keep &= ~both | (gi < gj)
+    return gi[keep], gj[keep]
+
+
+def problem(section: Section, engine: Engine, start: dict[str, tuple[float, float]] | None = None,
+            allowed: dict[str, frozenset[int]] | None = None) -> Problem:
+    """Prepare a section for the solver: the rules in force, start positions, zones each unit may use."""
+    rules = tuple(cr.pack_rule for cr in engine.rules_for(section))
+    return Problem(section, engine.packs, rules, start or {}, allowed or {})
+
+
+def _build(p: Problem, rules: Iterable[PackRule], slack: bool) -> _Builder:
+    """Return the model of a problem over the given rules."""
+    return _Builder(p, rules, slack)
+
+
+def _placed(b: _Builder, sol: np.ndarray) -> tuple[Section, tuple[Move, ...]]:
+    """Return the section with every unit at its solved position, and the moves."""
+    new: dict[str, tuple[float, float]] = {}
+    moves = []
+    for u in b.units:
+        o = b.objs[u]
+        x = round(float(b.X[u].value(sol)), 4)
+        c = round(float(b.C[u].value(sol)), 4)
+        dx, dz = x - o.x, c - o.cover
+        for i in range(len(b.objs)):
+            if b.unit_of[i] == u:
+                oi = b.objs[i]
+                new[oi.id] = (round(oi.x + dx, 4), round(oi.cover + dz, 4))
+        if abs(dx) > EPS or abs(dz) > EPS:
+            moves.append(Move(o.id, x, c, round(dx, 4), round(dz, 4)))
+    objects = tuple(replace(o, x=new[o.id][0], cover=new[o.id][1]) if o.id in new else o for o in b.objs)
+    return replace(b.s, objects=objects), tuple(moves)
+
+
+def _deviations(b: _Builder, sol: np.ndarray) -> tuple[Deviation, ...]:
+    """Return the deviations a slack solution used, amounts rounded up to whole millimetres."""
+    out = []
+    for rule_id, (amount, waive, pr) in sorted(b.slacks.items()):
+        rule = pr.rule
+        weight = (rule.negotiability or 0.0) * SEVERITY_WEIGHT.get(rule.severity, 1.0)
+        rel = rule.alternatives[0].relation
+        required, op, unit = _limit(rel)
+        if waive is not None and waive.value(sol) > 0.5:
+            out.append(Deviation(rule_id, pr.pack.name, rule.source, op, required, None, unit, weight))
+            continue
+        if amount is None:
+            continue
+        s = amount.value(sol)
+        if s <= EPS or required is None:
+            continue
+        step = math.ceil(s * 1000.0 - 1e-6) / 1000.0
+        to = required - step if op == ">=" else required + step
+        out.append(Deviation(rule_id, pr.pack.name, rule.source, op, required, round(to, 4), unit, weight * step))
+    return tuple(out)
+
+
+def _limit(rel: ast.Relation) -> tuple[float | None, str, str]:
+    """Return a relation's limit, operator and unit (None for relations without a magnitude)."""
+    if isinstance(rel, (ast.Cover, ast.Clearance, ast.CrossingClearance)):
+        return rel.limit.value, rel.op, "m"
+    if isinstance(rel, ast.Access):
+        return rel.width.value, ">=", "m"
+    if isinstance(rel, ast.Capacity):
+        return rel.limit.value, "<=", "m" if rel.measure == "width" else "count"
+    if isinstance(rel, ast.Bounds):
+        if rel.limit is None:
+            return 0.0, ">=", "m"
+        return rel.limit.value, "<=", "m"
+    if isinstance(rel, ast.Exclusion) and rel.limit is not None:
+        return rel.limit.value, ">=", "m"
+    return None, "", ""
+
+
+def feasible(p: Problem, rules: Iterable[PackRule]) -> bool:
+    """Tell whether the planned objects can be placed with every given rule held strictly."""
+    b = _build(p, rules, slack=False)
+    return b.m.solve() is not None
+
+
+def conflict_set(p: Problem) -> tuple[str, ...]:
+    """Return a minimal set of rule ids that together admit no layout (deletion filtering)."""
+    keep = list(p.rules)
+    if feasible(p, keep):
+        return ()
+    k = 0
+    while k < len(keep):
+        trial = keep[:k] + keep[k + 1:]
+        if not feasible(p, trial):
+            keep = trial
+        else:
+            k += 1
+    return tuple(sorted({pr.rule.id for pr in keep})) or (OVERLAP,)
+
+
+def _solve_slack(p: Problem, forbid: tuple[str, ...] = ()) -> tuple[_Builder, np.ndarray] | None:
+    """Solve with slack: the cheapest deviations first, then the least movement with them fixed."""
+    b = _build(p, p.rules, slack=True)
+    if forbid:
+        total = Lin()
+        for rid in forbid:
+            # a rule deviates when any of its flags is set; one flag per rule is enough for the cut
+            for f in b.flags.get(rid, [])[:1]:
+                total = total + f
+        # no-good cut: not every rule of the forbidden set may deviate again
+        b.m.ge(float(len(forbid) - 1) - total, "alternative")
+    move_cost = list(b.m.cost)
+    moving = set(b.move_vars)
+    b.m.cost = [0.0 if k in moving else c for k, c in enumerate(move_cost)]
+    sol = b.m.solve()
+    if sol is None:
+        return None
+    # phase 2: keep every deviation no larger than found, minimise movement
+    for rid, (amount, waive, _) in b.slacks.items():
+        for var in (amount, waive):
+            if var is not None:
+                (k,) = var.coef
+                b.m.ub[k] = float(sol[k]) + 1e-7 if b.m.integer[k] == 0 else round(float(sol[k]))
+    b.m.cost = [c if k in moving else 0.0 for k, c in enumerate(move_cost)]
+    sol2 = b.m.solve()
+    return (b, sol2 if sol2 is not None else sol)
+
+
+def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float]] | None = None,
+           alternatives: bool = True, allowed: dict[str, frozenset[int]] | None = None,
+           explain: bool = True) -> Layout:
+    """Place the planned objects so every rule holds, or find the cheapest deviations that admit them.
+
+    Without `explain`, an infeasible section returns at once (no deviations, no conflict set).
+    """
+    p = problem(section, engine, start, allowed)
+    b = _build(p, p.rules, slack=False)
+    sol = b.m.solve()
+    if sol is not None:
+        new, moves = _placed(b, sol)
+        found = tuple(f for f in engine.evaluate(new) if counts(f))
+        return Layout(new, moves, (), (), (), found, float(sum(abs(m.dx) + abs(m.dz) for m in moves)))
+    if not explain:
+        return Layout(None, (), (), (), (), (), math.inf)
+    conflict = conflict_set(p)
+    got = _solve_slack(p)
+    if got is None:
+        return Layout(None, (), (), conflict, (), (), math.inf)
+    b, sol = got
+    deviations = _deviations(b, sol)
+    new, moves = _placed(b, sol)
+    relaxed = Engine(apply_deviations(engine.packs, deviations), today=_today(engine))
+    found = tuple(f for f in relaxed.evaluate(new) if counts(f))
+    alternative: tuple[Deviation, ...] = ()
+    if alternatives and deviations:
+        other = _solve_slack(p, tuple(d.rule for d in deviations))
+        if other is not None:
+            alternative = _deviations(*other)
+    return Layout(new, moves, deviations, conflict, alternative, found, sum(d.cost for d in deviations))
+
+
+def _today(engine: Engine) -> Any:
+    import datetime as dt
+
+    return dt.date.fromisoformat(engine.today)
+
+
+def apply_deviations(packs: PackSet, deviations: Iterable[Deviation]) -> PackSet:
+    """Return the pack set with each deviated rule's limit moved (or the rule waived)."""
+    by_rule = {d.rule: d for d in deviations}
+    rules = []
+    for pr in packs.rules:
+        d = by_rule.get(pr.rule.id)
+        if d is None:
+            rules.append(pr)
+            continue
+        if d.to is None:
+            continue
+        reqs = tuple(replace(req, relation=_relimit(req.relation, d.to)) for req in pr.rule.alternatives)
+        rules.append(PackRule(replace(pr.rule, alternatives=reqs), pr.pack))
+    return replace(packs, rules=tuple(rules))
+
+
+def _relimit(rel: ast.Relation, to: float) -> ast.Relation:
+    """Return a relation with its limit set to `to` (metres, or a count)."""
+    if isinstance(rel, (ast.Cover, ast.Clearance, ast.CrossingClearance, ast.Capacity)):
+        return replace(rel, limit=replace(rel.limit, value=to, text=f"{to:g}"))
+    if isinstance(rel, ast.Access):
+        return replace(rel, width=replace(rel.width, value=to, text=f"{to:g}"))
+    if isinstance(rel, (ast.Bounds, ast.Exclusion)) and rel.limit is not None:
+        return replace(rel, limit=replace(rel.limit, value=to, text=f"{to:g}"))
+    return rel
+
+
+def start_from_standard(section: Section, packs: PackSet) -> dict[str, tuple[float, float]]:
+    """Return the NEN 7171 reference positions of the section's planned units as start positions."""
+    from nen7171.reference import Line, reference_layout
+
+    zones = [(z.kind, z.start, z.end) for z in section.zones]
+    lines = [Line(o.id, o.network or "overig", 2 * o.half_width, o.body_height) for o in section.objects
+             if o.status == "planned" and o.kind in ("cable", "pipe") and o.network is not None
+             and not any(o.id in r.holds for r in section.objects)]
+    return dict(reference_layout(zones, lines, packs))
+
+
+def write_case(source: Path, result: Layout, out: Path) -> None:
+    """Write the case file with the solved positions (x and cover in metres) of the moved units."""
+    if result.section is None:
+        raise LiggingError(Diagnostic(Span(str(source), 1, 1), "no layout to write: the rules admit none"))
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    by_id = result.section.by_id()
+    moved = {m.id for m in result.moves}
+    moved |= {held for m in result.moves for held in by_id[m.id].holds}
+    unit = data.get("units", "m")
+    for entry in data.get("objects", []):
+        o = by_id.get(str(entry.get("id")))
+        if o is None or o.id not in moved:
+            continue
+        entry["x"] = o.x if unit == "m" else f"{o.x:g} m"
+        entry["cover"] = o.cover if unit == "m" else f"{o.cover:g} m"
+    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+
+
+def report(console: Console, result: Layout, title: str) -> None:
+    """Print a layout: the moves as a table, deviations with their sources, the conflict and the alternative."""
+    console.print(Text(title, style="bold underline"))
+    if not result.feasible:
+        console.print(Text("  no layout: the fixed rules conflict", style="bold red"))
+    elif not result.moves:
+        console.print(Text("  every planned object can stay where it is", style="green"))
+    else:
+        table = Table(box=None, padding=(0, 2))
+        for head in ("object", "x", "cover", "dx", "dz"):
+            table.add_column(head, justify="left" if head == "object" else "right")
+        for m in result.moves:
+            table.add_row(m.id, f"{m.x:.3f}", f"{m.cover:.3f}", f"{m.dx:+.3f}", f"{m.dz:+.3f}")
+        console.print(table)
+    if result.deviations:
+        console.print(Text("  deviations needed (cheapest set):", style="yellow"))
+        for d in result.deviations:
+            console.print(Text(f"    {d.describe()}"))
+    if result.conflict:
+        console.print(Text(f"  conflicting rules (minimal set): {', '.join(result.conflict)}", style="yellow"))
+    if result.alternative:
+        console.print(Text("  next-best deviation set:", style="dim"))
+        for d in result.alternative:
+            console.print(Text(f"    {d.describe()}", style="dim"))
+    for f in result.findings:
+        console.print(Text(f"  remaining: {f.rule} [{f.kind}] {', '.join(f.subjects)}: {f.message}", style="red"))

@@ -1,0 +1,77 @@
+"""Suggestions on findings: verified smallest moves, deviations otherwise, wired into `check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checker.engine import Engine, counts
+from checker.loader import load_case, parse_case
+from checker.run import check_paths
+from checker.suggest import moved, suggest
+from dsl.packs import load_packs
+from tests.conftest import ROOT, case_text
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_packs(["nen7171"]))
+
+
+def test_cover_shortfall_becomes_a_downward_move(engine: Engine) -> None:
+    section = parse_case(case_text("- {id: ls-1, network: laagspanning, x: 1.0, cover: 0.45, diameter: 0.05}\n"),
+                         "c.yaml")
+    (finding,) = suggest(engine, section, engine.evaluate(section))
+    (s,) = finding.suggestions
+    assert (s.move, s.dx, s.dz) == ("ls-1", 0.0, pytest.approx(0.15))
+
+
+def test_clearance_move_is_verified_and_creates_no_new_finding(engine: Engine) -> None:
+    objs = ("- {id: gas-1, network: gasLageDruk, x: 1.0, cover: 0.8, diameter: 0.1}\n"
+            "- {id: w-1, network: water, x: 1.3, cover: 0.8, diameter: 0.1, status: existing}\n")
+    section = parse_case(case_text(objs), "c.yaml")
+    found = suggest(engine, section, engine.evaluate(section))
+    clr = next(f for f in found if f.rule == "NEN-CLR-GAS-WATER")
+    (s,) = clr.suggestions
+    assert s.move == "gas-1" and s.dz == 0.0 and s.dx == pytest.approx(-0.1)
+    after = [f for f in engine.evaluate(moved(section, "gas-1", s.dx, s.dz)) if counts(f)]
+    assert all(f.rule != "NEN-CLR-GAS-WATER" for f in after)
+
+
+def test_no_verified_move_falls_back_to_the_measured_deviation(engine: Engine) -> None:
+    # a profile 0.45 m wide: any horizontal move of the gas pipe leaves the profile (a new finding)
+    objs = ("- {id: gas-1, network: gasLageDruk, x: 0.1, cover: 0.8, diameter: 0.1}\n"
+            "- {id: w-1, network: water, x: 0.35, cover: 0.8, diameter: 0.1, status: existing}\n")
+    section = parse_case(case_text(objs, width=0.45), "c.yaml")
+    out = {f.rule: f for f in suggest(engine, section, engine.evaluate(section))}
+    (s,) = out["NEN-CLR-GAS-WATER"].suggestions
+    assert s.move is None and s.deviate == "NEN-CLR-GAS-WATER" and s.to == pytest.approx(0.15)
+
+
+def test_fixed_rules_get_no_deviation(engine: Engine) -> None:
+    boxed = parse_case(case_text("- {id: ls-1, network: laagspanning, x: -0.5, cover: 0.6, diameter: 0.05}\n"
+                                 "- {id: s, kind: structure, x: 0.5, width: 1.0, cover: 0, height: 5.0}\n",
+                                 width=1.0), "c.yaml")
+    out = {f.rule: f.suggestions for f in suggest(engine, boxed, engine.evaluate(boxed))}
+    assert out["NEN-PROFIEL"] == ()
+
+
+def test_check_paths_attaches_suggestions_with_sources() -> None:
+    engine = Engine(load_packs())
+    (result,) = list(check_paths([ROOT / "cases" / "amsterdam-wallengebied"], engine))
+    judged = [f for f in result.findings if counts(f)]
+    assert judged and all(f.suggestions for f in judged if f.rule != "LIG-OVERLAP")
+    deviations = [(f, s) for f in judged for s in f.suggestions if s.deviate is not None]
+    assert deviations and all(s.deviate == f.rule and s.to == f.measured and f.source for f, s in deviations)
+    assert all(not f.suggestions for f in result.findings if f.baseline)
+
+
+def test_suggested_moves_on_shipped_case_clear_their_finding() -> None:
+    engine = Engine(load_packs())
+    section = load_case(Path(ROOT / "cases" / "dordrecht-componistenbuurt"))
+    for f in suggest(engine, section, engine.evaluate(section)):
+        for s in f.suggestions:
+            if s.move is not None:
+                after = {g.fingerprint for g in engine.evaluate(moved(section, s.move, s.dx, s.dz)) if counts(g)}
+                assert f.fingerprint not in after

@@ -1,0 +1,192 @@
+"""Praktijktoets: a proposal tried on the shipped cases agrees with plain `check` runs."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from checker import whatif as wi
+from checker.cli import run
+from dsl.diagnostics import LiggingError
+from dsl.packs import load_packs
+from tests.conftest import ROOT
+
+NEN = ROOT / "rules" / "nen7171.rules"
+
+
+@pytest.fixture(scope="module")
+def sections() -> list[tuple[str, object]]:
+    return wi.load_sections([ROOT / "cases"])  # type: ignore[return-value]
+
+
+def ligging(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the command line in this process (no interpreter start-up); return exit code, stdout, stderr."""
+    with pytest.raises(SystemExit) as exit_:
+        run(list(args))
+    out = capsys.readouterr()
+    return int(exit_.value.code or 0), out.out, out.err
+
+
+def _check_docs(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
+    code, out, err = ligging(capsys, "check", str(ROOT / "cases"), "--format", "json", *args)
+    assert code in (0, 1), err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_whatif_counts_equal_two_plain_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = NEN.read_text(encoding="utf-8")
+    assert "require cover water >= 0.70 m" in text
+    modified = tmp_path / "nen7171.rules"
+    modified.write_text(text.replace("require cover water >= 0.70 m", "require cover water >= 0.50 m"),
+                        encoding="utf-8")
+    before = _check_docs(capsys, "--pack", "nen7171")
+    after = _check_docs(capsys, "--pack", str(modified))
+    code, out, err = ligging(capsys, "whatif", str(ROOT / "cases"), "--base", "nen7171", "--set", "NEN-COV-W=0.50m",
+                             "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    [result] = doc["proposals"]
+    assert [c["case"] for c in result["cases"]] == [d["case"] for d in before]
+    for case, b, a in zip(result["cases"], before, after, strict=True):
+        assert case["before"] == b["summary"] and case["after"] == a["summary"]
+        gone = {f["fingerprint"] for f in b["findings"]} - {f["fingerprint"] for f in a["findings"]}
+        new = {f["fingerprint"] for f in a["findings"]} - {f["fingerprint"] for f in b["findings"]}
+        assert {f["fingerprint"] for f in case["disappeared"]} == gone
+        assert {f["fingerprint"] for f in case["appeared"]} == new
+    totals = result["totals"]
+    for sev in ("error", "warning", "info"):
+        assert totals["before"][sev] == sum(d["summary"][sev] for d in before)  # type: ignore[index]
+        assert totals["after"][sev] == sum(d["summary"][sev] for d in after)  # type: ignore[index]
+    # the change is real on the shipped cases: at least one water cover finding goes
+    assert totals["disappeared"] >= 1 and totals["after"]["error"] < totals["before"]["error"]
+    assert result["changes"][0]["before"] == ">= 0.7 m" and result["changes"][0]["after"] == ">= 0.5 m"
+    assert "require cover water >= 0.5 m" in result["changes"][0]["text"]
+
+
+@pytest.mark.parametrize("written", ["0.40m", "0.40 m", "40 cm", "400mm", "0.4"])
+def test_set_values_are_parsed_with_units(written: str) -> None:
+    packs, edits = wi.apply_sets(load_packs(["nen7171"]), [wi.parse_set(f"NEN-COV-W={written}")])
+    relation = packs.find("NEN-COV-W")[0].rule.alternatives[0].relation
+    assert relation.limit.value == pytest.approx(0.40)  # type: ignore[union-attr]
+    assert edits[0].rule == "NEN-COV-W" and edits[0].pack == "nen7171"
+    # the original pack set is untouched (frozen AST, changed by replace)
+    original = load_packs(["nen7171"]).find("NEN-COV-W")[0].rule.alternatives[0].relation
+    assert original.limit.value == pytest.approx(0.70)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("written", [
+    "NEN-COV-W=0.4 kV",        # wrong dimension
+    "NEN-COV-X=0.4m",          # unknown rule
+    "NEN-ORDER=0.4m",          # an order has no limit
+    "NEN-COV-W=-1m",           # negative length
+    "NEN-COV-W=",              # no value
+    "NEN-COV-W",               # no '='
+    "NEN-COV-W.exception=0.5m",  # no exception to relax
+    "NEN-COV-W.2=0.5m",        # no second alternative
+])
+def test_bad_set_is_one_diagnostic(written: str) -> None:
+    with pytest.raises(LiggingError):
+        wi.apply_sets(load_packs([]), [wi.parse_set(written)])
+
+
+def test_overridden_rule_names_the_overriding_one() -> None:
+    with pytest.raises(LiggingError, match="TEL-COV-DT"):
+        wi.apply_sets(load_packs([]), [wi.parse_set("NEN-COV-DT=0.4m")])
+
+
+def test_rule_with_alternatives_needs_a_number() -> None:
+    packs = load_packs(["dunea"])
+    with pytest.raises(LiggingError):
+        wi.apply_sets(packs, [wi.parse_set("DUN-KABELS-BOVEN=0.2m")])
+    changed, edits = wi.apply_sets(packs, [wi.parse_set("DUN-KABELS-BOVEN.2=0.2m")])
+    second = changed.find("DUN-KABELS-BOVEN")[0].rule.alternatives[1].relation
+    assert second.limit.value == pytest.approx(0.2)  # type: ignore[union-attr]
+    assert edits[0].before == ">= 0.3 m" and edits[0].after == ">= 0.2 m"
+
+
+def test_exception_limit_is_relaxed() -> None:
+    changed, edits = wi.apply_sets(load_packs(["telecom"]), [wi.parse_set("TEL-COV-DT.exception=0.30 m")])
+    exc = changed.find("TEL-COV-DT")[0].rule.alternatives[0].exceptions[0]
+    assert exc.limit is not None and exc.limit.value == pytest.approx(0.30)
+    assert edits[0].target == "exception" and "then >= 0.3 m approved" in edits[0].text
+
+
+def test_candidate_pack_is_added_and_ranked(tmp_path: Path, sections: list[tuple[str, object]]) -> None:
+    strict = tmp_path / "strict.rules"
+    strict.write_text(
+        'pack strict\n  title "t"\n  authority "test"\n  version "1"\ninclude imkl\n'
+        'rule STRICT-COV-W\n  title "t"\n  severity error\n  source "test"\n  illustrative "test"\n'
+        '  require cover water >= 5.00 m\n', encoding="utf-8")
+    packs = load_packs([])
+    relax = wi.Proposal("relax", (wi.parse_set("NEN-COV-W=0.50m"),))
+    tighten = wi.Proposal("tighten", packs=(str(strict),))
+    ranked = wi.rank([wi.whatif(sections, packs, tighten, False), wi.whatif(sections, packs, relax, False)])  # type: ignore[arg-type]
+    assert [r.proposal.name for r in ranked] == ["relax", "tighten"]
+    added = ranked[1].totals()
+    waters = sum(1 for _, s in sections for o in s.objects if o.network == "water" and o.status == "planned")  # type: ignore[attr-defined]
+    assert added["appeared"] >= waters > 0 and added["new_conflicts"] > 0 and added["metres_saved"] < 0
+    assert all(f.rule == "STRICT-COV-W" for c in ranked[1].cases for f in c.appeared)
+
+
+def test_candidate_pack_replaces_the_pack_of_its_name(tmp_path: Path, sections: list[tuple[str, object]]) -> None:
+    modified = tmp_path / "nen7171.rules"
+    modified.write_text(NEN.read_text(encoding="utf-8").replace("water >= 0.70 m", "water >= 0.50 m"), encoding="utf-8")
+    packs = load_packs([])
+    by_pack = wi.whatif(sections, packs, wi.Proposal("p", packs=(str(modified),)), False)  # type: ignore[arg-type]
+    by_set = wi.whatif(sections, packs, wi.Proposal("s", (wi.parse_set("NEN-COV-W=0.5m"),)), False)  # type: ignore[arg-type]
+    assert by_pack.totals() == by_set.totals()
+
+
+def test_proposals_file_and_text_output(tmp_path: Path, sections: list[tuple[str, object]]) -> None:
+    file = tmp_path / "proposals.yaml"
+    file.write_text("- name: water 50\n  set: {NEN-COV-W: 0.50 m}\n"
+                    "- name: gas-water 20\n  set: {NEN-CLR-GAS-WATER: 20 cm, NEN-COV-W: 0.6m}\n", encoding="utf-8")
+    proposals = wi.load_proposals(file)
+    assert [len(p.sets) for p in proposals] == [1, 2]
+    results = wi.rank([wi.whatif(sections, load_packs([]), p, False) for p in proposals])  # type: ignore[arg-type]
+    assert results[0].proposal.name == "gas-water 20"
+    buffer = StringIO()
+    wi.render(Console(file=buffer, width=120, color_system=None), results)
+    text = buffer.getvalue()
+    totals = results[0].totals()
+    assert f"{totals['metres_saved']:.3f}" in text
+    assert text.count("amsterdam-wallengebied") >= 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- name: x\n  sett: {}\n", encoding="utf-8")
+    with pytest.raises(LiggingError) as err:
+        wi.load_proposals(bad)
+    assert err.value.diagnostic.span.line == 1
+
+
+def test_cli_bad_set_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["--set", "NEN-COV-W=0.5 kV"], []):
+        code, _, err = ligging(capsys, "whatif", str(ROOT / "cases" / "leiden-vkls"), *args)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("ligging: ")
+
+
+NARROW = {"ligging": 1, "name": "smal", "width": 0.4, "zones": [{"kind": "trottoir", "from": 0, "to": 0.4}],
+          "objects": [{"id": "gas-1", "network": "gasLageDruk", "x": 0.1, "cover": 0.8, "diameter": "110 mm"},
+                      {"id": "w-1", "network": "water", "x": 0.3, "cover": 1.2, "diameter": "160 mm"}]}
+
+
+def test_layout_feasibility_before_and_after_from_a_jsonl_batch(tmp_path: Path) -> None:
+    batch = tmp_path / "batch.jsonl"
+    wide = dict(NARROW, name="breed", width=2.0, zones=[{"kind": "trottoir", "from": 0, "to": 2.0}],
+                objects=[NARROW["objects"][0], dict(NARROW["objects"][1], x=1.5)])  # type: ignore[index]
+    batch.write_text(json.dumps(NARROW) + "\n\n" + json.dumps(wide) + "\n", encoding="utf-8")
+    sections = wi.load_sections([batch])
+    assert [case for case, _ in sections] == [f"{batch}:1", f"{batch}:3"]
+    result = wi.whatif(sections, load_packs(["nen7171"]), wi.Proposal("p", (wi.parse_set("NEN-CLR-GAS-WATER=0.05m"),)))
+    narrow, broad = result.cases
+    # 0.40 m cannot hold 110 mm + 0.30 m + 160 mm side by side; with 0.05 m it can
+    assert (narrow.feasible_before, narrow.feasible_after, narrow.layout_unblocked) == (False, True, True)
+    assert (broad.feasible_before, broad.feasible_after, broad.layout_unblocked) == (True, True, False)
+    assert narrow.metres_saved == pytest.approx(0.30 - (0.3 - 0.1 - 0.055 - 0.08), abs=1e-6)
+    totals = result.totals()
+    assert totals["layout_unblocked"] == 1 and totals["cases_unblocked"] == 1 and broad.metres_saved == 0
+    skipped = wi.whatif(sections, load_packs(["nen7171"]), result.proposal, with_layout=False)
+    assert skipped.totals()["layout_unblocked"] is None and skipped.cases[0].feasible_before is None
