@@ -84,7 +84,7 @@ def parse_networks(specs: list[str], prefix: str = "") -> list[Obj]:
             size = length(f"{m['size']} {m['unit'] or 'mm'}") if m["size"] else DEFAULT_SIZE[kind]
         except UnitProblem as exc:
             raise _bad(f"'{spec}': {exc}") from None
-        for k in range(int(m["n"] or 1)):
+        for _ in range(int(m["n"] or 1)):
             out.append(Obj(f"{prefix}{net}-{len(out) + 1}", kind, net, None, "planned", 0.0, 0.0,
                            diameter=size, span=ARG))
     return out
@@ -161,7 +161,7 @@ def fit_case(section: Section, specs: list[str], engine: Engine) -> Fit:
     if clash:
         raise _bad(f"id '{clash[0]}' already exists in the case")
     grown = replace(section, objects=section.objects + tuple(added))
-    before = {d.rule: d for d in layout(section, engine, alternatives=False).deviations}
+    before = {d.rule: d for d in layout(section, engine, alternatives=False, minimal=False).deviations}
     after = _placed(grown, engine, {o.id for o in added})
     blocking = tuple(d for d in after.deviations if d.rule not in before or _worse(d, before[d.rule]))
     return Fit(section.width, after, blocking)

@@ -11,7 +11,7 @@ non-overlap) "apart by d horizontally or vertically", which is never looser than
 engine's exact distance. Alternatives (`otherwise`) are one more disjunction. The
 objective is the L1 movement from the start positions (the proposal, or the NEN 7171
 reference layout). When no layout exists, each negotiable rule gets a slack — metres for
-rules with a magnitude, a waiver binary for the others — weighted by negotiability ×
+rules with a magnitude, a waiver binary for the others — weighted by negotiability times
 severity weight (error 10, warning 3, info 1); fixed rules get none. The result names
 each deviation as `RULE (source): required 0.30 m → 0.18 m`, a minimal conflicting set
 of rules (deletion filtering), and the next-best deviation set (the cheapest one
@@ -35,6 +35,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from checker import geometry as geo
+from checker.backlog import Deviation as BacklogDeviation
 from checker.engine import Engine, counts
 from checker.findings import Finding
 from checker.model import Section
@@ -48,9 +49,12 @@ MOVABLE_KINDS = ("cable", "pipe", "container", "rack")
 OVERLAP = "LIG-OVERLAP"
 MAX_SLACK = 10.0
 EPS = 1e-6
-TIME_LIMIT = 20.0
+TIME_LIMIT = 8.0
 # a deviation of whole metres is priced against movement of centimetres: deviate only when moving cannot help
 DEVIATION_PRICE = 1000.0
+# trust regions (metres of movement) tried in turn; None is the whole profile
+MOVE_GAP = 0.02
+TRUST_RADII: tuple[float | None, ...] = (0.75, 2.5, None)
 
 
 class Lin:
@@ -76,7 +80,7 @@ class Lin:
         return Lin({k: -v for k, v in self.coef.items()}, -self.const)
 
     def __sub__(self, other: Lin | float) -> Lin:
-        return self + (-other if isinstance(other, Lin) else -other)
+        return self + (-other)
 
     def __rsub__(self, other: float) -> Lin:
         return (-self) + other
@@ -88,15 +92,21 @@ class Lin:
 
     def value(self, sol: np.ndarray) -> float:
         """Return the expression's value under a solution vector."""
-        return self.const + sum(v * sol[i] for i, v in self.coef.items())
+        return self.const + float(sum(v * float(sol[i]) for i, v in self.coef.items()))
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One requirement `lin >= 0`; `magnitude` rows are relaxed by metres, others only by a waiver."""
+    """One requirement `lin >= 0`; `magnitude` rows are relaxed by metres, others only by a waiver.
+
+    `side` names a relative position (`("L", i, j)`: i left of j; `("A", i, j)`: i above j).
+    Alternatives with the same side share one binary across all rules, so a pair of
+    objects costs four binaries however many clearances bind it.
+    """
 
     lin: Lin
     magnitude: bool
+    side: tuple[str, int, int] | None = None
 
 
 Clause = list[list[Row]]  # at least one alternative holds entirely
@@ -180,7 +190,17 @@ class _Model:
             return
         self.rows.append(Lin(coef, lin.const))
 
-    def solve(self, time_limit: float = TIME_LIMIT) -> np.ndarray | None:
+    def floor(self, lin: Lin) -> float:
+        """Return the least value `lin` can take within the variable bounds (for a tight big-M)."""
+        low = lin.const
+        for k, v in lin.coef.items():
+            bound = self.lb[k] if v > 0 else self.ub[k]
+            if not math.isfinite(bound):
+                return -math.inf
+            low += v * bound
+        return low
+
+    def solve(self, time_limit: float = TIME_LIMIT, gap: float = 1e-4) -> np.ndarray | None:
         """Solve; return the solution vector, or None when infeasible."""
         if self.broken:
             return None
@@ -197,7 +217,7 @@ class _Model:
         lo = np.array([-row.const for row in self.rows])
         res = milp(np.array(self.cost), integrality=np.array(self.integer), bounds=Bounds(self.lb, self.ub),
                    constraints=LinearConstraint(a, lo, np.full(len(lo), np.inf)),
-                   options={"time_limit": time_limit, "mip_rel_gap": 1e-7})
+                   options={"time_limit": time_limit, "mip_rel_gap": gap})
         if res.x is None:
             return None
         return np.asarray(res.x)
@@ -223,8 +243,9 @@ class _Builder:
     """Build the MILP of one Problem, with or without slack for negotiable rules."""
 
     def __init__(self, problem: Problem, rules: Iterable[PackRule], slack: bool,
-                 fixed_limits: dict[str, float] | None = None) -> None:
+                 radius: float | None = None) -> None:
         self.p = problem
+        self.radius = radius
         s = problem.section
         self.s = s
         self.f = geo.frame(s)
@@ -255,9 +276,9 @@ class _Builder:
         self._preds: dict[int, Predicate] = {}
         self.slacks: dict[str, tuple[Lin | None, Lin | None, PackRule]] = {}
         self.flags: dict[str, list[Lin]] = {}
+        self.sides: dict[tuple[str, int, int], Lin] = {}
         self.move_vars: list[int] = []
         self._place_units()
-        self.fixed_limits = fixed_limits or {}
         for pr in rules:
             self.add_rule(pr)
         self.add_overlaps()
@@ -273,8 +294,14 @@ class _Builder:
             sub = [i for i in range(len(self.objs)) if self.unit_of[i] == u]
             lo_top = min(f.top[i] - f.top[u] for i in sub)
             hi_bot = max(f.bottom[i] - f.top[u] for i in sub)
-            self.X[u] = m.var(hw, max(hw, s.width - hw))
-            self.C[u] = m.var(max(0.0, -lo_top), max(0.0, self.depth_max - hi_bot))
+            x_lo, x_hi = hw, max(hw, s.width - hw)
+            c_lo, c_hi = max(0.0, -lo_top), max(0.0, self.depth_max - hi_bot)
+            if self.radius is not None:
+                # a trust region: near the start, so pairs that cannot meet need no binaries
+                x_lo, x_hi = _window(x0, self.radius, x_lo, x_hi)
+                c_lo, c_hi = _window(c0, self.radius, c_lo, c_hi)
+            self.X[u] = m.var(x_lo, x_hi)
+            self.C[u] = m.var(c_lo, c_hi)
             ex = m.var(0.0, math.inf, 1.0)
             ez = m.var(0.0, math.inf, 1.0)
             self.move_vars.extend(k for e in (ex, ez) for k in e.coef)
@@ -285,11 +312,12 @@ class _Builder:
             ys: dict[int, Lin] = {}
             allowed = self.p.allowed.get(o.id)
             for k, z in enumerate(s.zones):
-                if z.end - z.start + EPS >= 2 * hw and (allowed is None or k in allowed):
+                reachable = z.start + hw <= x_hi + EPS and z.end - hw >= x_lo - EPS
+                if z.end - z.start + EPS >= 2 * hw and reachable and (allowed is None or k in allowed):
                     y = m.var(0.0, 1.0, 0.0, True)
                     ys[k] = y
-                    m.ge(self.X[u] - hw - z.start + (1.0 - y) * self.big, "zone")
-                    m.ge(z.end - hw - self.X[u] + (1.0 - y) * self.big, "zone")
+                    for row in (self.X[u] - hw - z.start, z.end - hw - self.X[u]):
+                        m.ge(row + (1.0 - y) * max(0.0, -m.floor(row)), "zone")
             if not ys:
                 self.m.broken.append("zone")
             total = Lin()
@@ -362,8 +390,7 @@ class _Builder:
         merged: dict[tuple[str, ...], Clause] = {}
         for req in rule.alternatives:
             rel = req.relation
-            limit = self.fixed_limits.get(rule.id)
-            for key, clause in self.relation(rel, limit).items():
+            for key, clause in self.relation(rel, None).items():
                 merged.setdefault(key, []).extend(clause)
         amount: Lin | None = None
         waive: Lin | None = None
@@ -395,13 +422,17 @@ class _Builder:
             return row.lin
 
         alive: list[list[Lin]] = []
+        keys: list[tuple[str, int, int] | None] = []
         for alt in clause:
             rows = [relax(r) for r in alt]
-            if all(not r.coef and r.const >= -geo_tol() for r in rows):
+            # within the variable bounds an alternative may hold always (the clause is met) or never
+            if all(self.m.floor(r) >= -geo_tol() for r in rows):
                 return
-            if any(not r.coef and r.const < -geo_tol() for r in rows):
+            if any(-self.m.floor(-r) < -geo_tol() for r in rows):
                 continue
             alive.append(rows)
+            sides = {r.side for r in alt}
+            keys.append(alt[0].side if len(sides) == 1 else None)
         if not alive:
             self.m.broken.append(rule)
             return
@@ -410,11 +441,22 @@ class _Builder:
                 self.m.ge(r, rule)
             return
         total = Lin()
-        for rows in alive:
-            b = self.m.var(0.0, 1.0, 0.0, True)
+        for rows, key in zip(alive, keys, strict=True):
+            b = self.sides.get(key) if key is not None else None
+            if b is None:
+                b = self.m.var(0.0, 1.0, 0.0, True)
+                if key is not None:
+                    self.sides[key] = b
+                    mirror = self.sides.get((key[0], key[2], key[1]))
+                    if mirror is not None:
+                        # i left of j and j left of i exclude each other: a cut the solver need not find
+                        self.m.ge(1.0 - b - mirror, rule)
             total = total + b
             for r in rows:
-                self.m.ge(r + (1.0 - b) * self.big, rule)
+                # the smallest big-M that switches this row off keeps the relaxation tight
+                low = self.m.floor(r)
+                big = self.big if not math.isfinite(low) else max(0.0, -low) + geo_tol()
+                self.m.ge(r + (1.0 - b) * big, rule)
         self.m.ge(total - 1.0, rule)
 
     def relation(self, rel: ast.Relation, limit: float | None) -> dict[tuple[str, ...], Clause]:
@@ -430,8 +472,8 @@ class _Builder:
     def r_cover(self, rel: ast.Cover, limit: float | None) -> dict[tuple[str, ...], Clause]:
         lim = rel.limit.value if limit is None else limit
         out: dict[tuple[str, ...], Clause] = {}
-        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("tree")):
-            t = self.top(int(i))
+        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("tree")).tolist():
+            t = self.top(i)
             out[self.key(i)] = [[Row(t - lim if rel.op == ">=" else lim - t, True)]]
         return out
 
@@ -439,8 +481,8 @@ class _Builder:
         """Return the clause 'i and j apart by d' in a plane (shortest: horizontally or vertically)."""
         li, ri, ti, bi = self.box(i, ra)
         lj, rj, tj, bj = self.box(j, rb)
-        horizontal = [[Row(lj - ri - d, magnitude)], [Row(li - rj - d, magnitude)]]
-        vertical = [[Row(tj - bi - d, magnitude)], [Row(ti - bj - d, magnitude)]]
+        horizontal = [[Row(lj - ri - d, magnitude, ("L", i, j))], [Row(li - rj - d, magnitude, ("L", j, i))]]
+        vertical = [[Row(tj - bi - d, magnitude, ("A", i, j))], [Row(ti - bj - d, magnitude, ("A", j, i))]]
         if plane == "horizontal":
             return horizontal
         if plane == "vertical":
@@ -459,9 +501,9 @@ class _Builder:
         i, j = _pairs(self.sel(rel.a.selector) & line_like, self.sel(rel.b.selector) & line_like)
         keep = self._scope(i, j, rel.inside_rack)
         out: dict[tuple[str, ...], Clause] = {}
-        for a, b in zip(i[keep], j[keep]):
+        for a, b in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
             if rel.op == ">=":
-                out[self.key(a, b)] = self._separate(int(a), int(b), rel.a.ref, rel.b.ref, rel.plane, lim)
+                out[self.key(a, b)] = self._separate(a, b, rel.a.ref, rel.b.ref, rel.plane, lim)
         return out
 
     def _crossing(self, c: int, o: int, d: float, magnitude: bool = True) -> Clause:
@@ -474,21 +516,21 @@ class _Builder:
         dia = cr.diameter or 0.0
         left, right, top, bottom = self.box(o)
         positions = [self.x(o)] if self.objs[o].round else [left, right]
-        above = [Row(c0 + (p - start) * slope - bottom - d, magnitude) for p in positions]
-        below = [Row(top - (c0 + (p - start) * slope + dia) - d, magnitude) for p in positions]
+        above = [Row(c0 + (p - start) * slope - bottom - d, magnitude, ("A", o, c)) for p in positions]
+        below = [Row(top - (c0 + (p - start) * slope + dia) - d, magnitude, ("A", c, o)) for p in positions]
         tol = 2 * geo_tol()
-        return [above, below, [Row(start - tol - right, False)], [Row(left - end - tol, False)]]
+        return [above, below, [Row(start - tol - right, False, ("L", o, c))], [Row(left - end - tol, False, ("L", c, o))]]
 
     def r_crossingclearance(self, rel: ast.CrossingClearance, limit: float | None) -> dict[tuple[str, ...], Clause]:
         lim = rel.limit.value if limit is None else limit
-        crossings = np.flatnonzero(self.sel(rel.a.selector) & self.kinds("crossing"))
-        others = np.flatnonzero(self.sel(rel.b.selector) & ~self.kinds("crossing", "tree", "reservation"))
+        crossings = np.flatnonzero(self.sel(rel.a.selector) & self.kinds("crossing")).tolist()
+        others = np.flatnonzero(self.sel(rel.b.selector) & ~self.kinds("crossing", "tree", "reservation")).tolist()
         out: dict[tuple[str, ...], Clause] = {}
         for c in crossings:
             for o in others:
-                if self.rack_of[o] != c and (self.movable(int(o)) or geo.crossing_gap(self.objs[c], self.objs[o])
+                if self.rack_of[o] != c and (self.movable(o) or geo.crossing_gap(self.objs[c], self.objs[o])
                                              is not None):
-                    out[self.key(c, o)] = self._crossing(int(c), int(o), lim)
+                    out[self.key(c, o)] = self._crossing(c, o, lim)
         return out
 
     def r_order(self, rel: ast.Order, limit: float | None) -> dict[tuple[str, ...], Clause]:
@@ -504,10 +546,9 @@ class _Builder:
                 b = masks[later] & ~masks[first]
                 i, j = _pairs(a, b)
                 keep = a[i] & b[j] & self._scope(i, j, rel.inside_rack)
-                for p, q in zip(i[keep], j[keep]):
-                    p, q = int(p), int(q)
-                    lp, rp, tp, bp = self.box(p, rel.ref)
-                    lq, rq, tq, bq = self.box(q, rel.ref)
+                for p, q in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
+                    _, rp, _, bp = self.box(p, rel.ref)
+                    lq, _, tq, _ = self.box(q, rel.ref)
                     if rel.direction != "left-to-right":
                         out[self.key(p, q)] = [[Row(tq - bp, False)]]
                         continue
@@ -525,8 +566,7 @@ class _Builder:
     def r_zonerule(self, rel: ast.ZoneRule, limit: float | None) -> dict[tuple[str, ...], Clause]:
         kinds = set(rel.kinds)
         out: dict[tuple[str, ...], Clause] = {}
-        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree")):
-            i = int(i)
+        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree")).tolist():
             rows = []
             if self.movable(i):
                 for k, y in self.zones_of(i).items():
@@ -548,11 +588,10 @@ class _Builder:
             margin = limit
         # a bare exclusion (keep out) has no magnitude to negotiate, only a waiver
         magnitude = rel.limit is not None
-        subjects = np.flatnonzero(self.sel(rel.selector) & ~self.kinds("tree"))
-        targets = np.flatnonzero(self.sel(rel.target))
+        subjects = np.flatnonzero(self.sel(rel.selector) & ~self.kinds("tree")).tolist()
+        targets = np.flatnonzero(self.sel(rel.target)).tolist()
         out: dict[tuple[str, ...], Clause] = {}
         for t in targets:
-            t = int(t)
             tobj = self.objs[t]
             if rel.part == "root-zone":
                 if tobj.root_radius is None or tobj.root_depth is None:
@@ -562,7 +601,6 @@ class _Builder:
             else:
                 zone = self.box(t)
             for s in subjects:
-                s = int(s)
                 sobj = self.objs[s]
                 if s == t or self.rack_of[s] == t or self.rack_of[t] == s:
                     continue
@@ -570,19 +608,20 @@ class _Builder:
                     continue
                 ls, rs, ts, bs = self.box(s)
                 lz, rz, tz, bz = zone
-                out[self.key(s, t)] = [[Row(lz - rs - margin, magnitude)], [Row(ls - rz - margin, magnitude)],
-                                       [Row(tz - bs - margin, magnitude)], [Row(ts - bz - margin, magnitude)]]
+                out[self.key(s, t)] = [[Row(lz - rs - margin, magnitude, ("L", s, t))],
+                                       [Row(ls - rz - margin, magnitude, ("L", t, s))],
+                                       [Row(tz - bs - margin, magnitude, ("A", s, t))],
+                                       [Row(ts - bz - margin, magnitude, ("A", t, s))]]
         return out
 
     def r_access(self, rel: ast.Access, limit: float | None) -> dict[tuple[str, ...], Clause]:
         width = rel.width.value if limit is None else limit
         out: dict[tuple[str, ...], Clause] = {}
-        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree", "reservation")):
-            i = int(i)
+        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree", "reservation")).tolist():
             sides = rel.sides
             if sides == "declared":
                 sides = "both" if self.objs[i].sides == "double" else "one"
-            li, ri, ti, bi = self.box(i)
+            li, ri, _, bi = self.box(i)
             depth = Lin(const=rel.depth.value) if rel.depth is not None else bi
             ignore = {int(j) for j in np.flatnonzero((self.rack_of == i) | self.kinds("crossing", "reservation"))}
             # with one side required, a binary picks it; the other side's rows are switched off
@@ -607,7 +646,7 @@ class _Builder:
 
     def r_capacity(self, rel: ast.Capacity, limit: float | None) -> dict[tuple[str, ...], Clause]:
         lim = rel.limit.value if limit is None else limit
-        chosen = np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree", "reservation"))
+        chosen = np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree", "reservation")).tolist()
         out: dict[tuple[str, ...], Clause] = {}
         for k, zone in enumerate(self.s.zones):
             if zone.kind not in rel.kinds:
@@ -615,10 +654,10 @@ class _Builder:
             total = Lin()
             members = []
             for i in chosen:
-                y = self.zones_of(int(i)).get(k)
+                y = self.zones_of(i).get(k)
                 if y is None:
                     continue
-                members.append(int(i))
+                members.append(i)
                 total = total + y * (1.0 if rel.measure == "count" else 2.0 * float(self.f.hw[i]))
             if members:
                 out[self.key(*members) + (f"@{k}",)] = [[Row(lim - total, True)]]
@@ -628,11 +667,11 @@ class _Builder:
         allowed = self.sel(rel.allowed)
         out: dict[tuple[str, ...], Clause] = {}
         i, j = _pairs(self.kinds("crossing"), self.sel(rel.target) & ~self.kinds("crossing"))
-        for c, t in zip(i, j):
+        for c, t in zip(i.tolist(), j.tolist(), strict=True):
             if allowed[c]:
                 continue
-            cr = self.objs[int(c)]
-            lt, rt, _, _ = self.box(int(t))
+            cr = self.objs[c]
+            lt, rt, _, _ = self.box(t)
             tol = geo_tol()
             out[self.key(c, t)] = [[Row((cr.start or 0.0) + tol - rt, False)], [Row(lt - (cr.end or 0.0) + tol, False)]]
         return out
@@ -641,14 +680,14 @@ class _Builder:
         out: dict[tuple[str, ...], Clause] = {}
         chosen = self.sel(rel.selector)
         if rel.what == "profile":
-            for i in np.flatnonzero(chosen):
-                left, right, _, _ = self.box(int(i))
+            for i in np.flatnonzero(chosen).tolist():
+                left, right, _, _ = self.box(i)
                 out[self.key(i)] = [[Row(left, True), Row(self.s.width - right, True)]]
             return out
         assert rel.limit is not None
         lim = rel.limit.value if limit is None else limit
-        for i in np.flatnonzero(chosen & ~self.kinds("tree")):
-            _, _, _, bottom = self.box(int(i))
+        for i in np.flatnonzero(chosen & ~self.kinds("tree")).tolist():
+            _, _, _, bottom = self.box(i)
             out[self.key(i)] = [[Row(lim - bottom, True)]]
         return out
 
@@ -656,8 +695,7 @@ class _Builder:
         """Forbid physical overlap between bodies (never negotiable)."""
         physical = ~self.kinds("tree", "reservation")
         i, j = _pairs(physical, physical)
-        for a, b in zip(i, j):
-            a, b = int(a), int(b)
+        for a, b in zip(i.tolist(), j.tolist(), strict=True):
             if self.rack_of[a] == b or self.rack_of[b] == a or not (self.movable(a) or self.movable(b)):
                 continue
             if self.unit_of[a] >= 0 and self.unit_of[a] == self.unit_of[b]:
@@ -671,14 +709,21 @@ class _Builder:
                 self.clause(self._separate(a, b, "edge", "edge", "shortest", 0.0), OVERLAP, None, None)
 
 
+def _window(centre: float, radius: float, lo: float, hi: float) -> tuple[float, float]:
+    """Return [centre - radius, centre + radius] clipped to [lo, hi] (never empty)."""
+    a = min(max(lo, centre - radius), hi)
+    b = max(min(hi, centre + radius), a)
+    return a, b
+
+
 def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return all index pairs (i in a, j in b, i != j), each unordered pair once (as the engine does)."""
     ia, ib = np.flatnonzero(a), np.flatnonzero(b)
     if len(ia) == 0 or len(ib) == 0:
         empty = np.empty(0, dtype=np.intp)
         return empty, empty
-    gi, gj = np.meshgrid(ia, ib, indexing="ij")
-    gi, gj = gi.ravel(), gj.ravel()
+    mi, mj = np.meshgrid(ia, ib, indexing="ij")
+    gi, gj = mi.ravel(), mj.ravel()
     keep = gi != gj
     both = a[gi] & b[gi] & a[gj] & b[gj]
     keep &= ~both | (gi < gj)
@@ -692,9 +737,37 @@ def problem(section: Section, engine: Engine, start: dict[str, tuple[float, floa
     return Problem(section, engine.packs, rules, start or {}, allowed or {})
 
 
-def _build(p: Problem, rules: Iterable[PackRule], slack: bool) -> _Builder:
-    """Return the model of a problem over the given rules."""
-    return _Builder(p, rules, slack)
+def _build(p: Problem, rules: Iterable[PackRule], slack: bool, radius: float | None = None) -> _Builder:
+    """Return the model of a problem over the given rules, optionally within a trust region."""
+    return _Builder(p, rules, slack, radius)
+
+
+def _interior(b: _Builder, sol: np.ndarray) -> bool:
+    """Tell whether no unit of a trust-region solution presses against the region's edge."""
+    if b.radius is None:
+        return True
+    for u in b.units:
+        for var in (b.X[u], b.C[u]):
+            (k,) = var.coef
+            lo, hi = b.m.lb[k], b.m.ub[k]
+            value = sol[k]
+            # an edge that is the profile's own bound does not count
+            full = b.p.section.width if var is b.X[u] else b.depth_max
+            hw = float(b.f.hw[u])
+            if (value - lo < 1e-3 and lo > 1e-9 + hw) or (hi - value < 1e-3 and hi < full - 1e-3 - hw):
+                return False
+    return True
+
+
+def _solve_hard(p: Problem) -> tuple[_Builder, np.ndarray | None]:
+    """Solve with every rule strict, in growing trust regions, the last one the whole profile."""
+    for radius in TRUST_RADII:
+        b = _build(p, p.rules, slack=False, radius=radius)
+        # movement is minimised to within MOVE_GAP: the last centimetres are not worth seconds
+        sol = b.m.solve(gap=MOVE_GAP)
+        if sol is not None and _interior(b, sol):
+            return b, sol
+    return b, sol
 
 
 def _placed(b: _Builder, sol: np.ndarray) -> tuple[Section, tuple[Move, ...]]:
@@ -794,7 +867,7 @@ def _solve_slack(p: Problem, forbid: tuple[str, ...] = ()) -> tuple[_Builder, np
     if sol is None:
         return None
     # phase 2: keep every deviation no larger than found, minimise movement
-    for rid, (amount, waive, _) in b.slacks.items():
+    for amount, waive, _ in b.slacks.values():
         for var in (amount, waive):
             if var is not None:
                 (k,) = var.coef
@@ -806,21 +879,21 @@ def _solve_slack(p: Problem, forbid: tuple[str, ...] = ()) -> tuple[_Builder, np
 
 def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float]] | None = None,
            alternatives: bool = True, allowed: dict[str, frozenset[int]] | None = None,
-           explain: bool = True) -> Layout:
+           explain: bool = True, minimal: bool = True) -> Layout:
     """Place the planned objects so every rule holds, or find the cheapest deviations that admit them.
 
-    Without `explain`, an infeasible section returns at once (no deviations, no conflict set).
+    Without `explain`, an infeasible section returns at once (no deviations, no conflict set);
+    without `minimal`, the deviations come without the minimal conflicting set.
     """
     p = problem(section, engine, start, allowed)
-    b = _build(p, p.rules, slack=False)
-    sol = b.m.solve()
+    b, sol = _solve_hard(p)
     if sol is not None:
         new, moves = _placed(b, sol)
         found = tuple(f for f in engine.evaluate(new) if counts(f))
         return Layout(new, moves, (), (), (), found, float(sum(abs(m.dx) + abs(m.dz) for m in moves)))
     if not explain:
         return Layout(None, (), (), (), (), (), math.inf)
-    conflict = conflict_set(p)
+    conflict = conflict_set(p) if minimal else ()
     got = _solve_slack(p)
     if got is None:
         return Layout(None, (), (), conflict, (), (), math.inf)
@@ -925,3 +998,15 @@ def report(console: Console, result: Layout, title: str) -> None:
             console.print(Text(f"    {d.describe()}", style="dim"))
     for f in result.findings:
         console.print(Text(f"  remaining: {f.rule} [{f.kind}] {', '.join(f.subjects)}: {f.message}", style="red"))
+
+
+def backlog_deviations(result: Layout, packs: PackSet) -> list[BacklogDeviation]:
+    """Return a layout's deviations with a magnitude as harmonisation-backlog entries (waivers have none)."""
+    out = []
+    for d in result.deviations:
+        if d.to is None or d.required is None:
+            continue
+        pr = packs.find(d.rule)[0]
+        out.append(BacklogDeviation(d.rule, d.pack, d.source, d.required, d.to, d.unit, authority=pr.pack.authority,
+                                    version=pr.pack.version, severity=pr.rule.severity, title=pr.rule.title))
+    return out
