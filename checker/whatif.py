@@ -11,7 +11,8 @@ longer needed, which cases lose all their errors, and which become feasible unde
 (the solver finds a placement with every rule held, no deviation). Cases come as
 folders, case.yaml files or JSON Lines batches (one case per line). Several proposals
 are ranked by impact: cases unblocked first, then deviation metres saved, then fewest
-new conflicts.
+new conflicts. Given a backlog, the result names the open entries whose friction the
+change removes, and can be stored on them as a proposal (exact rule text and impact).
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from checker import backlog as bl
 from checker import layout as solver
 from checker.batch import items
 from checker.engine import Engine, counts
 from checker.findings import SEVERITIES, Finding
 from checker.loader import load_case, parse_case
 from checker.model import Section
+from checker.urgency import load_weights
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet, compose, load_packs, shipped_dir
@@ -71,7 +74,7 @@ class Proposal:
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """One limit actually changed: where, from what, to what, and the rule text after the change."""
+    """One change to one rule — a limit set, or a rule a candidate pack adds, rewrites or drops — with its text after."""
 
     rule: str
     pack: str
@@ -164,12 +167,29 @@ class CaseDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class Resolution:
+    """A backlog entry whose friction a proposal removes in every tried case it was seen in."""
+
+    entry: int
+    status: str
+    title: str
+    rules: tuple[str, ...]
+    cases: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the resolution as a JSON object."""
+        return {"entry": self.entry, "status": self.status, "title": self.title, "rules": list(self.rules),
+                "cases": list(self.cases)}
+
+
+@dataclass(frozen=True, slots=True)
 class WhatIf:
-    """A proposal tried on every case: its edits, per-case deltas and their totals."""
+    """A proposal tried on every case: its edits, per-case deltas, totals, and the backlog entries it resolves."""
 
     proposal: Proposal
     edits: tuple[Edit, ...]
     cases: tuple[CaseDelta, ...]
+    resolves: tuple[Resolution, ...] | None = None
 
     def totals(self) -> dict[str, Any]:
         """Return the run's totals over all cases."""
@@ -206,6 +226,7 @@ class WhatIf:
             "changes": [e.as_json() for e in self.edits],
             "packs": list(self.proposal.packs),
             "totals": self.totals(),
+            "resolves": None if self.resolves is None else [r.as_json() for r in self.resolves],
             "cases": [c.as_json() for c in self.cases],
         }
 
@@ -534,10 +555,62 @@ def proposals_from_args(sets: Sequence[str], packs: Sequence[str], proposals_fil
 
 
 def run_all(paths: Sequence[Path], base: PackSet, proposals: Sequence[Proposal],
-            with_layout: bool = True) -> list[WhatIf]:
-    """Load the cases once and try every proposal on them; return the results ranked by impact."""
+            with_layout: bool = True, backlog: Path | None = None) -> list[WhatIf]:
+    """Load the cases once and try every proposal on them (and on the backlog); return them ranked by impact."""
     sections = load_sections(paths)
-    return rank([whatif(sections, base, p, with_layout) for p in proposals])
+    results = [whatif(sections, base, p, with_layout) for p in proposals]
+    if backlog is not None:
+        results = [replace(r, resolves=resolved_entries(r, backlog)) for r in results]
+    return rank(results)
+
+
+def resolved_entries(result: WhatIf, db: Path) -> tuple[Resolution, ...]:
+    """Return the open backlog entries whose finding was present before and is gone after, in every tried case."""
+    if not db.is_file():
+        raise _arg_error(str(db), "no backlog file here (log friction first with `ligging check --log`)")
+    before = {(bl.case_key(c.case), f.fingerprint) for c in result.cases for f in c.before}
+    after = {(bl.case_key(c.case), f.fingerprint) for c in result.cases for f in c.after}
+    out = []
+    for item in bl.list_items(db, load_weights(), rank="id"):
+        if item.status in ("harmonised", "rejected"):
+            continue
+        seen = [(case, item.fingerprint) for case in item.cases if (case, item.fingerprint) in before]
+        if seen and not any(key in after for key in seen):
+            out.append(Resolution(item.id, item.status, item.title, tuple(r.rule for r in item.rules),
+                                  tuple(case for case, _ in seen)))
+    return tuple(out)
+
+
+def proposal_note(result: WhatIf) -> str:
+    """Write the proposal as it is stored on a backlog entry: the exact rule text of the change and its impact."""
+    t = result.totals()
+    lines = [f"what-if proposal '{result.proposal.name}'"]
+    for file in result.proposal.packs:
+        lines.append(f"candidate pack: {file}")
+    for edit in result.edits:
+        lines.append(f"change: {edit.line()}")
+        if edit.text:
+            lines.append(edit.text)
+    lines.append(f"measured on {t['cases']} cases: {t['disappeared']} findings gone, {t['appeared']} new, "
+                 f"{t['changed']} changed; errors {t['before']['error']} → {t['after']['error']}; "
+                 f"cases unblocked {t['cases_unblocked']}; deviation metres saved {t['metres_saved']:.3f}; "
+                 f"new conflicts {t['new_conflicts']}"
+                 + ("" if t["layout_unblocked"] is None else f"; newly feasible under layout {t['layout_unblocked']}"))
+    return "\n".join(lines)
+
+
+def save_proposal(result: WhatIf, db: Path, who: str | None = None) -> list[tuple[int, str]]:
+    """Store the proposal on each triaged entry it resolves (status → proposed); say what happened per entry."""
+    note = proposal_note(result)
+    done = []
+    for res in result.resolves or ():
+        if res.status == "triaged":
+            bl.set_status(db, res.entry, "proposed", note, who)
+            done.append((res.entry, "proposed"))
+        else:
+            # the workflow moves only triaged entries to proposed: a new one needs its triage class first
+            done.append((res.entry, f"left {res.status} (only triaged entries become proposed)"))
+    return done
 
 
 def layout_note(results: Sequence[WhatIf]) -> str:
@@ -625,4 +698,8 @@ def render(console: Console, results: Sequence[WhatIf]) -> None:
             table.add_row(str(k + 1), Text(result.proposal.name), str(t["cases_unblocked"]),
                           f"{t['metres_saved']:.3f}", str(t["new_conflicts"]))
         console.print(table)
+    for k, result in enumerate(results):
+        if result.resolves is not None:
+            entries = ", ".join(f"#{r.entry} ({r.status}: {', '.join(r.rules)})" for r in result.resolves) or "none"
+            console.print(f"backlog entries resolved by proposal {k + 1}: {entries}", markup=False)
     console.print(f"layout: {layout_note(results)}", style="dim", markup=False)

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from checker import whatif as wi
 from checker.cli import run
+from checker.urgency import load_weights
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT
@@ -45,7 +46,7 @@ def test_whatif_counts_equal_two_plain_checks(tmp_path: Path, capsys: pytest.Cap
                         encoding="utf-8")
     before = _check_docs(capsys, "--pack", "nen7171")
     after = _check_docs(capsys, "--pack", str(modified))
-    code, out, err = ligging(capsys, "whatif", str(ROOT / "cases"), "--base", "nen7171", "--set", "NEN-COV-W=0.50m",
+    code, out, err = ligging(capsys, "whatif", str(ROOT / "cases"), "--base", "nen7171", "--set", "NEN-COV-W=0.50m", "--no-layout",
                              "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
@@ -190,3 +191,35 @@ def test_layout_feasibility_before_and_after_from_a_jsonl_batch(tmp_path: Path) 
     assert totals["layout_unblocked"] == 1 and totals["cases_unblocked"] == 1 and broad.metres_saved == 0
     skipped = wi.whatif(sections, load_packs(["nen7171"]), result.proposal, with_layout=False)
     assert skipped.totals()["layout_unblocked"] is None and skipped.cases[0].feasible_before is None
+
+
+def test_backlog_entries_resolved_and_proposal_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from checker import backlog as bl
+    from checker.engine import Engine
+    from checker.run import check_paths
+
+    monkeypatch.chdir(ROOT)
+    db = tmp_path / "backlog.db"
+    packs = load_packs([])
+    bl.log_results(db, list(check_paths([Path("cases")], Engine(packs))), packs)
+    fibre = {i.id for i in bl.list_items(db, load_weights(), rank="id") if [r.rule for r in i.rules] == ["TEL-COV-DT"]}
+    proposal = wi.Proposal("glasvezel 40", (wi.parse_set("TEL-COV-DT=0.40m"),))
+    [result] = wi.run_all([Path("cases")], packs, [proposal], with_layout=False, backlog=db)
+    assert result.resolves is not None
+    resolved = {r.entry for r in result.resolves}
+    # only fibre-cover entries go, and only those whose cover lies within the new 0.40 m
+    assert resolved and resolved < fibre
+    gone = {(bl.case_key(c.case), f.fingerprint) for c in result.cases for f in c.disappeared}
+    for r in result.resolves:
+        item = bl.detail(db, r.entry, load_weights()).item
+        assert all((case, item.fingerprint) in gone for case in r.cases)
+    chosen = min(resolved)
+    bl.triage(db, chosen, "regulatory-friction", "test")
+    [result] = wi.run_all([Path("cases")], packs, [proposal], with_layout=False, backlog=db)
+    done = dict(wi.save_proposal(result, db))
+    assert done[chosen] == "proposed" and all(done[e].startswith("left new") for e in resolved - {chosen})
+    shown = bl.detail(db, chosen, load_weights())
+    assert shown.item.status == "proposed"
+    note = shown.history[-1].note
+    assert "require cover datatransport >= 0.4 m" in note and ">= 0.6 m → >= 0.4 m" in note
+    assert f"deviation metres saved {result.totals()['metres_saved']:.3f}" in note
