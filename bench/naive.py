@@ -27,6 +27,13 @@ def _radius(o: Obj) -> float:
     return o.half_width if o.round else 0.0
 
 
+def _top_bottom(o: Obj) -> tuple[float, float]:
+    """Return top and bottom depth computed as the engine does (from the centre), so the 1 mm
+    tolerance boundary falls on the same side to the last bit."""
+    centre, half = o.cover + 0.5 * o.body_height, 0.5 * o.body_height
+    return centre - half, centre + half
+
+
 def naive_findings(sections: Sequence[Section]) -> set[Key]:
     """Evaluate the three peer rules section by section, pair by pair."""
     out: set[Key] = set()
@@ -35,8 +42,9 @@ def naive_findings(sections: Sequence[Section]) -> set[Key]:
         lines = [o for o in section.objects if o.kind in LINE_KINDS]
         shapes = [_geometry(o) for o in lines]
         for o in lines:
-            if o.cover < COVER - TOLERANCE:
-                out.add((number, "PEER-COV", (o.id,), measured(o.cover)))
+            top = _top_bottom(o)[0]
+            if top < COVER - TOLERANCE:
+                out.add((number, "PEER-COV", (o.id,), measured(top)))
         for a in range(len(lines)):
             for b in range(a + 1, len(lines)):
                 p, q = lines[a], lines[b]
@@ -48,6 +56,6 @@ def naive_findings(sections: Sequence[Section]) -> set[Key]:
                 kinds = (p.network, q.network)
                 if kinds in (("datatransport", "water"), ("water", "datatransport")):
                     up, down = (p, q) if p.network == "datatransport" else (q, p)
-                    if up.cover + up.body_height > down.cover + TOLERANCE:
+                    if _top_bottom(up)[1] > _top_bottom(down)[0] + TOLERANCE:
                         out.add((number, "PEER-ORDER", tuple(sorted((p.id, q.id))), None))
     return out

@@ -188,12 +188,13 @@ def main(argv: list[str] | None = None) -> None:
                 lines.append(f"| {size} | {jobs} | {r['rate']:.0f} | {r['seconds']:.1f} | {r['cpu_ms']:.1f} "
                              f"| {r['maxrss_mb']:.0f} |")
                 print(lines[-1], flush=True)
-        e = child("measure_engine", str(path), json.dumps(args.latency_sections))
-        lines += ["", "| engine alone, -j 1, CPU time | sections | sections/s | median ms | p95 ms | parse median ms |",
-                  "|---|---:|---:|---:|---:|---:|",
-                  f"| default packs | {e['sections']} | {e['rate']:.0f} | {e['median_ms']:.2f} | {e['p95_ms']:.2f} "
-                  f"| {e['parse_median_ms']:.2f} |"]
-        print(lines[-1], flush=True)
+        if args.latency_sections:
+            e = child("measure_engine", str(path), json.dumps(args.latency_sections))
+            lines += ["", "| engine alone, -j 1, CPU time | sections | sections/s | median ms | p95 ms | parse median ms |",
+                      "|---|---:|---:|---:|---:|---:|",
+                      f"| default packs | {e['sections']} | {e['rate']:.0f} | {e['median_ms']:.2f} | {e['p95_ms']:.2f} "
+                      f"| {e['parse_median_ms']:.2f} |"]
+            print(lines[-1], flush=True)
         if args.peers:
             p = child("measure_peers", str(path), json.dumps(args.peers), json.dumps(args.postgis))
             n = p["sections"]
