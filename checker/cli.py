@@ -123,18 +123,25 @@ def whatif_cmd(
     base: Optional[list[str]] = typer.Option(None, "--base", help="Packs as they stand (repeatable); default: all shipped."),
     with_layout: bool = typer.Option(True, "--layout/--no-layout", help="Also ask the layout solver whether each case "
                                      "fits without deviations, before and after."),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Backlog file: report the open entries each "
+                                           "proposal resolves."),
+    save_proposal: bool = typer.Option(False, "--save-proposal", help="Store the best-ranked proposal (rule text "
+                                       "and measured impact) on the triaged entries it resolves (needs --backlog)."),
     fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
 ) -> None:
     """Praktijktoets: check every case as the rules stand and with a proposed change, and compare.
 
-    Cases are folders, case.yaml files, directories of cases or FILE.jsonl batches. Several
-    proposals (a --proposals YAML file) are ranked by impact: cases unblocked, deviation
-    metres saved, fewest new conflicts.
+    Cases: folders, case.yaml files, case directories, FILE.jsonl batches. Proposals are ranked by impact.
     """
     from checker import whatif as wi
 
     chosen = wi.proposals_from_args(list(sets or []), list(candidate or []), proposals)
-    results = wi.run_all(paths, load_packs(list(base or [])), chosen, with_layout)
+    if save_proposal and backlog is None:
+        raise LiggingError(Diagnostic(Span("--save-proposal", 1, 1), "--save-proposal needs --backlog PATH"))
+    results = wi.run_all(paths, load_packs(list(base or [])), chosen, with_layout, backlog)
+    if save_proposal and backlog is not None:
+        for entry, what in wi.save_proposal(results[0], backlog):
+            sys.stderr.write(f"backlog {backlog}: entry {entry} {what} ({results[0].proposal.name})\n")
     if fmt is Format.json:
         sys.stdout.write(json.dumps(wi.as_json(results), ensure_ascii=False) + "\n")
     else:
@@ -168,6 +175,8 @@ def layout_cmd(
     pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the laid-out case file here."),
     drawing: Optional[Path] = typer.Option(None, "--svg", help="Write a drawing of the layout (SVG) here."),
+    log: bool = typer.Option(False, "--log", help="Log the deviations the layout needs to the harmonisation backlog."),
+    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Backlog file (default: $LIGGING_BACKLOG or backlog.db)."),
 ) -> None:
     """Place the planned objects so every rule holds; else the cheapest deviations, each with its source."""
     from checker import layout as lay
@@ -185,6 +194,10 @@ def layout_cmd(
         from checker.render import render_svg
 
         drawing.write_text(render_svg(result.section, result.findings, engine.packs), encoding="utf-8")
+    if log and result.deviations:
+        from checker.backlog import log_deviations
+
+        sys.stderr.write(log_deviations(backlog, section, lay.backlog_deviations(result, engine.packs)).line() + "\n")
     raise typer.Exit(0 if result.feasible and not result.deviations else 1)
 
 

@@ -101,7 +101,7 @@ class _Loader:
             raise _error(Span(display, 1, 1), f"include cycle: {chain}")
         if key in self.by_path:
             return self.by_path[key]
-        if len(self.by_path) >= MAX_PACKS:
+        if len(self.by_path) + len(stack) >= MAX_PACKS:  # packs still being included count too
             raise _error(Span(display, 1, 1), f"more than {MAX_PACKS} packs included — refused")
         try:
             if path.stat().st_size > MAX_PACK_BYTES:
