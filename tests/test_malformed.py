@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from checker import loader
+from checker.cli import run
 from checker.loader import MAX_DEPTH, MAX_FILE_BYTES, MAX_OBJECTS, parse_case
 from checker.run import discover
 from dsl import ast, parser
@@ -44,7 +45,7 @@ SLOW = 10.0  # seconds; bounds that catch a hang or blow-up, loose enough for a 
 
 def run_cli(argv: list[str], cwd: Path) -> tuple[int, str]:
     """Run `checker.cli.run(argv)` in a forked child in `cwd`; return (exit code, stderr)."""
-    parser._lark()  # build the grammar once here, so that every child inherits it
+    parser._lark()  # build the grammar (and import the CLI, above) once here, so that every child inherits it
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child process
@@ -54,8 +55,6 @@ def run_cli(argv: list[str], cwd: Path) -> tuple[int, str]:
             os.chdir(cwd)
             sys.stdout = open(os.devnull, "w", encoding="utf-8")
             sys.stderr = os.fdopen(write_fd, "w", encoding="utf-8")
-            from checker.cli import run
-
             run(argv)
             code = 0
         except SystemExit as exc:
