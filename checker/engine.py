@@ -554,14 +554,10 @@ class Engine:
         keys = sorted({key for rows in per_alt for key in rows} - passed)
         for key in keys:
             candidates = [rows[key] for rows in per_alt if key in rows]
-            if len(candidates) < len(per_alt):
-                # an alternative that does not apply to this subject set cannot satisfy it
-                pass
+            # an alternative that does not consider this subject set cannot satisfy it;
+            # one met through its exception beats reporting the closest plain failure
             via = [c for c in candidates if c.exception is not None]
-            if via and len(candidates) == len([rows for rows in per_alt if key in rows]):
-                result.append(via[0])
-                continue
-            result.append(min(candidates, key=_closeness))
+            result.append(via[0] if via else min(candidates, key=_closeness))
         return result
 
     def _exception(self, req: ast.Requirement, subjects: tuple[str, ...], measured: float | None,
