@@ -11,7 +11,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -26,8 +26,9 @@ from checker.textout import print_case, print_total
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import load_packs
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Check where cables and pipes may lie under a Dutch street cross-section.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Check where cables and pipes may lie under a Dutch street cross-section."
+)
 STATE = {"debug": False}
 
 
@@ -64,15 +65,18 @@ def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks (for
 @app.command()
 def check(
     paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
     fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
     fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
     jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Worker processes for --format jsonl."),
     engine_kind: BatchEngine = typer.Option(BatchEngine.local, "--engine", help="Where --format jsonl runs: here or on Dask."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
     log: bool = typer.Option(False, "--log", help="Log friction findings (not plain design errors) in the backlog."),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Backlog file for --log (default: $LIGGING_BACKLOG "
-                                           "or backlog.db)."),
+    backlog: Path | None = typer.Option(
+        None, "--backlog", help="Backlog file for --log (default: $LIGGING_BACKLOG or backlog.db)."
+    ),
 ) -> None:
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
@@ -114,19 +118,31 @@ def check(
 @app.command("whatif")
 def whatif_cmd(
     paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
-    sets: Optional[list[str]] = typer.Option(None, "--set", help="RULE=VALUE (e.g. NEN-COV-W=0.60m), RULE.N=VALUE for "
-                                             "alternative N, RULE.exception=VALUE for the relaxed limit (repeatable)."),
-    candidate: Optional[list[str]] = typer.Option(None, "--pack", help="Candidate .rules file replacing the loaded pack "
-                                                  "of the same name, or added (repeatable)."),
-    proposals: Optional[Path] = typer.Option(None, "--proposals", help="YAML list of named proposals, ranked by impact: "
-                                             "'- {name: N, set: {RULE: VALUE}, pack: FILE}'."),
-    base: Optional[list[str]] = typer.Option(None, "--base", help="Packs as they stand (repeatable); default: all shipped."),
-    with_layout: bool = typer.Option(True, "--layout/--no-layout", help="Also ask the layout solver whether each case "
-                                     "fits without deviations, before and after."),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Backlog file: report the open entries each "
-                                           "proposal resolves."),
-    save_proposal: bool = typer.Option(False, "--save-proposal", help="Store the best-ranked proposal (rule text "
-                                       "and measured impact) on the triaged entries it resolves (needs --backlog)."),
+    sets: list[str] | None = typer.Option(
+        None,
+        "--set",
+        help="RULE=VALUE (e.g. NEN-COV-W=0.60m), RULE.N=VALUE for "
+        "alternative N, RULE.exception=VALUE for the relaxed limit (repeatable).",
+    ),
+    candidate: list[str] | None = typer.Option(
+        None, "--pack", help="Candidate .rules file replacing the loaded pack of the same name, or added (repeatable)."
+    ),
+    proposals: Path | None = typer.Option(
+        None, "--proposals", help="YAML list of named proposals, ranked by impact: '- {name: N, set: {RULE: VALUE}, pack: FILE}'."
+    ),
+    base: list[str] | None = typer.Option(None, "--base", help="Packs as they stand (repeatable); default: all shipped."),
+    with_layout: bool = typer.Option(
+        True,
+        "--layout/--no-layout",
+        help="Also ask the layout solver whether each case fits without deviations, before and after.",
+    ),
+    backlog: Path | None = typer.Option(None, "--backlog", help="Backlog file: report the open entries each proposal resolves."),
+    save_proposal: bool = typer.Option(
+        False,
+        "--save-proposal",
+        help="Store the best-ranked proposal (rule text "
+        "and measured impact) on the triaged entries it resolves (needs --backlog).",
+    ),
     fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
 ) -> None:
     """Praktijktoets: check every case as the rules stand and with a proposed change, and compare.
@@ -153,8 +169,9 @@ def whatif_cmd(
 def render_cmd(
     case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
     output: Path = typer.Option(..., "-o", "--output", help="Drawing to write: FILE.svg or FILE.png."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack",
-                                             help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
     no_findings: bool = typer.Option(False, "--no-findings", help="Draw the section without its findings."),
 ) -> None:
     """Draw a cross-section to scale (SVG or PNG), with its findings marked."""
@@ -171,12 +188,16 @@ class Start(str, Enum):
 @app.command("layout")
 def layout_cmd(
     case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
-    start: Start = typer.Option(Start.proposed, "--from", help="Minimise movement from the proposal or the NEN 7171 reference layout."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the laid-out case file here."),
-    drawing: Optional[Path] = typer.Option(None, "--svg", help="Write a drawing of the layout (SVG) here."),
+    start: Start = typer.Option(
+        Start.proposed, "--from", help="Minimise movement from the proposal or the NEN 7171 reference layout."
+    ),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the laid-out case file here."),
+    drawing: Path | None = typer.Option(None, "--svg", help="Write a drawing of the layout (SVG) here."),
     log: bool = typer.Option(False, "--log", help="Log the deviations the layout needs to the harmonisation backlog."),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Backlog file (default: $LIGGING_BACKLOG or backlog.db)."),
+    backlog: Path | None = typer.Option(None, "--backlog", help="Backlog file (default: $LIGGING_BACKLOG or backlog.db)."),
 ) -> None:
     """Place the planned objects so every rule holds; else the cheapest deviations, each with its source."""
     from checker import layout as lay
@@ -204,9 +225,11 @@ def layout_cmd(
 @app.command("fit")
 def fit_cmd(
     what: list[str] = typer.Argument(..., help="Networks (water:160mm, warmte:2x250mm, datatransport), or one case with --add."),
-    add: Optional[list[str]] = typer.Option(None, "--add", help="Networks to add to the case (repeatable), e.g. warmte:2x250mm."),
+    add: list[str] | None = typer.Option(None, "--add", help="Networks to add to the case (repeatable), e.g. warmte:2x250mm."),
     zones: str = typer.Option("trottoir:2.0", "--zones", help="Zones from the facade, kind:width, comma-separated."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
 ) -> None:
     """Capacity: the minimum profile width for a set of networks, or whether more networks still fit a case."""
     from checker import fit as ft
@@ -236,9 +259,10 @@ def fit_cmd(
 def report_cmd(
     paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
     output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack",
-                                             help="Pack name or .rules file (repeatable); default: all shipped packs."),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help="Add the most urgent entries of this backlog file."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
+    backlog: Path | None = typer.Option(None, "--backlog", help="Add the most urgent entries of this backlog file."),
 ) -> None:
     """Write one self-contained HTML report: summary, drawings, findings, accepted deviations."""
     from checker.report import write_report
@@ -257,10 +281,11 @@ app.add_typer(rules_app, name="rules")
 
 @rules_app.command("lint")
 def rules_lint(
-    packs: Optional[list[str]] = typer.Argument(None, help="Pack names or .rules files; default: all shipped packs."),
-    networks: Optional[str] = typer.Option(None, "--networks",
-                                           help="Lines to fit side by side, e.g. 'water:160mm,gasLageDruk:110mm'."),
-    width: Optional[float] = typer.Option(None, "--width", help="Profile width in metres the --networks must fit in."),
+    packs: list[str] | None = typer.Argument(None, help="Pack names or .rules files; default: all shipped packs."),
+    networks: str | None = typer.Option(
+        None, "--networks", help="Lines to fit side by side, e.g. 'water:160mm,gasLageDruk:110mm'."
+    ),
+    width: float | None = typer.Option(None, "--width", help="Profile width in metres the --networks must fit in."),
     fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
     fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
 ) -> None:
@@ -275,7 +300,9 @@ def rules_lint(
 
 @rules_app.command("matrix")
 def rules_matrix(
-    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="File to write: .html (self-contained) or .md."),
 ) -> None:
     """Write the rules of every authority side by side: clearances per network pair, cover ranges, orders."""
@@ -287,8 +314,9 @@ def rules_matrix(
 @app.command()
 def explain(
     rule: str = typer.Argument(..., help="Rule id, e.g. NEN-COV-LS."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack",
-                                             help="Pack name or .rules file (repeatable); default: all shipped packs."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
 ) -> None:
     """Explain a rule: what it checks, why, its source, and a compliant and a non-compliant example."""
     sys.stdout.write(explain_rule(rule, load_packs(list(pack or []))) + "\n")
@@ -298,7 +326,9 @@ def explain(
 def export_cmd(
     case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
     output: Path = typer.Option(..., "-o", "--output", help="Drawing to write (FILE.dxf)."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Pack name or .rules file (repeatable) for the thema colours; default: all shipped packs."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable) for the thema colours; default: all shipped packs."
+    ),
 ) -> None:
     """Write a cross-section as a DXF drawing: one coloured layer per network thema, ids as text, a title block."""
     from checker.dxf import export_dxf
@@ -311,8 +341,8 @@ def export_cmd(
 def import_cmd(
     drawing: Path = typer.Argument(..., help="A DXF drawing of a cross-section."),
     output: Path = typer.Option(..., "-o", "--output", help="case.yaml to write."),
-    scale: Optional[float] = typer.Option(None, "--scale", help="Metres per drawing unit (default: title block, else $INSUNITS)."),
-    origin: Optional[str] = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
+    scale: float | None = typer.Option(None, "--scale", help="Metres per drawing unit (default: title block, else $INSUNITS)."),
+    origin: str | None = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
 ) -> None:
     """Read a DXF drawing (circles and closed polylines on thema layers, ids as text) into a case.yaml."""
     from checker.dxf import import_dxf, parse_origin, write_case
@@ -320,8 +350,11 @@ def import_cmd(
     write_case(import_dxf(drawing, scale, parse_origin(origin) if origin is not None else None), output)
 
 
-backlog_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                          help="The harmonisation backlog: regulatory friction from cases, ranked by urgency.")
+backlog_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="The harmonisation backlog: regulatory friction from cases, ranked by urgency.",
+)
 app.add_typer(backlog_app, name="backlog")
 BACKLOG_HELP = "Backlog file (default: $LIGGING_BACKLOG or backlog.db)."
 WHO_HELP = "Who makes the change (default: $USER)."
@@ -347,14 +380,14 @@ def _wide_console() -> Console:
 def backlog_add(
     rule: list[str] = typer.Option(..., "--rule", help="Rule id involved (repeatable: two for a rule pair)."),
     title: str = typer.Option(..., "--title", help="What rubs, in one line."),
-    case: Optional[Path] = typer.Option(None, "--case", help="Case folder or case.yaml where it rubs."),
-    amount: Optional[float] = typer.Option(None, "--amount", help="Deviation needed."),
+    case: Path | None = typer.Option(None, "--case", help="Case folder or case.yaml where it rubs."),
+    amount: float | None = typer.Option(None, "--amount", help="Deviation needed."),
     unit: str = typer.Option("m", "--unit", help="Unit of --amount."),
     severity: Severity = typer.Option(Severity.warning, "--severity", help="How serious the friction is."),
     note: str = typer.Option("", "--note", help="Why it was logged."),
-    pack: Optional[list[str]] = typer.Option(None, "--pack", help="Packs to look the rules up in; default: all shipped."),
-    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    pack: list[str] | None = typer.Option(None, "--pack", help="Packs to look the rules up in; default: all shipped."),
+    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Log friction by hand (a rule, or a pair of rules, that rubs)."""
     from checker.backlog import add_by_hand
@@ -366,12 +399,13 @@ def backlog_add(
 @backlog_app.command("list")
 def backlog_list(
     rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only entries with this status."),
-    authority: Optional[str] = typer.Option(None, "--authority", help="Only entries with a rule of this authority "
-                                            "(part of its name)."),
-    rule: Optional[str] = typer.Option(None, "--rule", help="Only entries involving this rule id."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    status: str | None = typer.Option(None, "--status", help="Only entries with this status."),
+    authority: str | None = typer.Option(
+        None, "--authority", help="Only entries with a rule of this authority (part of its name)."
+    ),
+    rule: str | None = typer.Option(None, "--rule", help="Only entries involving this rule id."),
+    weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """List the backlog with each urgency score and its parts."""
     from checker import backlog as bl
@@ -383,8 +417,8 @@ def backlog_list(
 @backlog_app.command("show")
 def backlog_show(
     entry: int = typer.Argument(..., help="Entry id."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Show one entry: rules and sources, cases, deviation, urgency parts, links and history."""
     from checker import backlog as bl
@@ -396,11 +430,12 @@ def backlog_show(
 @backlog_app.command("triage")
 def backlog_triage(
     entry: int = typer.Argument(..., help="Entry id."),
-    triage_class: str = typer.Argument(..., metavar="CLASS",
-                                       help="encoding-error, regulatory-friction, data-problem or accepted-open-norm."),
+    triage_class: str = typer.Argument(
+        ..., metavar="CLASS", help="encoding-error, regulatory-friction, data-problem or accepted-open-norm."
+    ),
     note: str = typer.Option("", "--note", help="Why."),
-    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Set an entry's triage class (a new entry becomes triaged)."""
     from checker.backlog import triage
@@ -413,8 +448,8 @@ def backlog_status(
     entry: int = typer.Argument(..., help="Entry id."),
     status: str = typer.Argument(..., help="triaged, proposed, harmonised or rejected."),
     note: str = typer.Option(..., "--note", help="Why (kept in the history)."),
-    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Move an entry along new → triaged → proposed → harmonised | rejected."""
     from checker.backlog import set_status
@@ -427,8 +462,8 @@ def backlog_merge(
     keep: int = typer.Argument(..., help="Entry id that stays."),
     other: int = typer.Argument(..., help="Entry id merged into it."),
     note: str = typer.Option("", "--note", help="Why."),
-    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Merge two entries about the same friction: occurrences, rules and links move to KEEP."""
     from checker.backlog import merge
@@ -441,11 +476,11 @@ def backlog_export(
     fmt: ExportFormat = typer.Option(..., "--format", help="csv, xlsx or md."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
     rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
-    status: Optional[str] = typer.Option(None, "--status", help="Only entries with this status."),
-    authority: Optional[str] = typer.Option(None, "--authority", help="Only entries with a rule of this authority."),
-    rule: Optional[str] = typer.Option(None, "--rule", help="Only entries involving this rule id."),
-    weights: Optional[Path] = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    status: str | None = typer.Option(None, "--status", help="Only entries with this status."),
+    authority: str | None = typer.Option(None, "--authority", help="Only entries with a rule of this authority."),
+    rule: str | None = typer.Option(None, "--rule", help="Only entries involving this rule id."),
+    weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Export the listed entries (same rows and order as `list`) as CSV, XLSX or Markdown."""
     from checker import backlog as bl
@@ -457,8 +492,8 @@ def backlog_export(
 @backlog_app.command("import")
 def backlog_import(
     source: Path = typer.Argument(..., help="CSV file written by `ligging backlog export --format csv`."),
-    who: Optional[str] = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Optional[Path] = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Add the entries of a CSV export that the backlog does not hold yet."""
     from checker.backlog import import_csv

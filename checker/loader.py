@@ -33,8 +33,21 @@ MAX_NUMBER = 10**15
 TOLERANCE = 0.001
 UNITS = ("m", "cm", "mm")
 
-TOP_KEYS = ("ligging", "name", "municipality", "street_type", "planned", "width", "units", "zones",
-            "objects", "expect", "accept", "tags", "description")
+TOP_KEYS = (
+    "ligging",
+    "name",
+    "municipality",
+    "street_type",
+    "planned",
+    "width",
+    "units",
+    "zones",
+    "objects",
+    "expect",
+    "accept",
+    "tags",
+    "description",
+)
 COMMON_KEYS = ("id", "kind", "network", "owner", "status", "attributes", "measures", "label", "note")
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "cable": ("x", "cover", "diameter", "width", "height"),
@@ -179,7 +192,7 @@ class _Case:
         value = node.value
         try:
             if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
-                raise UnitProblem(f"expected a length such as 0.6 or \"110 mm\", got {_show(value)}")
+                raise UnitProblem(f'expected a length such as 0.6 or "110 mm", got {_show(value)}')
             if isinstance(value, str):
                 measure = parse_quantity(value, self.unit)
             else:
@@ -216,7 +229,9 @@ class _Case:
         top = self.mapping(root, "the case file", TOP_KEYS)
         version = self.required(top, "ligging", "the case file", root.span)
         if version.value != FORMAT_VERSION or isinstance(version.value, bool):
-            raise self.error(version.span, f"unsupported format version {_show(version.value)}; this ligging reads version {FORMAT_VERSION}")
+            raise self.error(
+                version.span, f"unsupported format version {_show(version.value)}; this ligging reads version {FORMAT_VERSION}"
+            )
         if "units" in top:
             self.unit = self.choice(top["units"][1], "units", UNITS)
         name = self.text(self.required(top, "name", "the case file", root.span), "name")
@@ -270,8 +285,10 @@ class _Case:
             expected_start = out[-1].end if out else 0.0
             if abs(start - expected_start) > TOLERANCE:
                 gap = "overlaps the previous zone" if start < expected_start else "leaves a gap after the previous zone"
-                raise self.error(fields["from"][1].span,
-                                 f"zone {kind} starts at {start:g} m but {gap} (expected {expected_start:g} m); zones must be contiguous")
+                raise self.error(
+                    fields["from"][1].span,
+                    f"zone {kind} starts at {start:g} m but {gap} (expected {expected_start:g} m); zones must be contiguous",
+                )
             out.append(Zone(kind, start, end, item.span))
         if not out:
             raise self.error(node.span, "zones is empty; give at least one surface zone from 0 to the width")
@@ -329,7 +346,11 @@ class _Case:
         owner = self.text(fields["owner"][1], "owner") if "owner" in fields else None
         status = self.choice(fields["status"][1], "status", ("planned", "existing")) if "status" in fields else "planned"
         common: dict[str, Any] = {
-            "id": ident, "kind": kind, "network": network, "owner": owner, "status": status,
+            "id": ident,
+            "kind": kind,
+            "network": network,
+            "owner": owner,
+            "status": status,
             "span": node.span,
             "measures": self.measures(fields["measures"][1]) if "measures" in fields else (),
             "attributes": self.attributes(fields["attributes"][1], what) if "attributes" in fields else (),
@@ -344,8 +365,13 @@ class _Case:
                 return Obj(x=x, cover=cover, diameter=self.length(get("diameter"), f"{what} diameter", positive=True), **common)
             if "width" not in fields or "height" not in fields:
                 raise self.error(node.span, f"{what} needs a diameter (round) or a width and height (rectangular)")
-            return Obj(x=x, cover=cover, width=self.length(get("width"), f"{what} width", positive=True),
-                       height=self.length(get("height"), f"{what} height", positive=True), **common)
+            return Obj(
+                x=x,
+                cover=cover,
+                width=self.length(get("width"), f"{what} width", positive=True),
+                height=self.length(get("height"), f"{what} height", positive=True),
+                **common,
+            )
         if kind == "crossing":
             start = self.length(get("from"), f"{what} from", signed=True)
             end = self.length(get("to"), f"{what} to", signed=True)
@@ -359,15 +385,24 @@ class _Case:
                 c1 = self.length(cover_node.value[1], f"{what} cover")
             else:
                 c0 = c1 = self.length(cover_node, f"{what} cover")
-            return Obj(x=0.5 * (start + end), cover=c0, cover_end=c1, start=start, end=end,
-                       diameter=self.length(get("diameter"), f"{what} diameter", positive=True), **common)
+            return Obj(
+                x=0.5 * (start + end),
+                cover=c0,
+                cover_end=c1,
+                start=start,
+                end=end,
+                diameter=self.length(get("diameter"), f"{what} diameter", positive=True),
+                **common,
+            )
         if kind == "tree":
             x = self.length(get("x"), f"{what} x", signed=True)
             trunk = self.length(fields["diameter"][1], f"{what} diameter", positive=True) if "diameter" in fields else None
             radius = depth = None
             if "root_zone" in fields:
                 rz = self.mapping(fields["root_zone"][1], f"{what} root_zone", ("radius", "depth"))
-                radius = self.length(self.required(rz, "radius", f"{what} root_zone", node.span), "root_zone radius", positive=True)
+                radius = self.length(
+                    self.required(rz, "radius", f"{what} root_zone", node.span), "root_zone radius", positive=True
+                )
                 depth = self.length(self.required(rz, "depth", f"{what} root_zone", node.span), "root_zone depth", positive=True)
             return Obj(x=x, cover=0.0, diameter=trunk, root_radius=radius, root_depth=depth, **common)
         if kind == "reservation":
@@ -379,17 +414,29 @@ class _Case:
                 if end <= start:
                     raise self.error(fields["to"][1].span, f"{what}: 'to' ({end:g} m) must be beyond 'from' ({start:g} m)")
                 return Obj(x=0.5 * (start + end), cover=cover, width=end - start, height=height, **common)
-            return Obj(x=self.length(get("x"), f"{what} x", signed=True), cover=cover,
-                       width=self.length(get("width"), f"{what} width", positive=True), height=height, **common)
+            return Obj(
+                x=self.length(get("x"), f"{what} x", signed=True),
+                cover=cover,
+                width=self.length(get("width"), f"{what} width", positive=True),
+                height=height,
+                **common,
+            )
         extra: dict[str, Any] = {}
         if kind == "rack":
             extra["sides"] = self.choice(fields["sides"][1], "sides", ("single", "double")) if "sides" in fields else "single"
-            extra["holds"] = tuple(self.text(n, f"{what} holds") for n in self.listing(get("holds"), f"{what} holds")) \
-                if "holds" in fields else ()
-        return Obj(x=self.length(get("x"), f"{what} x", signed=True),
-                   cover=self.length(get("cover"), f"{what} cover"),
-                   width=self.length(get("width"), f"{what} width", positive=True),
-                   height=self.length(get("height"), f"{what} height", positive=True), **extra, **common)
+            extra["holds"] = (
+                tuple(self.text(n, f"{what} holds") for n in self.listing(get("holds"), f"{what} holds"))
+                if "holds" in fields
+                else ()
+            )
+        return Obj(
+            x=self.length(get("x"), f"{what} x", signed=True),
+            cover=self.length(get("cover"), f"{what} cover"),
+            width=self.length(get("width"), f"{what} width", positive=True),
+            height=self.length(get("height"), f"{what} height", positive=True),
+            **extra,
+            **common,
+        )
 
     def measures(self, node: Node) -> tuple[str, ...]:
         return tuple(sorted({self.text(n, "measure") for n in self.listing(node, "measures")}))
@@ -419,10 +466,18 @@ class _Case:
 
     def expected(self, node: Node) -> Expected:
         fields = self.mapping(node, "an expect entry", ("rule", "kind", "subjects"))
-        subjects = tuple(sorted(self.text(n, "subject") for n in self.listing(self.required(fields, "subjects", "an expect entry", node.span), "subjects")))
-        return Expected(self.text(self.required(fields, "rule", "an expect entry", node.span), "rule"),
-                        self.text(self.required(fields, "kind", "an expect entry", node.span), "kind"),
-                        subjects, node.span)
+        subjects = tuple(
+            sorted(
+                self.text(n, "subject")
+                for n in self.listing(self.required(fields, "subjects", "an expect entry", node.span), "subjects")
+            )
+        )
+        return Expected(
+            self.text(self.required(fields, "rule", "an expect entry", node.span), "rule"),
+            self.text(self.required(fields, "kind", "an expect entry", node.span), "kind"),
+            subjects,
+            node.span,
+        )
 
     def accepted(self, node: Node) -> Accepted:
         fields = self.mapping(node, "an accept entry", ("rule", "subjects", "reason", "approved_by", "until", "measured"))
@@ -432,13 +487,24 @@ class _Case:
         try:
             dt.date.fromisoformat(until if len(until) == 10 else f"{until}-12-31")
         except ValueError:
-            raise self.error(until_node.span, f"until must be a date (2027-12-31) or a year, got {_show(until_node.value)}") from None
-        subjects = tuple(sorted(self.text(n, "subject") for n in self.listing(fields["subjects"][1], "subjects"))) \
-            if "subjects" in fields else ()
+            raise self.error(
+                until_node.span, f"until must be a date (2027-12-31) or a year, got {_show(until_node.value)}"
+            ) from None
+        subjects = (
+            tuple(sorted(self.text(n, "subject") for n in self.listing(fields["subjects"][1], "subjects")))
+            if "subjects" in fields
+            else ()
+        )
         measured = self.length(fields["measured"][1], "measured", signed=True) if "measured" in fields else None
-        return Accepted(self.text(get("rule"), "rule"), subjects, self.text(get("reason"), "reason"),
-                        self.text(get("approved_by"), "approved_by"),
-                        until if len(until) == 10 else f"{until}-12-31", measured, node.span)
+        return Accepted(
+            self.text(get("rule"), "rule"),
+            subjects,
+            self.text(get("reason"), "reason"),
+            self.text(get("approved_by"), "approved_by"),
+            until if len(until) == 10 else f"{until}-12-31",
+            measured,
+            node.span,
+        )
 
 
 def _show(value: Any) -> str:
@@ -460,9 +526,13 @@ def _check_depth(text: str, path: str, line_offset: int, loader: type) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 mark = event.start_mark
-                raise LiggingError(Diagnostic(Span(path, mark.line + 1 + line_offset, mark.column + 1),
-                                              f"nesting deeper than {MAX_DEPTH} levels — refused",
-                                              source_line=line_of(text, mark.line + 1)))
+                raise LiggingError(
+                    Diagnostic(
+                        Span(path, mark.line + 1 + line_offset, mark.column + 1),
+                        f"nesting deeper than {MAX_DEPTH} levels — refused",
+                        source_line=line_of(text, mark.line + 1),
+                    )
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -483,8 +553,9 @@ def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "malformed YAML"
-        raise LiggingError(Diagnostic(Span(path, line + line_offset, column), f"YAML: {problem}",
-                                      source_line=line_of(text, line))) from None
+        raise LiggingError(
+            Diagnostic(Span(path, line + line_offset, column), f"YAML: {problem}", source_line=line_of(text, line))
+        ) from None
     except yaml.YAMLError as exc:
         raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), f"YAML: {str(exc).splitlines()[0]}")) from None
     if root is None:
@@ -514,6 +585,7 @@ def load_case(path: Path, display: str | None = None) -> Section:
         line = data[: exc.start].count(b"\n") + 1
         raise LiggingError(Diagnostic(Span(shown, line, 1), "not UTF-8 text (is this a case.yaml?)")) from None
     if "\x00" in text:
-        raise LiggingError(Diagnostic(Span(shown, text[: text.index("\x00")].count("\n") + 1, 1),
-                                      "binary data (NUL byte) in a case file"))
+        raise LiggingError(
+            Diagnostic(Span(shown, text[: text.index("\x00")].count("\n") + 1, 1), "binary data (NUL byte) in a case file")
+        )
     return parse_case(text, shown)

@@ -8,9 +8,9 @@ lengths in metres — so that the engine never touches pint in its hot paths.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pint
 
