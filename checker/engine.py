@@ -65,11 +65,7 @@ class Context:
         self.section = section
         self.frame: Frame = geo.frame(section)
         self.objects = section.objects
-        n = len(section.objects)
-        self.rack_of = np.full(n, -1, dtype=np.intp)
-        for i, o in enumerate(section.objects):
-            for held in o.holds:
-                self.rack_of[self.frame.index[held]] = i
+        self.rack_of = geo.rack_column(self.frame)
         self.kind = np.array([o.kind for o in section.objects], dtype=object)
         self.network = np.array([o.network or "" for o in section.objects], dtype=object)
         self._masks: dict[int, BoolArray] = {}

@@ -92,6 +92,15 @@ def frame(section: Section) -> Frame:
                  {o.id: i for i, o in enumerate(objs)})
 
 
+def rack_column(f: Frame) -> IntArray:
+    """Return, per object, the index of the rack that holds it, or -1."""
+    out = np.full(len(f.ids), -1, dtype=np.intp)
+    for i, o in enumerate(f.section.objects):
+        for held in o.holds:
+            out[f.index[held]] = i
+    return out
+
+
 def gaps(f: Frame, a: IntArray, b: IntArray, plane: str, ref_a: str = "edge", ref_b: str = "edge") -> FloatArray:
     """Return the signed distances between objects a[k] and b[k] in `plane`.
 

@@ -253,10 +253,7 @@ class _Builder:
         self.slack = slack
         self.objs = s.objects
         n = len(self.objs)
-        self.rack_of = np.full(n, -1, dtype=np.intp)
-        for i, o in enumerate(self.objs):
-            for held in o.holds:
-                self.rack_of[self.f.index[held]] = i
+        self.rack_of = geo.rack_column(self.f)
         self.kind = np.array([o.kind for o in self.objs], dtype=object)
         self.depth_max = max([3.0] + [float(b) + 1.0 for b in self.f.bottom])
         self.big = 4.0 * (s.width + self.depth_max) + 20.0
