@@ -155,6 +155,7 @@ class Layout:
     alternative: tuple[Deviation, ...]
     findings: tuple[Finding, ...]
     cost: float
+    timed_out: bool = False
 
     @property
     def feasible(self) -> bool:
@@ -172,6 +173,7 @@ class _Model:
     integer: list[int] = field(default_factory=list)
     rows: list[Lin] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
+    timed_out: bool = False
 
     def var(self, lo: float, hi: float, cost: float = 0.0, integer: bool = False) -> Lin:
         """Add a variable and return it as an expression."""
@@ -200,8 +202,8 @@ class _Model:
             low += v * bound
         return low
 
-    def solve(self, time_limit: float = TIME_LIMIT, gap: float = 1e-4) -> np.ndarray | None:
-        """Solve; return the solution vector, or None when infeasible."""
+    def solve(self, time_limit: float | None = None, gap: float = 1e-4) -> np.ndarray | None:
+        """Solve; return the solution vector, or None when infeasible (or nothing found in time)."""
         if self.broken:
             return None
         n = len(self.lb)
@@ -217,7 +219,9 @@ class _Model:
         lo = np.array([-row.const for row in self.rows])
         res = milp(np.array(self.cost), integrality=np.array(self.integer), bounds=Bounds(self.lb, self.ub),
                    constraints=LinearConstraint(a, lo, np.full(len(lo), np.inf)),
-                   options={"time_limit": time_limit, "mip_rel_gap": gap})
+                   options={"time_limit": TIME_LIMIT if time_limit is None else time_limit, "mip_rel_gap": gap})
+        # status 1: the time (or iteration) limit stopped the solver; what it has is not proven best
+        self.timed_out = self.timed_out or res.status == 1
         if res.x is None:
             return None
         return np.asarray(res.x)
@@ -887,13 +891,14 @@ def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float
     if sol is not None:
         new, moves = _placed(b, sol)
         found = tuple(f for f in engine.evaluate(new) if counts(f))
-        return Layout(new, moves, (), (), (), found, float(sum(abs(m.dx) + abs(m.dz) for m in moves)))
+        return Layout(new, moves, (), (), (), found, float(sum(abs(m.dx) + abs(m.dz) for m in moves)),
+                      b.m.timed_out)
     if not explain:
-        return Layout(None, (), (), (), (), (), math.inf)
+        return Layout(None, (), (), (), (), (), math.inf, b.m.timed_out)
     conflict = conflict_set(p) if minimal else ()
     got = _solve_slack(p)
     if got is None:
-        return Layout(None, (), (), conflict, (), (), math.inf)
+        return Layout(None, (), (), conflict, (), (), math.inf, b.m.timed_out)
     b, sol = got
     deviations = _deviations(b, sol)
     new, moves = _placed(b, sol)
@@ -904,7 +909,8 @@ def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float
         other = _solve_slack(p, tuple(d.rule for d in deviations))
         if other is not None:
             alternative = _deviations(*other)
-    return Layout(new, moves, deviations, conflict, alternative, found, sum(d.cost for d in deviations))
+    return Layout(new, moves, deviations, conflict, alternative, found, sum(d.cost for d in deviations),
+                  b.m.timed_out)
 
 
 def _today(engine: Engine) -> Any:
@@ -972,6 +978,11 @@ def write_case(source: Path, result: Layout, out: Path) -> None:
 def report(console: Console, result: Layout, title: str) -> None:
     """Print a layout: the moves as a table, deviations with their sources, the conflict and the alternative."""
     console.print(Text(title, style="bold underline"))
+    if result.timed_out:
+        console.print(Text(f"  stopped at the {TIME_LIMIT:g} s time limit: "
+                           + ("the layout holds every rule but is not proven to move the least"
+                              if result.feasible else "no layout found in time (not proven impossible)"),
+                           style="yellow"))
     if not result.feasible:
         console.print(Text("  no layout: the fixed rules conflict", style="bold red"))
     elif not result.moves:

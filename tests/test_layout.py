@@ -222,3 +222,19 @@ def test_cli_layout_writes_a_case_and_fit_rejects_bad_networks(tmp_path: Path, c
     with pytest.raises(SystemExit) as done:
         run(["fit", "stoom:100mm"])
     assert done.value.code == 2 and capsys.readouterr().err.startswith("ligging: <command line>:1:1:")
+
+
+def test_slow_solve_stops_at_the_time_limit_with_a_message(nen: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from checker import layout as layout_module
+
+    monkeypatch.setattr(layout_module, "TIME_LIMIT", 1e-9)
+    section = street([("gasLageDruk", 0.3, 0.6, 0.11), ("water", 0.4, 1.0, 0.11), ("datatransport", 0.5, 0.6, 0.05)], 2.0)
+    result = layout(section, nen, alternatives=False, minimal=False)
+    assert result.timed_out
+    out = io.StringIO()
+    layout_module.report(Console(file=out, width=200, color_system=None), result, "t")
+    assert "time limit" in out.getvalue()
