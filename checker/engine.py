@@ -356,10 +356,7 @@ class _Compiler:
                     continue
                 zb = zone.bounds
                 for s in subjects:
-                    sobj = ctx.objects[s]
-                    if s == t or ctx.rack_of[s] == t or ctx.rack_of[t] == s:
-                        continue
-                    if tobj.kind == "reservation" and sobj.network is not None and sobj.network == tobj.network:
+                    if not exclusion_applies(ctx.objects, ctx.rack_of, int(s), int(t)):
                         continue
                     rows_i.append(s)
                     rows_j.append(t)
@@ -451,6 +448,18 @@ class _Compiler:
             return Outcome((idx,), measured, _ok(measured, "<=", rel.limit.value), rel.limit.value, "<=")
 
         return run
+
+
+def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
+    """Tell whether an exclusion judges subject s against target t.
+
+    Not an object against itself or its own rack, and not a network against the space
+    reserved for that same network.
+    """
+    if s == t or rack_of[s] == t or rack_of[t] == s:
+        return False
+    sobj, tobj = objects[s], objects[t]
+    return not (tobj.kind == "reservation" and sobj.network is not None and sobj.network == tobj.network)
 
 
 def _ragged(cols: list[IntArray]) -> IntArray:

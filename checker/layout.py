@@ -36,7 +36,7 @@ from scipy.sparse import coo_array
 
 from checker import geometry as geo
 from checker.backlog import Deviation as BacklogDeviation
-from checker.engine import Engine, counts
+from checker.engine import Engine, counts, exclusion_applies
 from checker.findings import Finding
 from checker.model import Section
 from checker.select import Predicate, compile_selector, mask
@@ -602,10 +602,7 @@ class _Builder:
             else:
                 zone = self.box(t)
             for s in subjects:
-                sobj = self.objs[s]
-                if s == t or self.rack_of[s] == t or self.rack_of[t] == s:
-                    continue
-                if tobj.kind == "reservation" and sobj.network is not None and sobj.network == tobj.network:
+                if not exclusion_applies(self.objs, self.rack_of, s, t):
                     continue
                 ls, rs, ts, bs = self.box(s)
                 lz, rz, tz, bz = zone
