@@ -95,18 +95,24 @@ class Lin:
         return self.const + float(sum(v * float(sol[i]) for i, v in self.coef.items()))
 
 
+# a relative position, complete: (L|A, first object, its reference, second object, its reference, distance)
+Side = tuple[str, int, str, int, str, float]
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One requirement `lin >= 0`; `magnitude` rows are relaxed by metres, others only by a waiver.
 
-    `side` names a relative position (`("L", i, j)`: i left of j; `("A", i, j)`: i above j).
-    Alternatives with the same side share one binary across all rules, so a pair of
-    objects costs four binaries however many clearances bind it.
+    `side` names the relative position a row requires, completely: `("L", i, ref_i, j, ref_j, d)` is
+    "i (measured at ref_i) left of j (at ref_j) by d", `"A"` the same for above. Rows with equal
+    sides are the same constraint, so rules that state it share one binary (two rules asking
+    the same distance of a pair cost four binaries, not eight); rows that differ in distance
+    must not share, or choosing a side for one rule would impose the other rule's distance there.
     """
 
     lin: Lin
     magnitude: bool
-    side: tuple[str, int, int] | None = None
+    side: Side | None = None
 
 
 Clause = list[list[Row]]  # at least one alternative holds entirely
@@ -156,6 +162,9 @@ class Layout:
     findings: tuple[Finding, ...]
     cost: float
     timed_out: bool = False
+    # when the time limit stopped a solve that had a layout: how far above the least movement it may be (0.25 = 25 %)
+    gap: float | None = None
+    solver_error: bool = False
 
     @property
     def feasible(self) -> bool:
@@ -174,6 +183,8 @@ class _Model:
     rows: list[Lin] = field(default_factory=list)
     broken: list[str] = field(default_factory=list)
     timed_out: bool = False
+    gap: float | None = None
+    solver_error: bool = False
 
     def var(self, lo: float, hi: float, cost: float = 0.0, integer: bool = False) -> Lin:
         """Add a variable and return it as an expression."""
@@ -217,13 +228,22 @@ class _Model:
                 v.append(val)
         a = coo_array((v, (r, c)), shape=(len(self.rows), n)).tocsr()
         lo = np.array([-row.const for row in self.rows])
-        res = milp(np.array(self.cost), integrality=np.array(self.integer), bounds=Bounds(self.lb, self.ub),
-                   constraints=LinearConstraint(a, lo, np.full(len(lo), np.inf)),
-                   options={"time_limit": TIME_LIMIT if time_limit is None else time_limit, "mip_rel_gap": gap})
+        options = {"time_limit": TIME_LIMIT if time_limit is None else time_limit, "mip_rel_gap": gap}
+        for presolve in (True, False):
+            res = milp(np.array(self.cost), integrality=np.array(self.integer), bounds=Bounds(self.lb, self.ub),
+                       constraints=LinearConstraint(a, lo, np.full(len(lo), np.inf)),
+                       options={**options, "presolve": presolve})
+            # status 4 is HiGHS giving up on numerics (seen in presolve on models with 1 mm of room), not a
+            # proof of infeasibility: solve once more without presolve before believing anything
+            if res.status != 4:
+                break
         # status 1: the time (or iteration) limit stopped the solver; what it has is not proven best
         self.timed_out = self.timed_out or res.status == 1
+        self.solver_error = self.solver_error or res.status == 4
         if res.x is None:
             return None
+        if res.status == 1 and getattr(res, "mip_gap", None) is not None and math.isfinite(res.mip_gap):
+            self.gap = float(res.mip_gap)
         return np.asarray(res.x)
 
 
@@ -277,12 +297,14 @@ class _Builder:
         self._preds: dict[int, Predicate] = {}
         self.slacks: dict[str, tuple[Lin | None, Lin | None, PackRule]] = {}
         self.flags: dict[str, list[Lin]] = {}
-        self.sides: dict[tuple[str, int, int], Lin] = {}
+        self.sides: dict[Side, Lin] = {}
         self.move_vars: list[int] = []
+        self.pending: dict[tuple[str, ...], list[_Pending]] = {}
         self._place_units()
         for pr in rules:
             self.add_rule(pr)
         self.add_overlaps()
+        self.flush()
 
     # ------------------------------------------------------------------ variables
 
@@ -411,10 +433,11 @@ class _Builder:
                     waive = self.m.var(0.0, 1.0, weight, True)
                     self.slacks[rule.id] = (self.slacks.get(rule.id, (None, None, pr))[0], waive, pr)
                     self.flags.setdefault(rule.id, []).append(waive)
-            self.clause(clause, rule.id, amount, waive)
+            self.clause(key, clause, rule.id, amount, waive)
 
-    def clause(self, clause: Clause, rule: str, amount: Lin | None, waive: Lin | None) -> None:
-        """Add a disjunction of conjunctions, each row relaxed by the rule's slack if it has one."""
+    def clause(self, subjects: tuple[str, ...], clause: Clause, rule: str, amount: Lin | None,
+               waive: Lin | None) -> None:
+        """Queue a disjunction of conjunctions on a subject set, each row relaxed by the rule's slack if it has one."""
         def relax(row: Row) -> Lin:
             if row.magnitude and amount is not None:
                 return row.lin + amount
@@ -423,9 +446,10 @@ class _Builder:
             return row.lin
 
         alive: list[list[Lin]] = []
-        keys: list[tuple[str, int, int] | None] = []
+        keys: list[Side | None] = []
         for alt in clause:
             rows = [relax(r) for r in alt]
+            relaxed = any(a is not r.lin for a, r in zip(rows, alt, strict=True))
             # within the variable bounds an alternative may hold always (the clause is met) or never
             if all(self.m.floor(r) >= -geo_tol() for r in rows):
                 return
@@ -433,10 +457,32 @@ class _Builder:
                 continue
             alive.append(rows)
             sides = {r.side for r in alt}
-            keys.append(alt[0].side if len(sides) == 1 else None)
+            # a row relaxed by this rule's slack is this rule's own: it shares no binary
+            keys.append(alt[0].side if len(sides) == 1 and not relaxed else None)
         if not alive:
             self.m.broken.append(rule)
             return
+        self.pending.setdefault(subjects, []).append(_Pending(rule, alive, keys))
+
+    def flush(self) -> None:
+        """Add the queued clauses, leaving out each one another clause on the same subjects already implies.
+
+        Rules often bind one pair several times (gas-water 0.30 m side by side, every line 0.20 m,
+        no overlap): the strongest clause makes the others redundant, and each left out saves the
+        solver four binaries.
+        """
+        for group in self.pending.values():
+            kept: list[_Pending] = []
+            for c in group:
+                if any(_implies(k.alive, c.alive) for k in kept):
+                    continue
+                kept = [k for k in kept if not _implies(c.alive, k.alive)] + [c]
+            for c in kept:
+                self._emit(c.rule, c.alive, c.keys)
+        self.pending.clear()
+
+    def _emit(self, rule: str, alive: list[list[Lin]], keys: list[Side | None]) -> None:
+        """Add one disjunction to the model: plain rows for a single alternative, big-M rows otherwise."""
         if len(alive) == 1:
             for r in alive[0]:
                 self.m.ge(r, rule)
@@ -448,7 +494,7 @@ class _Builder:
                 b = self.m.var(0.0, 1.0, 0.0, True)
                 if key is not None:
                     self.sides[key] = b
-                    mirror = self.sides.get((key[0], key[2], key[1]))
+                    mirror = self.sides.get(_mirror(key))
                     if mirror is not None:
                         # i left of j and j left of i exclude each other: a cut the solver need not find
                         self.m.ge(1.0 - b - mirror, rule)
@@ -482,8 +528,10 @@ class _Builder:
         """Return the clause 'i and j apart by d' in a plane (shortest: horizontally or vertically)."""
         li, ri, ti, bi = self.box(i, ra)
         lj, rj, tj, bj = self.box(j, rb)
-        horizontal = [[Row(lj - ri - d, magnitude, ("L", i, j))], [Row(li - rj - d, magnitude, ("L", j, i))]]
-        vertical = [[Row(tj - bi - d, magnitude, ("A", i, j))], [Row(ti - bj - d, magnitude, ("A", j, i))]]
+        horizontal = [[Row(lj - ri - d, magnitude, ("L", i, ra, j, rb, d))],
+                      [Row(li - rj - d, magnitude, ("L", j, rb, i, ra, d))]]
+        vertical = [[Row(tj - bi - d, magnitude, ("A", i, ra, j, rb, d))],
+                    [Row(ti - bj - d, magnitude, ("A", j, rb, i, ra, d))]]
         if plane == "horizontal":
             return horizontal
         if plane == "vertical":
@@ -517,10 +565,13 @@ class _Builder:
         dia = cr.diameter or 0.0
         left, right, top, bottom = self.box(o)
         positions = [self.x(o)] if self.objs[o].round else [left, right]
-        above = [Row(c0 + (p - start) * slope - bottom - d, magnitude, ("A", o, c)) for p in positions]
-        below = [Row(top - (c0 + (p - start) * slope + dia) - d, magnitude, ("A", c, o)) for p in positions]
+        above = [Row(c0 + (p - start) * slope - bottom - d, magnitude, ("A", o, "edge", c, "crossing", d))
+                 for p in positions]
+        below = [Row(top - (c0 + (p - start) * slope + dia) - d, magnitude, ("A", c, "crossing", o, "edge", d))
+                 for p in positions]
         tol = 2 * geo_tol()
-        return [above, below, [Row(start - tol - right, False, ("L", o, c))], [Row(left - end - tol, False, ("L", c, o))]]
+        return [above, below, [Row(start - tol - right, False, ("L", o, "edge", c, "crossing", -tol))],
+                [Row(left - end - tol, False, ("L", c, "crossing", o, "edge", -tol))]]
 
     def r_crossingclearance(self, rel: ast.CrossingClearance, limit: float | None) -> dict[tuple[str, ...], Clause]:
         lim = rel.limit.value if limit is None else limit
@@ -559,7 +610,10 @@ class _Builder:
                         z = self.s.zones[k]
                         mirrored = 0.5 * (z.start + z.end) > half
                         gap = (rp - lq) if mirrored else (lq - rp)
-                        rows.append(Row(gap + (2.0 - zp[k] - zq[k]) * self.big, False))
+                        # switched off unless both lie in zone k; the least big-M that does so keeps the LP tight
+                        low = self.m.floor(gap)
+                        big = self.big if not math.isfinite(low) else max(0.0, -low) + geo_tol()
+                        rows.append(Row(gap + (2.0 - zp[k] - zq[k]) * big, False))
                     if rows:
                         out[self.key(p, q)] = [rows]
         return out
@@ -606,10 +660,11 @@ class _Builder:
                     continue
                 ls, rs, ts, bs = self.box(s)
                 lz, rz, tz, bz = zone
-                out[self.key(s, t)] = [[Row(lz - rs - margin, magnitude, ("L", s, t))],
-                                       [Row(ls - rz - margin, magnitude, ("L", t, s))],
-                                       [Row(tz - bs - margin, magnitude, ("A", s, t))],
-                                       [Row(ts - bz - margin, magnitude, ("A", t, s))]]
+                part = rel.part
+                out[self.key(s, t)] = [[Row(lz - rs - margin, magnitude, ("L", s, "edge", t, part, margin))],
+                                       [Row(ls - rz - margin, magnitude, ("L", t, part, s, "edge", margin))],
+                                       [Row(tz - bs - margin, magnitude, ("A", s, "edge", t, part, margin))],
+                                       [Row(ts - bz - margin, magnitude, ("A", t, part, s, "edge", margin))]]
         return out
 
     def r_access(self, rel: ast.Access, limit: float | None) -> dict[tuple[str, ...], Clause]:
@@ -702,9 +757,38 @@ class _Builder:
                 c, o = (a, b) if self.f.crossing[a] else (b, a)
                 if self.f.crossing[o]:
                     continue
-                self.clause(self._crossing(c, o, 0.0), OVERLAP, None, None)
+                self.clause(self.key(c, o), self._crossing(c, o, 0.0), OVERLAP, None, None)
             else:
-                self.clause(self._separate(a, b, "edge", "edge", "shortest", 0.0), OVERLAP, None, None)
+                self.clause(self.key(a, b), self._separate(a, b, "edge", "edge", "shortest", 0.0), OVERLAP, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A disjunction waiting to be added: its rule, the alternatives that can hold, their shared sides."""
+
+    rule: str
+    alive: list[list[Lin]]
+    keys: list[Side | None]
+
+
+def _implies(a: list[list[Lin]], b: list[list[Lin]]) -> bool:
+    """Tell whether disjunction `a` holding forces `b` to hold: each alternative of a implies one of b.
+
+    An alternative implies another when each row of the other has a row in it over the same
+    variables with the same coefficients and a constant no larger (`e + c1 >= 0` gives `e + c2 >= 0`
+    for c2 >= c1). Rows relaxed by a rule's slack carry its slack variable, so they imply only rows
+    relaxed by the same slack.
+    """
+    def alt_implies(x: list[Lin], y: list[Lin]) -> bool:
+        return all(any(r.coef == q.coef and r.const <= q.const + 1e-12 for r in x) for q in y)
+
+    return all(any(alt_implies(x, y) for y in b) for x in a)
+
+
+def _mirror(side: Side) -> Side:
+    """Return the opposite relative position (j left of i for i left of j), same references and distance."""
+    what, i, ref_i, j, ref_j, d = side
+    return (what, j, ref_j, i, ref_i, d)
 
 
 def _window(centre: float, radius: float, lo: float, hi: float) -> tuple[float, float]:
@@ -889,13 +973,13 @@ def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float
         new, moves = _placed(b, sol)
         found = tuple(f for f in engine.evaluate(new) if counts(f))
         return Layout(new, moves, (), (), (), found, float(sum(abs(m.dx) + abs(m.dz) for m in moves)),
-                      b.m.timed_out)
+                      b.m.timed_out, b.m.gap, b.m.solver_error)
     if not explain:
-        return Layout(None, (), (), (), (), (), math.inf, b.m.timed_out)
+        return Layout(None, (), (), (), (), (), math.inf, b.m.timed_out, b.m.gap, b.m.solver_error)
     conflict = conflict_set(p) if minimal else ()
     got = _solve_slack(p)
     if got is None:
-        return Layout(None, (), (), conflict, (), (), math.inf, b.m.timed_out)
+        return Layout(None, (), (), conflict, (), (), math.inf, b.m.timed_out, b.m.gap, b.m.solver_error)
     b, sol = got
     deviations = _deviations(b, sol)
     new, moves = _placed(b, sol)
@@ -907,7 +991,7 @@ def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float
         if other is not None:
             alternative = _deviations(*other)
     return Layout(new, moves, deviations, conflict, alternative, found, sum(d.cost for d in deviations),
-                  b.m.timed_out)
+                  b.m.timed_out, b.m.gap, b.m.solver_error)
 
 
 def _today(engine: Engine) -> Any:
@@ -976,11 +1060,15 @@ def report(console: Console, result: Layout, title: str) -> None:
     """Print a layout: the moves as a table, deviations with their sources, the conflict and the alternative."""
     console.print(Text(title, style="bold underline"))
     if result.timed_out:
+        bound = f" (at most {result.gap:.0%} more than the least possible)" if result.gap is not None else ""
         console.print(Text(f"  stopped at the {TIME_LIMIT:g} s time limit: "
-                           + ("the layout holds every rule but is not proven to move the least"
+                           + (f"the layout holds every rule but is not proven to move the least{bound}"
                               if result.feasible else "no layout found in time (not proven impossible)"),
                            style="yellow"))
-    if not result.feasible:
+    if result.solver_error:
+        console.print(Text("  the MILP solver (HiGHS) reported a numerical failure on part of the model; "
+                           "the result is not proven", style="yellow"))
+    if not result.feasible and not (result.timed_out or result.solver_error):
         console.print(Text("  no layout: the fixed rules conflict", style="bold red"))
     elif not result.moves:
         console.print(Text("  every planned object can stay where it is", style="green"))
