@@ -276,7 +276,7 @@ def _read(path: Path) -> Drawing:
         found = re.search(r"line:?\s*(\d+)", text)
         raise _error(shown, f"not a readable DXF drawing: {text.splitlines()[0] if text else type(exc).__name__}",
                      int(found.group(1)) if found else 1) from None
-    except (OSError, UnicodeDecodeError, ValueError, EOFError, IndexError, KeyError, TypeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError, EOFError, IndexError, KeyError, TypeError) as exc:
         raise _error(shown, f"not a readable DXF drawing: {exc}") from None
 
 
