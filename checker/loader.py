@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import yaml
 
 from checker.model import CABLE_THEMAS, KINDS, LINE_KINDS, THEMAS, Accepted, Expected, Obj, Section, Zone
 from dsl.diagnostics import Diagnostic, LiggingError, Span, line_of
-from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, parse_quantity, to_si
+from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, parse_quantity, quantity_si, si_value, to_si
 from nen7171.zones import ZONE_KINDS
 
 FORMAT_VERSION = 1
@@ -245,7 +246,9 @@ class _Case:
             planned = self.planned(top["planned"][1])
             tags.append(("planned", float(planned[:4])))
         if "tags" in top:
-            for key, (kspan, value) in self.mapping(top["tags"][1], "tags", tuple(top["tags"][1].value or ())).items():
+            tags_node = top["tags"][1]
+            free = tuple(tags_node.value) if isinstance(tags_node.value, dict) else ()  # any key is a tag
+            for key, (kspan, value) in self.mapping(tags_node, "tags", free).items():
                 if key in dict(tags):
                     raise self.error(kspan, f"tag '{key}' is already set at the top of the file")
                 tags.append((key, self.tag_value(value, key)))
@@ -561,6 +564,387 @@ def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
     if root is None:
         raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), "the case file is empty"))
     return _Case(reader).section(reader.read(root))
+
+
+# ------------------------------------------------------------------ JSON Lines fast path
+#
+# A batch line is JSON, and JSON is YAML, so `parse_case` reads it — through PyYAML's
+# composer, a Node per value and a Span per Node, milliseconds per line. The fast path
+# below reads a line with `json.loads` and builds the same `Section` directly. It only
+# accepts what it can judge exactly as the YAML path would; anything else (any mistake,
+# anything unusual) raises `_Fallback` and the line goes the slow way, so every error
+# message comes from one place. tests/test_fastload.py compares both paths field by field.
+
+
+class _Fallback(Exception):
+    """The fast path met something it does not judge itself: the YAML path decides."""
+
+
+# Characters that JSON and YAML read alike on one line. A backslash (escapes), tabs and
+# line breaks (YAML also breaks lines at NEL, LS and PS), a BOM, DEL, surrogates and
+# other characters YAML refuses all send the line the slow way.
+_UNUSUAL = re.compile(r"[^\x20-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_BRACE = re.compile("[{}]")
+# An exponent (1e5) may make YAML 1.1 read a JSON number as text; strings like "2e" set it off too
+_EXPONENT = re.compile("[0-9][eE]")
+_LONGEST_KEY = 512  # YAML refuses implicit keys over 1024 characters; longer keys go the slow way
+
+
+def _pairs(made: list[dict[str, Any]]) -> Any:
+    """Return an object_pairs_hook that refuses duplicate keys and records mappings in closing order."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            raise _Fallback
+        made.append(out)
+        return out
+
+    return hook
+
+
+def _plain_float(text: str) -> float:
+    # YAML 1.1 reads a number with an exponent as a float only with a dot and a signed
+    # exponent (1.5e+3); let the slow path judge any exponent at all
+    if "e" in text or "E" in text:
+        raise _Fallback
+    return float(text)
+
+
+def _no_constant(text: str) -> float:
+    raise _Fallback
+
+
+def _plain(value: Any) -> None:
+    """Accept a value nothing checks (description, label, zone name) if it is a plain scalar in range."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return
+    if (kind is int or kind is float) and abs(value) <= MAX_NUMBER:
+        return
+    raise _Fallback
+
+
+class _JsonCase:
+    """Build a `Section` from a decoded JSON line, as `_Case` would, or raise `_Fallback`."""
+
+    def __init__(self, path: str, line: int, spans: dict[int, tuple[int, int]]) -> None:
+        self.path = path
+        self.line = line
+        self.spans = spans
+        self.unit = "m"
+
+    def span(self, value: dict[str, Any]) -> Span:
+        start, end = self.spans[id(value)]
+        return Span(self.path, self.line, start, self.line, end)
+
+    @staticmethod
+    def mapping(value: Any, allowed: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
+        if type(value) is not dict:
+            raise _Fallback
+        for key in value:
+            if key not in allowed:
+                raise _Fallback
+        return value
+
+    @staticmethod
+    def listing(value: Any) -> list[Any]:
+        if type(value) is not list:
+            raise _Fallback
+        return value
+
+    @staticmethod
+    def text(value: Any) -> str:
+        kind = type(value)
+        if kind is str:
+            out = value.strip()
+        elif (kind is int or kind is float) and abs(value) <= MAX_NUMBER:
+            out = str(value).strip()
+        else:
+            raise _Fallback
+        if not out:
+            raise _Fallback
+        return out
+
+    def choice(self, value: Any, options: tuple[str, ...] | dict[str, Any]) -> str:
+        out = self.text(value)
+        if out not in options:
+            raise _Fallback
+        return out
+
+    def length(self, value: Any, positive: bool = False, signed: bool = False) -> float:
+        kind = type(value)
+        if kind is float or kind is int:
+            if abs(value) > MAX_NUMBER:
+                raise _Fallback
+            result, dimension = si_value(float(value), self.unit)
+        elif kind is str:
+            result, dimension = quantity_si(value, self.unit)
+        else:
+            raise _Fallback
+        if dimension != "length" or not math.isfinite(result) or abs(result) > 1e5:
+            raise _Fallback
+        if positive:
+            if result <= 0:
+                raise _Fallback
+        elif not signed and result < 0:
+            raise _Fallback
+        return result
+
+    def section(self, root: Any) -> Section:
+        top = self.mapping(root, TOP_KEYS)
+        version = top.get("ligging")
+        if type(version) is bool or version != FORMAT_VERSION:
+            raise _Fallback
+        if "units" in top:
+            self.unit = self.choice(top["units"], UNITS)
+        name = self.text(top.get("name"))
+        width = self.length(top.get("width"), positive=True)
+        tags: list[tuple[str, str | float]] = []
+        for key in ("municipality", "street_type"):
+            if key in top:
+                tags.append((key, self.text(top[key])))
+        planned = None
+        if "planned" in top:
+            planned = self.planned(top["planned"])
+            tags.append(("planned", float(planned[:4])))
+        if "tags" in top:
+            for key, value in self.mapping(top["tags"], top["tags"]).items():
+                if key in dict(tags) or len(key) > _LONGEST_KEY:
+                    raise _Fallback
+                if (type(value) is int or type(value) is float) and abs(value) <= MAX_NUMBER:
+                    tags.append((key, float(value)))
+                else:
+                    tags.append((key, self.text(value)))
+        zones = self.zones(top.get("zones"), width)
+        objects = self.objects(top.get("objects"))
+        expect = tuple(self.expected(n) for n in self.listing(top["expect"])) if "expect" in top else ()
+        accept = tuple(self.accepted(n) for n in self.listing(top["accept"])) if "accept" in top else ()
+        if "description" in top:
+            _plain(top["description"])
+        return Section(self.path, name, width, zones, objects, tuple(tags), planned, expect, accept, self.span(root))
+
+    @staticmethod
+    def planned(value: Any) -> str:
+        if type(value) is int and 1900 <= value <= 2200:
+            return f"{value}-01-01"
+        if type(value) is str and re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", value):
+            full = value if len(value) == 10 else value + "-01"
+            try:
+                dt.date.fromisoformat(full)
+            except ValueError:
+                raise _Fallback from None
+            return full
+        raise _Fallback
+
+    def zones(self, value: Any, width: float) -> tuple[Zone, ...]:
+        out: list[Zone] = []
+        for item in self.listing(value):
+            fields = self.mapping(item, ("kind", "from", "to", "name"))
+            kind = self.choice(fields.get("kind"), ZONE_KINDS)
+            start = self.length(fields.get("from"))
+            end = self.length(fields.get("to"))
+            if end <= start + TOLERANCE:
+                raise _Fallback
+            if abs(start - (out[-1].end if out else 0.0)) > TOLERANCE:
+                raise _Fallback
+            if "name" in fields:
+                _plain(fields["name"])
+            out.append(Zone(kind, start, end, self.span(item)))
+        if not out or abs(out[-1].end - width) > TOLERANCE:
+            raise _Fallback
+        return tuple(out)
+
+    def objects(self, value: Any) -> tuple[Obj, ...]:
+        items = self.listing(value)
+        if len(items) > MAX_OBJECTS:
+            raise _Fallback
+        objs = tuple(self.obj(item) for item in items)
+        by_id = {o.id: o for o in objs}
+        if len(by_id) != len(objs):
+            raise _Fallback
+        held_by: set[str] = set()
+        for obj in objs:
+            for held in obj.holds:
+                if held not in by_id or held == obj.id or by_id[held].kind not in LINE_KINDS or held in held_by:
+                    raise _Fallback
+                held_by.add(held)
+        return objs
+
+    def obj(self, raw: Any) -> Obj:
+        if type(raw) is not dict:
+            raise _Fallback
+        ident = self.text(raw.get("id"))
+        if "kind" in raw:
+            kind = self.choice(raw["kind"], KINDS)
+        elif "network" in raw:
+            kind = "cable" if raw["network"] in CABLE_THEMAS else "pipe"
+        else:
+            raise _Fallback
+        fields = self.mapping(raw, _OBJECT_KEYS[kind])
+        get = fields.get
+        length = self.length
+        network = self.choice(fields["network"], THEMAS) if "network" in fields else None
+        if network is None and kind in _NETWORKED:
+            raise _Fallback
+        common: dict[str, Any] = {
+            "id": ident,
+            "kind": kind,
+            "network": network,
+            "owner": self.text(fields["owner"]) if "owner" in fields else None,
+            "status": self.choice(fields["status"], ("planned", "existing")) if "status" in fields else "planned",
+            "span": self.span(raw),
+            "measures": tuple(sorted({self.text(n) for n in self.listing(fields["measures"])})) if "measures" in fields else (),
+            "attributes": self.attributes(fields["attributes"]) if "attributes" in fields else (),
+        }
+        for key in ("label", "note"):
+            if key in fields:
+                _plain(fields[key])
+        if kind in LINE_KINDS:
+            x = length(get("x"), signed=True)
+            cover = length(get("cover"))
+            if "diameter" in fields:
+                if "width" in fields or "height" in fields:
+                    raise _Fallback
+                return Obj(x=x, cover=cover, diameter=length(fields["diameter"], positive=True), **common)
+            return Obj(x=x, cover=cover, width=length(get("width"), positive=True),
+                       height=length(get("height"), positive=True), **common)
+        if kind == "crossing":
+            start = length(get("from"), signed=True)
+            end = length(get("to"), signed=True)
+            if end <= start:
+                raise _Fallback
+            cover_value = get("cover")
+            if type(cover_value) is list:
+                if len(cover_value) != 2:
+                    raise _Fallback
+                c0 = length(cover_value[0])
+                c1 = length(cover_value[1])
+            else:
+                c0 = c1 = length(cover_value)
+            return Obj(x=0.5 * (start + end), cover=c0, cover_end=c1, start=start, end=end,
+                       diameter=length(get("diameter"), positive=True), **common)
+        if kind == "tree":
+            x = length(get("x"), signed=True)
+            trunk = length(fields["diameter"], positive=True) if "diameter" in fields else None
+            radius = depth = None
+            if "root_zone" in fields:
+                zone = self.mapping(fields["root_zone"], ("radius", "depth"))
+                radius = length(zone.get("radius"), positive=True)
+                depth = length(zone.get("depth"), positive=True)
+            return Obj(x=x, cover=0.0, diameter=trunk, root_radius=radius, root_depth=depth, **common)
+        if kind == "reservation":
+            cover = length(get("cover"))
+            height = length(get("height"), positive=True)
+            if "from" in fields or "to" in fields:
+                start = length(get("from"), signed=True)
+                end = length(get("to"), signed=True)
+                if end <= start:
+                    raise _Fallback
+                # x and width are not read when from/to are given; YAML still refused odd values there
+                for key in ("x", "width"):
+                    if key in fields:
+                        _plain(fields[key])
+                return Obj(x=0.5 * (start + end), cover=cover, width=end - start, height=height, **common)
+            return Obj(x=length(get("x"), signed=True), cover=cover, width=length(get("width"), positive=True),
+                       height=height, **common)
+        extra: dict[str, Any] = {}
+        if kind == "rack":
+            extra["sides"] = self.choice(fields["sides"], ("single", "double")) if "sides" in fields else "single"
+            extra["holds"] = tuple(self.text(n) for n in self.listing(fields["holds"])) if "holds" in fields else ()
+        return Obj(x=length(get("x"), signed=True), cover=length(get("cover")),
+                   width=length(get("width"), positive=True), height=length(get("height"), positive=True),
+                   **extra, **common)
+
+    @staticmethod
+    def attributes(value: Any) -> tuple[tuple[str, float | str], ...]:
+        if type(value) is not dict:
+            raise _Fallback
+        out: list[tuple[str, float | str]] = []
+        for key, raw in sorted(value.items()):
+            kind = type(raw)
+            if len(key) > _LONGEST_KEY or not (kind is str or kind is int or kind is float):
+                raise _Fallback
+            if kind is not str and abs(raw) > MAX_NUMBER:
+                raise _Fallback
+            expected = ATTRIBUTE_DIMENSIONS.get(key)
+            shown = str(raw)
+            if kind is not str or re.match(r"^\s*[-+]?\d", shown):
+                number, dimension = quantity_si(shown, "")
+                if expected and dimension != expected:
+                    raise _Fallback
+                out.append((key, number))
+            elif expected:
+                raise _Fallback
+            else:
+                out.append((key, shown))
+        return tuple(out)
+
+    def expected(self, raw: Any) -> Expected:
+        fields = self.mapping(raw, ("rule", "kind", "subjects"))
+        subjects = tuple(sorted(self.text(n) for n in self.listing(fields.get("subjects"))))
+        return Expected(self.text(fields.get("rule")), self.text(fields.get("kind")), subjects, self.span(raw))
+
+    def accepted(self, raw: Any) -> Accepted:
+        fields = self.mapping(raw, ("rule", "subjects", "reason", "approved_by", "until", "measured"))
+        until_value = fields.get("until")
+        if type(until_value) is not str and type(until_value) is not int:
+            raise _Fallback
+        until = str(until_value)
+        try:
+            dt.date.fromisoformat(until if len(until) == 10 else f"{until}-12-31")
+        except ValueError:
+            raise _Fallback from None
+        subjects = tuple(sorted(self.text(n) for n in self.listing(fields["subjects"]))) if "subjects" in fields else ()
+        measured = self.length(fields["measured"], signed=True) if "measured" in fields else None
+        return Accepted(self.text(fields.get("rule")), subjects, self.text(fields.get("reason")),
+                        self.text(fields.get("approved_by")), until if len(until) == 10 else f"{until}-12-31",
+                        measured, self.span(raw))
+
+
+_OBJECT_KEYS = {kind: frozenset(COMMON_KEYS + keys) for kind, keys in KIND_KEYS.items()}
+_NETWORKED = frozenset(LINE_KINDS + ("crossing",))
+
+
+def fast_json_case(text: str, path: str, line_offset: int = 0) -> Section | None:
+    """Return the `Section` `parse_case` would build for one JSON line, or None to leave it to `parse_case`.
+
+    None means only "not judged here": a plain, valid JSON case always gets its Section;
+    a mistake or anything unusual (escapes, exponents, duplicate keys, odd characters)
+    gets None, so errors keep their one wording, from the YAML path.
+    """
+    body = text[:-1] if text.endswith("\n") else text
+    if len(body) > MAX_NODES or _UNUSUAL.search(body):
+        return None  # short enough that the node budget cannot be exceeded; nesting is bounded below
+    made: list[dict[str, Any]] = []
+    try:
+        if _EXPONENT.search(body):
+            root = json.loads(body, object_pairs_hook=_pairs(made), parse_float=_plain_float, parse_constant=_no_constant)
+        else:
+            root = json.loads(body, object_pairs_hook=_pairs(made), parse_constant=_no_constant)
+        braces = [m.start() for m in _BRACE.finditer(body)]
+        if len(braces) != 2 * len(made):
+            return None  # a brace inside a string: positions cannot be told from the text alone
+        # mappings close in the order the hook saw them; pair each closing brace with its opening one
+        spans: dict[int, tuple[int, int]] = {}
+        opened: list[int] = []
+        closed = 0
+        for position in braces:
+            if body[position] == "{":
+                opened.append(position)
+            else:
+                spans[id(made[closed])] = (opened.pop() + 1, position + 2)
+                closed += 1
+        return _JsonCase(path, line_offset + 1, spans).section(root)
+    except (_Fallback, ValueError, UnitProblem, RecursionError, KeyError):
+        # ValueError: not JSON (json.JSONDecodeError) or a bad number; UnitProblem: a unit
+        return None
+
+
+def parse_json_case(text: str, path: str, line_offset: int = 0) -> Section:
+    """Parse one JSON line of a batch: the fast path when it judges the line, else `parse_case`."""
+    section = fast_json_case(text, path, line_offset)
+    return section if section is not None else parse_case(text, path, line_offset)
 
 
 def case_file(path: Path) -> Path:

@@ -97,11 +97,21 @@ def to_si(value: float, unit: str) -> Measure:
         raise UnitProblem(f"'{value}' is not a finite number")
     if not unit:
         return Measure(float(value), "number", f"{value:g}")
+    si, dim = si_value(value, unit)
+    return Measure(si, dim, f"{value:g} {unit}")
+
+
+def si_value(value: float, unit: str) -> tuple[float, str]:
+    """Return `value unit` (a finite number, a non-empty unit) in SI base units, with its dimension.
+
+    `to_si` without building the Measure: the JSON fast path of the loader converts
+    every length here, so both paths compute the same float by the same expression.
+    """
     scale, offset, dim = _conversion(unit)
     si = scale * value + offset
     if not math.isfinite(si):
         raise UnitProblem(f"'{value} {unit}' is out of range")
-    return Measure(si, dim, f"{value:g} {unit}")
+    return si, dim
 
 
 def parse_quantity(text: str, default_unit: str) -> Measure:
@@ -115,6 +125,13 @@ def parse_quantity(text: str, default_unit: str) -> Measure:
         raise UnitProblem(f"'{text}' is not a number followed by a unit") from exc
     unit = parts[1].strip() if len(parts) > 1 else default_unit
     return to_si(number, unit)
+
+
+@lru_cache(maxsize=4096)
+def quantity_si(text: str, default_unit: str) -> tuple[float, str]:
+    """Return (SI value, dimension) of a written quantity, remembered: case files repeat a few sizes."""
+    measure = parse_quantity(text, default_unit)
+    return measure.value, measure.dimension
 
 
 def length(text_or_number: str | float, default_unit: str = "m") -> float:

@@ -92,6 +92,8 @@ ALIAS_BOMB = "".join(f"{name}: &{name} [{', '.join([f'*{prev}' if prev else '1']
     ("ligging: 1\nname: [x\n", "YAML"),
     (ALIAS_BOMB, "refused"),
     ("", "empty"),
+    # found by tests/test_fastload.py: a scalar under `tags` raised TypeError, not a diagnostic
+    ("ligging: 1\nname: x\nwidth: 4\ntags: 40\nzones:\n  - {kind: trottoir, from: 0, to: 4}\nobjects: []\n", "tags must be a mapping"),
 ])
 def test_bad_section_is_reported(text: str, fragment: str) -> None:
     with pytest.raises(LiggingError) as caught:
