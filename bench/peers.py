@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from checker.batch import CHUNK
 from checker.engine import Engine
 from checker.model import LINE_KINDS, Section
 from dsl.packs import PackSet, compose
@@ -83,10 +84,12 @@ def measured(value: float | None) -> float | None:
 def ligging_findings(engine: Engine, sections: Sequence[Section]) -> set[Key]:
     """Return the peer-rule findings of the ligging engine."""
     out: set[Key] = set()
-    for number, section in enumerate(sections):
-        for f in engine.evaluate(section):
-            if f.rule in PEER_RULES:
-                out.add((number, f.rule, f.subjects, measured(f.measured)))
+    for start in range(0, len(sections), CHUNK):
+        # the batch path: one columnar pass per chunk, as `ligging check FILE.jsonl` runs it
+        for number, found in enumerate(engine.evaluate_many(list(sections[start:start + CHUNK])), start=start):
+            for f in found:
+                if f.rule in PEER_RULES:
+                    out.add((number, f.rule, f.subjects, measured(f.measured)))
     return out
 
 

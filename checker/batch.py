@@ -2,7 +2,9 @@
 
 A batch is a list of items, each one section: a line of a `.jsonl` file (one case
 mapping per line, DESIGN §3; its identity is `file.jsonl:LINE`) or a case.yaml found
-as `ligging check` finds it. Items are checked in chunks, locally in this process
+as `ligging check` finds it. JSON lines load by the loader's fast path (`fast_json_case`,
+falling back to the YAML path for anything unusual). Items are checked in chunks, each
+chunk in one columnar pass of the engine (`Engine.evaluate_many`), locally in this process
 (`jobs=1`), in a pool of worker processes, or on a Dask distributed cluster; each
 worker compiles the packs once. Results come back in input order, one JSON line per
 finding (`{"case": identity, ...finding}`), and at most a few chunks per worker are in
@@ -22,13 +24,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from checker.engine import Engine, counts
-from checker.findings import SEVERITIES
-from checker.loader import load_case, parse_case
+from checker.findings import SEVERITIES, Finding
+from checker.loader import fast_json_case, load_case, parse_case
+from checker.model import Section
 from checker.run import discover
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import load_packs
 
-CHUNK = 64
+# sections per columnar pass: evaluate_many has a fixed cost of a few ms per call (bench/RESULTS.md)
+CHUNK = 256
 IN_FLIGHT_PER_WORKER = 3
 NONE_COUNTING = len(SEVERITIES)
 
@@ -82,32 +86,42 @@ def count(paths: list[Path]) -> int:
     return sum(1 for _ in items(paths))
 
 
-def check_item(engine: Engine, item: Item) -> Checked:
-    """Load and check one section; a bad section raises `LiggingError` naming file:line:column."""
+def load_item(item: Item) -> Section:
+    """Load one section; a bad section raises `LiggingError` naming file:line:column."""
     if item.text is None:
-        section = load_case(Path(item.path))
-    else:
-        try:
-            json.loads(item.text)
-        except json.JSONDecodeError as exc:
-            raise LiggingError(Diagnostic(Span(item.path, item.line, exc.colno), f"JSON: {exc.msg}")) from None
-        section = parse_case(item.text, item.path, line_offset=item.line - 1)
+        return load_case(Path(item.path))
+    section = fast_json_case(item.text, item.path, line_offset=item.line - 1)
+    if section is not None:
+        return section
+    try:
+        json.loads(item.text)
+    except json.JSONDecodeError as exc:
+        raise LiggingError(Diagnostic(Span(item.path, item.line, exc.colno), f"JSON: {exc.msg}")) from None
+    return parse_case(item.text, item.path, line_offset=item.line - 1)
+
+
+def _checked(case: str, findings: list[Finding]) -> Checked:
     lines = []
     worst = NONE_COUNTING
-    for finding in engine.evaluate(section):
-        lines.append(json.dumps({"case": item.case, **finding.as_json()}, ensure_ascii=False))
+    for finding in findings:
+        lines.append(json.dumps({"case": case, **finding.as_json()}, ensure_ascii=False))
         if counts(finding):
             worst = min(worst, SEVERITIES.index(finding.severity))
-    return Checked(item.case, tuple(lines), worst)
+    return Checked(case, tuple(lines), worst)
 
 
 def check_chunk(engine: Engine, chunk: list[Item]) -> list[Checked] | Diagnostic:
-    """Check a chunk in order; return the first bad section's diagnostic instead of raising it."""
+    """Check a chunk in order, all its sections in one columnar pass (`Engine.evaluate_many`).
+
+    Returns the first bad section's diagnostic instead of raising it: the diagnostic
+    (plain frozen data) crosses process boundaries; the exception would not.
+    """
     try:
-        return [check_item(engine, item) for item in chunk]
+        sections = [load_item(item) for item in chunk]
     except LiggingError as exc:
-        # the diagnostic (plain frozen data) crosses process boundaries; the exception would not
         return exc.diagnostic
+    found = engine.evaluate_many(sections)
+    return [_checked(item.case, findings) for item, findings in zip(chunk, found, strict=True)]
 
 
 _ENGINES: dict[tuple[str, ...], Engine] = {}
