@@ -83,7 +83,10 @@ def server() -> Iterator[str]:
 
 def postgis_findings(c: Columns) -> tuple[set[Key], dict[str, float]]:
     """Load the lines into PostGIS and evaluate the peer rules; return findings and timings."""
-    import psycopg
+    try:
+        import psycopg
+    except ImportError:
+        raise SystemExit("the PostGIS peer needs psycopg: pip install -e '.[bench]'") from None
 
     if not bool(c.round.all()):
         raise ValueError("the PostGIS peer handles round lines only")

@@ -158,7 +158,9 @@ def child(kind: str, *args: str) -> dict[str, Any]:
     payload = json.dumps([str(converted[0]), *converted[1:]])
     wrapped = code.replace(f"{kind}(*json.loads(sys.argv[1]))",
                            f"{kind}(__import__('pathlib').Path(json.loads(sys.argv[1])[0]), *json.loads(sys.argv[1])[1:])")
-    done = subprocess.run([sys.executable, "-c", wrapped, payload], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", wrapped, payload], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"{kind} failed:\n{done.stderr.strip()}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -192,51 +194,54 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     lines = [f"\n## Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n", f"Machine: {machine()}  ",
              f"Command: `{command}`\n"]
-    with tempfile.TemporaryDirectory() as tmp:
-        biggest = max([*args.sizes, args.peers, args.latency_sections])
-        path = Path(tmp) / "sections.jsonl"
-        write_set(path, biggest, args.objects, args.seed)
-        if args.sizes:
-            lines += ["| sections | -j | sections/s (end to end, wall) | seconds | CPU ms per section | peak RSS MB |",
-                      "|---:|---:|---:|---:|---:|---:|"]
-        for size in args.sizes:
-            part = Path(tmp) / f"s{size}.jsonl"
-            with path.open(encoding="utf-8") as src, part.open("w", encoding="utf-8") as dst:
-                for text in itertools.islice(src, size):
-                    dst.write(text)
-            for jobs in args.jobs:
-                r = child("measure_batch", str(part), json.dumps(jobs))
-                lines.append(f"| {size} | {jobs} | {r['rate']:.0f} | {r['seconds']:.1f} | {r['cpu_ms']:.1f} "
-                             f"| {r['maxrss_mb']:.0f} |")
-                print(lines[-1], flush=True)
-        if args.latency_sections:
-            e = child("measure_engine", str(path), json.dumps(args.latency_sections))
-            lines += ["", "| engine alone, -j 1, CPU time | sections | sections/s | median ms | p95 ms |",
-                      "|---|---:|---:|---:|---:|",
-                      f"| `evaluate`, one section at a time | {e['sections']} | {e['rate']:.0f} | {e['median_ms']:.2f} "
-                      f"| {e['p95_ms']:.2f} |",
-                      f"| `evaluate_many`, chunks of {e['chunk']} | {e['sections']} | {e['many_rate']:.0f} "
-                      f"| {e['many_ms']:.2f} (mean) | |",
-                      "", "| loading, CPU time per section | median ms |", "|---|---:|",
-                      f"| YAML path (`parse_case`) | {e['parse_median_ms']:.2f} |",
-                      f"| JSON fast path (`fast_json_case`, used by batch) | {e['fast_median_ms']:.3f} |"]
-            print("\n".join(lines[-9:]), flush=True)
-        if args.peers:
-            p = child("measure_peers", str(path), json.dumps(args.peers), json.dumps(args.postgis))
-            n = p["sections"]
-            rows = [("ligging (engine, peer pack)", p["ligging"]), ("NumPy, all sections at once", p["numpy"]),
-                    ("NumPy floor (pairwise gaps only)", p["floor"]), ("naive shapely loop", p["naive"])]
-            if "postgis" in p:
-                rows.append(("PostGIS (queries; load excluded)", p["postgis"]))
-            lines += ["", f"Peer rules on {n} sections ({p['findings']} findings); agreement: numpy "
-                      f"{p['agree_numpy']}, naive {p['agree_naive']}"
-                      + (f", PostGIS {p['agree_postgis']}" if "agree_postgis" in p else ""), "",
-                      "| implementation | seconds | sections/s | ligging / this (throughput ratio) |", "|---|---:|---:|---:|"]
-            for name, seconds in rows:
-                lines.append(f"| {name} | {seconds:.2f} | {n / seconds:.0f} | {seconds / p['ligging']:.2f} |")
-            print("\n".join(lines[-len(rows) - 4:]), flush=True)
-    with args.out.open("a", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            biggest = max([*args.sizes, args.peers, args.latency_sections])
+            path = Path(tmp) / "sections.jsonl"
+            write_set(path, biggest, args.objects, args.seed)
+            if args.sizes:
+                lines += ["| sections | -j | sections/s (end to end, wall) | seconds | CPU ms per section | peak RSS MB |",
+                          "|---:|---:|---:|---:|---:|---:|"]
+            for size in args.sizes:
+                part = Path(tmp) / f"s{size}.jsonl"
+                with path.open(encoding="utf-8") as src, part.open("w", encoding="utf-8") as dst:
+                    for text in itertools.islice(src, size):
+                        dst.write(text)
+                for jobs in args.jobs:
+                    r = child("measure_batch", str(part), json.dumps(jobs))
+                    lines.append(f"| {size} | {jobs} | {r['rate']:.0f} | {r['seconds']:.1f} | {r['cpu_ms']:.1f} "
+                                 f"| {r['maxrss_mb']:.0f} |")
+                    print(lines[-1], flush=True)
+            if args.latency_sections:
+                e = child("measure_engine", str(path), json.dumps(args.latency_sections))
+                lines += ["", "| engine alone, -j 1, CPU time | sections | sections/s | median ms | p95 ms |",
+                          "|---|---:|---:|---:|---:|",
+                          f"| `evaluate`, one section at a time | {e['sections']} | {e['rate']:.0f} | {e['median_ms']:.2f} "
+                          f"| {e['p95_ms']:.2f} |",
+                          f"| `evaluate_many`, chunks of {e['chunk']} | {e['sections']} | {e['many_rate']:.0f} "
+                          f"| {e['many_ms']:.2f} (mean) | |",
+                          "", "| loading, CPU time per section | median ms |", "|---|---:|",
+                          f"| YAML path (`parse_case`) | {e['parse_median_ms']:.2f} |",
+                          f"| JSON fast path (`fast_json_case`, used by batch) | {e['fast_median_ms']:.3f} |"]
+                print("\n".join(lines[-9:]), flush=True)
+            if args.peers:
+                p = child("measure_peers", str(path), json.dumps(args.peers), json.dumps(args.postgis))
+                n = p["sections"]
+                rows = [("ligging (engine, peer pack)", p["ligging"]), ("NumPy, all sections at once", p["numpy"]),
+                        ("NumPy floor (pairwise gaps only)", p["floor"]), ("naive shapely loop", p["naive"])]
+                if "postgis" in p:
+                    rows.append(("PostGIS (queries; load excluded)", p["postgis"]))
+                lines += ["", f"Peer rules on {n} sections ({p['findings']} findings); agreement: numpy "
+                          f"{p['agree_numpy']}, naive {p['agree_naive']}"
+                          + (f", PostGIS {p['agree_postgis']}" if "agree_postgis" in p else ""), "",
+                          "| implementation | seconds | sections/s | ligging / this (throughput ratio) |", "|---|---:|---:|---:|"]
+                for name, seconds in rows:
+                    lines.append(f"| {name} | {seconds:.2f} | {n / seconds:.0f} | {seconds / p['ligging']:.2f} |")
+                print("\n".join(lines[-len(rows) - 4:]), flush=True)
+    finally:
+        # what was measured is kept even when a later measurement fails
+        with args.out.open("a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ from dsl.packs import load_packs
 CHUNK = 256
 IN_FLIGHT_PER_WORKER = 3
 NONE_COUNTING = len(SEVERITIES)
+# json.dumps(..., ensure_ascii=False) builds a new encoder per call; one encoder serves every finding line
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ def _checked(case: str, findings: list[Finding]) -> Checked:
     lines = []
     worst = NONE_COUNTING
     for finding in findings:
-        lines.append(json.dumps({"case": case, **finding.as_json()}, ensure_ascii=False))
+        lines.append(_ENCODE({"case": case, **finding.as_json()}))
         if counts(finding):
             worst = min(worst, SEVERITIES.index(finding.severity))
     return Checked(case, tuple(lines), worst)
