@@ -59,6 +59,12 @@ def test_jsonl_lines_are_the_engine_findings_with_case_identity(jsonl: Path) -> 
     assert first["case_at"]["line"] == 7  # type: ignore[index]
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 1000])
+def test_chunk_size_does_not_change_the_output(jsonl: Path, chunk: int) -> None:
+    # each chunk is one columnar pass: boundaries must not leak between sections
+    assert _run(jsonl, chunk=chunk)[0] == _expected(jsonl)
+
+
 def test_two_processes_give_identical_output(jsonl: Path) -> None:
     assert _run(jsonl, jobs=2, chunk=4) == _run(jsonl, jobs=1)
 
