@@ -953,17 +953,7 @@ def describe(rel: ast.Relation, row: Row, objs: list[Obj]) -> str:
     measured = row.measured if row.measured is not None else float("nan")
     required = row.required if row.required is not None else float("nan")
     unit = row.unit if row.unit != "count" else ""
-    what = {
-        ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "vertical clearance at crossing",
-        ast.Exclusion: "distance to exclusion zone", ast.Access: "free trench width", ast.Capacity: "occupation",
-        ast.Bounds: "position",
-    }[type(rel)]
-    if isinstance(rel, ast.Clearance):
-        what = f"{rel.plane} clearance ({rel.a.ref}-{rel.b.ref})"
-    if isinstance(rel, ast.Bounds):
-        what = "margin inside the profile" if rel.what == "profile" else "bottom depth"
-    if isinstance(rel, ast.Capacity):
-        what = f"{rel.measure} under {'/'.join(rel.kinds)}"
+    what = _what(rel)
     return f"{what} of {ids} is {measured:.3f}{unit and ' ' + unit}; required {row.op} {required:.3f}{unit and ' ' + unit}{tail}"
 
 
@@ -1023,21 +1013,25 @@ def say_many(rel: ast.Relation, op: str, unit: str, required: float | None, subj
             for subj, value in zip(subjects, measured, strict=True)]
 
 
+def _what(rel: ast.Relation) -> str:
+    """Return what a finding's message says was measured, e.g. 'horizontal clearance (edge-edge)'."""
+    if isinstance(rel, ast.Clearance):
+        return f"{rel.plane} clearance ({rel.a.ref}-{rel.b.ref})"
+    if isinstance(rel, ast.Bounds):
+        return "margin inside the profile" if rel.what == "profile" else "bottom depth"
+    if isinstance(rel, ast.Capacity):
+        return f"{rel.measure} under {'/'.join(rel.kinds)}"
+    return {
+        ast.Cover: "cover", ast.CrossingClearance: "vertical clearance at crossing",
+        ast.Exclusion: "distance to exclusion zone", ast.Access: "free trench width",
+    }[type(rel)]
+
+
 def _halves(rel: ast.Relation, op: str, unit: str, required: float | None) -> tuple[str, str]:
     """Return the fixed text before the subjects and after the measured value of `describe`'s sentence."""
     shown = unit if unit != "count" else ""
     unit_text = shown and " " + shown
-    what = {
-        ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "vertical clearance at crossing",
-        ast.Exclusion: "distance to exclusion zone", ast.Access: "free trench width", ast.Capacity: "occupation",
-        ast.Bounds: "position",
-    }[type(rel)]
-    if isinstance(rel, ast.Clearance):
-        what = f"{rel.plane} clearance ({rel.a.ref}-{rel.b.ref})"
-    if isinstance(rel, ast.Bounds):
-        what = "margin inside the profile" if rel.what == "profile" else "bottom depth"
-    if isinstance(rel, ast.Capacity):
-        what = f"{rel.measure} under {'/'.join(rel.kinds)}"
+    what = _what(rel)
     return f"{what} of ", f"{unit_text}; required {op} {required if required is not None else float('nan'):.3f}{unit_text}"
 
 
