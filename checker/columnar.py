@@ -598,21 +598,8 @@ class RelationCompiler:
             keep = b.rack_scope(i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
             f = b.frame
-            if ltr:
-                zone, mirrored = b.zone_columns()
-                same = zone[i] == zone[j]
-                i, j = i[same], j[same]
-                flip = mirrored[i]
-                xi = np.where(flip, -f.x[i], f.x[i])
-                xj = np.where(flip, -f.x[j], f.x[j])
-                if rel.ref == "axis":
-                    ahead, behind = xi, xj
-                else:
-                    ahead = np.where(flip, -b.left[i], b.right[i])
-                    behind = np.where(flip, -b.right[j], b.left[j])
-            else:
-                ahead, behind = (f.z[i], f.z[j]) if rel.ref == "axis" else (b.bottom[i], b.top[j])
-            ok = np.asarray(ahead <= behind + TOLERANCE)
+            i, j, ok = geo.in_order(i, j, ltr, rel.ref == "axis", b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
+                                    b.top, TOLERANCE)
             return BatchOutcome((i, j), None, ok, None, "order", "")
 
         return run

@@ -311,22 +311,8 @@ class _Compiler:
             j = np.concatenate(cols_j) if cols_j else np.empty(0, dtype=np.intp)
             keep = _rack_scope(ctx, i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
-            if rel.direction == "left-to-right":
-                # judged per surface zone, from the facade nearer to that zone
-                zone, mirrored = ctx.zone_columns()
-                same = zone[i] == zone[j]
-                i, j = i[same], j[same]
-                flip = mirrored[i]
-                xi = np.where(flip, -f.x[i], f.x[i])
-                xj = np.where(flip, -f.x[j], f.x[j])
-                if rel.ref == "axis":
-                    ahead, behind = xi, xj
-                else:
-                    ahead = np.where(flip, -f.left[i], f.right[i])
-                    behind = np.where(flip, -f.right[j], f.left[j])
-            else:
-                ahead, behind = (f.z[i], f.z[j]) if rel.ref == "axis" else (f.bottom[i], f.top[j])
-            ok = np.asarray(ahead <= behind + TOLERANCE)
+            i, j, ok = geo.in_order(i, j, rel.direction == "left-to-right", rel.ref == "axis", ctx.zone_columns,
+                                    f.x, f.z, f.left, f.right, f.bottom, f.top, TOLERANCE)
             return Outcome((i, j), None, ok, None, "order", "")
 
         return run

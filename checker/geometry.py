@@ -14,6 +14,7 @@ and the free-space test beside a rack.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -245,6 +246,31 @@ def occupied_width(intervals: list[tuple[float, float]]) -> float:
         total += right - max(left, end)
         end = right
     return float(total)
+
+
+def in_order(i: IntArray, j: IntArray, left_to_right: bool, axis: bool, zone_columns: Callable[[], tuple[IntArray, BoolArray]],
+             x: FloatArray, z: FloatArray, left: FloatArray, right: FloatArray, bottom: FloatArray, top: FloatArray,
+             tolerance: float) -> tuple[IntArray, IntArray, BoolArray]:
+    """Judge order pairs (i before j): return the pairs judged and whether each is in order.
+
+    Left to right is judged per surface zone, from the facade nearer to that zone (pairs
+    in different zones are dropped); top to bottom compares depths. `axis` compares
+    centres, otherwise the facing edges. One definition for the engine and its columnar
+    batch path.
+    """
+    if left_to_right:
+        zone, mirrored = zone_columns()
+        same = zone[i] == zone[j]
+        i, j = i[same], j[same]
+        flip = mirrored[i]
+        if axis:
+            ahead, behind = np.where(flip, -x[i], x[i]), np.where(flip, -x[j], x[j])
+        else:
+            ahead = np.where(flip, -left[i], right[i])
+            behind = np.where(flip, -right[j], left[j])
+    else:
+        ahead, behind = (z[i], z[j]) if axis else (bottom[i], top[j])
+    return i, j, np.asarray(ahead <= behind + tolerance)
 
 
 def box_gap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
