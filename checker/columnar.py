@@ -24,12 +24,11 @@ from shapely.geometry.base import BaseGeometry
 
 from checker import geometry as geo
 from checker.geometry import BoolArray, FloatArray, Frame, IntArray
-from checker.model import KINDS, LINE_KINDS, THEMAS, Obj, Section
+from checker.model import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from checker.select import Predicate, compile_selector, members
 from dsl import ast
 from dsl.packs import PackSet
 
-TOLERANCE = 0.001
 # textual attribute tests answered from columns; the rest are asked per object
 COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
 EMPTY = np.empty(0, dtype=np.intp)

@@ -38,7 +38,7 @@ from checker import geometry as geo
 from checker.backlog import Deviation as BacklogDeviation
 from checker.engine import Engine, counts, exclusion_applies
 from checker.findings import Finding
-from checker.model import Section
+from checker.model import TOLERANCE, Section
 from checker.select import Predicate, compile_selector, mask
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -198,7 +198,7 @@ class _Model:
         """Require `lin >= 0`; a violated constant requirement marks the model broken by `rule`."""
         coef = {k: v for k, v in lin.coef.items() if abs(v) > 1e-12}
         if not coef:
-            if lin.const < -geo_tol():
+            if lin.const < -TOLERANCE:
                 self.broken.append(rule)
             return
         self.rows.append(Lin(coef, lin.const))
@@ -245,11 +245,6 @@ class _Model:
         if res.status == 1 and getattr(res, "mip_gap", None) is not None and math.isfinite(res.mip_gap):
             self.gap = float(res.mip_gap)
         return np.asarray(res.x)
-
-
-def geo_tol() -> float:
-    """Return the comparison tolerance shared with the engine (1 mm)."""
-    return 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,9 +446,9 @@ class _Builder:
             rows = [relax(r) for r in alt]
             relaxed = any(a is not r.lin for a, r in zip(rows, alt, strict=True))
             # within the variable bounds an alternative may hold always (the clause is met) or never
-            if all(self.m.floor(r) >= -geo_tol() for r in rows):
+            if all(self.m.floor(r) >= -TOLERANCE for r in rows):
                 return
-            if any(-self.m.floor(-r) < -geo_tol() for r in rows):
+            if any(-self.m.floor(-r) < -TOLERANCE for r in rows):
                 continue
             alive.append(rows)
             sides = {r.side for r in alt}
@@ -502,7 +497,7 @@ class _Builder:
             for r in rows:
                 # the smallest big-M that switches this row off keeps the relaxation tight
                 low = self.m.floor(r)
-                big = self.big if not math.isfinite(low) else max(0.0, -low) + geo_tol()
+                big = self.big if not math.isfinite(low) else max(0.0, -low) + TOLERANCE
                 self.m.ge(r + (1.0 - b) * big, rule)
         self.m.ge(total - 1.0, rule)
 
@@ -569,7 +564,7 @@ class _Builder:
                  for p in positions]
         below = [Row(top - (c0 + (p - start) * slope + dia) - d, magnitude, ("A", c, "crossing", o, "edge", d))
                  for p in positions]
-        tol = 2 * geo_tol()
+        tol = 2 * TOLERANCE
         return [above, below, [Row(start - tol - right, False, ("L", o, "edge", c, "crossing", -tol))],
                 [Row(left - end - tol, False, ("L", c, "crossing", o, "edge", -tol))]]
 
@@ -612,7 +607,7 @@ class _Builder:
                         gap = (rp - lq) if mirrored else (lq - rp)
                         # switched off unless both lie in zone k; the least big-M that does so keeps the LP tight
                         low = self.m.floor(gap)
-                        big = self.big if not math.isfinite(low) else max(0.0, -low) + geo_tol()
+                        big = self.big if not math.isfinite(low) else max(0.0, -low) + TOLERANCE
                         rows.append(Row(gap + (2.0 - zp[k] - zq[k]) * big, False))
                     if rows:
                         out[self.key(p, q)] = [rows]
@@ -631,7 +626,7 @@ class _Builder:
             else:
                 f = self.f
                 under = {z.kind for z in self.s.zones
-                         if min(f.right[i], z.end) - max(f.left[i], z.start) > geo_tol()}
+                         if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
                 ok = under <= kinds if rel.mode == "within" else not (under & kinds)
                 rows.append(Row(Lin(const=0.0 if ok else -1.0), False))
             out[self.key(i)] = [rows]
@@ -725,7 +720,7 @@ class _Builder:
                 continue
             cr = self.objs[c]
             lt, rt, _, _ = self.box(t)
-            tol = geo_tol()
+            tol = TOLERANCE
             out[self.key(c, t)] = [[Row((cr.start or 0.0) + tol - rt, False)], [Row(lt - (cr.end or 0.0) + tol, False)]]
         return out
 

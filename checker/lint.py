@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from checker.model import CABLE_THEMAS, KINDS, THEMAS
+from checker.model import CABLE_THEMAS, KINDS, THEMAS, TOLERANCE
 from checker.select import PSEUDO_KINDS
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -27,7 +27,6 @@ from dsl.packs import PackRule, PackSet, load_packs, shipped_names
 from dsl.units import UnitProblem, length
 from nen7171.zones import ZONE_KINDS
 
-TOLERANCE = 0.001
 SEVERITIES = ("error", "warning", "info")
 KNOWN_ATTRIBUTES: dict[str, str] = {
     "diameter": "length", "width": "length", "height": "length", "cover": "length",

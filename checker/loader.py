@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from checker.model import CABLE_THEMAS, KINDS, LINE_KINDS, THEMAS, Accepted, Expected, Obj, Section, Zone
+from checker.model import CABLE_THEMAS, KINDS, LINE_KINDS, THEMAS, TOLERANCE, Accepted, Expected, Obj, Section, Zone
 from dsl.diagnostics import Diagnostic, LiggingError, Span, line_of
 from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, parse_quantity, quantity_si, si_value, to_si
 from nen7171.zones import ZONE_KINDS
@@ -31,7 +31,6 @@ MAX_NODES = 200_000
 MAX_DEPTH = 40
 MAX_OBJECTS = 5_000
 MAX_NUMBER = 10**15
-TOLERANCE = 0.001
 UNITS = ("m", "cm", "mm")
 
 TOP_KEYS = (

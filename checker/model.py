@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from dsl.diagnostics import Span
 
+# lengths closer than this (1 mm) are equal: every comparison of the loader, engine, lint and layout uses it
+TOLERANCE = 0.001
 KINDS = ("cable", "pipe", "crossing", "tree", "structure", "container", "rack", "reservation")
 LINE_KINDS = ("cable", "pipe")
 THEMAS = (

@@ -14,13 +14,12 @@ from collections.abc import Callable
 import numpy as np
 
 from checker.geometry import BoolArray
-from checker.model import KINDS, LINE_KINDS, THEMAS, Obj, Section
+from checker.model import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError
 from dsl.packs import PackSet
 
 Predicate = Callable[[Section, Obj], bool]
-TOLERANCE = 0.001
 PSEUDO_KINDS = ("line", "racked")
 GEOMETRIC = ("diameter", "width", "height", "cover")
 
