@@ -28,13 +28,12 @@ from checker import columnar
 from checker import geometry as geo
 from checker.findings import SEVERITIES, Finding
 from checker.geometry import BoolArray, FloatArray, Frame, IntArray
-from checker.model import KINDS, LINE_KINDS, THEMAS, Obj, Section
+from checker.model import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from checker.select import Predicate, compare, compile_selector, mask, members
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackRule, PackSet, in_force
 
-TOLERANCE = 0.001
 OVERLAP_RULE = "LIG-OVERLAP"
 NON_PHYSICAL = ("tree", "reservation")
 
@@ -770,21 +769,9 @@ class Engine:
         lo, hi = np.where(swap, j, i).tolist(), np.where(swap, i, j).tolist()
         position = len(self.rules)
         rank = SEVERITIES.index("error")
-        rule_at = Span("ligging", 1, 1)
         for a, c, g in zip(lo, hi, gap.tolist(), strict=True):
-            oa, oc = b.objects[a], b.objects[c]
-            objs = [o for o in (oa, oc) if o.status == "planned"] or [oa, oc]
-            anchor = min(objs, key=lambda o: (o.span.line, o.span.column))
-            subjects = (oa.id, oc.id)
-            finding = Finding(
-                rule=OVERLAP_RULE, pack="ligging", severity="error", kind="overlap",
-                subjects=subjects, measured=g, required=0.0, op=">=", unit="m",
-                message=f"{oa.id} and {oc.id} physically overlap by {-g * 1000:.0f} mm",
-                source="physical: two bodies cannot occupy the same space",
-                rule_at=rule_at, case_at=anchor.span,
-                baseline=oa.status == "existing" and oc.status == "existing", title="Objects overlap",
-            )
-            found[int(b.sec[a])].append(((rank, OVERLAP_RULE, subjects, position), finding))
+            finding = overlap_finding(b.objects[a], b.objects[c], g)
+            found[int(b.sec[a])].append(((rank, OVERLAP_RULE, finding.subjects, position), finding))
 
     def _rows(self, cr: CompiledRule, ctx: Context) -> list[Row]:
         """Evaluate every alternative; return the subject sets no alternative satisfies outright."""
@@ -876,18 +863,8 @@ class Engine:
                 gap[k] = geo.shape_gap(ctx.shape(int(i[k])), ctx.shape(int(j[k])))
         out = []
         for k in np.flatnonzero(gap < -TOLERANCE):
-            objs = sorted((ctx.objects[i[k]], ctx.objects[j[k]]), key=lambda o: o.id)
-            planned = [o for o in objs if o.status == "planned"]
-            anchor = min(planned or objs, key=lambda o: (o.span.line, o.span.column))
-            depth = float(-gap[k])
-            out.append(Finding(
-                rule=OVERLAP_RULE, pack="ligging", severity="error", kind="overlap",
-                subjects=tuple(o.id for o in objs), measured=float(gap[k]), required=0.0, op=">=", unit="m",
-                message=f"{objs[0].id} and {objs[1].id} physically overlap by {depth * 1000:.0f} mm",
-                source="physical: two bodies cannot occupy the same space",
-                rule_at=Span("ligging", 1, 1), case_at=anchor.span,
-                baseline=all(o.status == "existing" for o in objs), title="Objects overlap",
-            ))
+            first, second = sorted((ctx.objects[i[k]], ctx.objects[j[k]]), key=lambda o: o.id)
+            out.append(overlap_finding(first, second, float(gap[k])))
         return out
 
     def _accept(self, finding: Finding, section: Section) -> Finding:
@@ -906,6 +883,20 @@ class Engine:
         return finding
 
 
+def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
+    """Return the finding of two bodies (in id order) that overlap by `-gap` metres."""
+    objs = [o for o in (first, second) if o.status == "planned"] or [first, second]
+    anchor = min(objs, key=lambda o: (o.span.line, o.span.column))
+    return Finding(
+        rule=OVERLAP_RULE, pack="ligging", severity="error", kind="overlap",
+        subjects=(first.id, second.id), measured=gap, required=0.0, op=">=", unit="m",
+        message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
+        source="physical: two bodies cannot occupy the same space",
+        rule_at=Span("ligging", 1, 1), case_at=anchor.span,
+        baseline=first.status == "existing" and second.status == "existing", title="Objects overlap",
+    )
+
+
 def _closeness(row: Row) -> float:
     """Rank how near a failing row came to its requirement (relative shortfall; no magnitude = 1)."""
     if row.measured is None or row.required is None:
@@ -921,31 +912,8 @@ def counts(finding: Finding) -> bool:
 
 def describe(rel: ast.Relation, row: Row, objs: list[Obj]) -> str:
     """Say in one sentence what is wrong, with the numbers."""
-    ids = ", ".join(row.subjects)
-    if row.exception is not None:
-        tail = f"; met only through {', '.join(row.exception.measures)} — needs approval of {row.exception.approver}"
-    else:
-        tail = ""
-    if isinstance(rel, ast.Order):
-        a, b = _ordered(row, objs)
-        where = "nearer the facade than" if rel.direction == "left-to-right" else "above"
-        return f"{a} should lie {where} {b} ({rel.direction}, {rel.ref})"
-    if isinstance(rel, ast.ZoneRule):
-        verb = "must lie within" if rel.mode == "within" else "must not lie under"
-        return f"{ids} {verb} {', '.join(rel.kinds)}{tail}"
-    if isinstance(rel, ast.CrossPermission):
-        return f"crossing {row.subjects[0] if objs[0].kind == 'crossing' else row.subjects[1]} may not cross " \
-               f"{row.subjects[1] if objs[0].kind == 'crossing' else row.subjects[0]}"
-    measured = row.measured if row.measured is not None else float("nan")
-    required = row.required if row.required is not None else float("nan")
-    unit = row.unit if row.unit != "count" else ""
-    what = _what(rel)
-    return f"{what} of {ids} is {measured:.3f}{unit and ' ' + unit}; required {row.op} {required:.3f}{unit and ' ' + unit}{tail}"
-
-
-def _ordered(row: Row, objs: list[Obj]) -> tuple[str, str]:
-    """Return the pair of an order finding in the order the rule wants them."""
-    return row.subjects[0], row.subjects[1]
+    crossing_first = bool(objs) and objs[0].kind == "crossing"
+    return sayer(rel, row.op, row.unit, row.required)(row.subjects, row.measured, row.exception, crossing_first)
 
 
 Say = Callable[[tuple[str, ...], float | None, "ast.Exception_ | None", bool], str]
@@ -986,13 +954,10 @@ def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
 def say_many(rel: ast.Relation, op: str, unit: str, required: float | None, subjects: list[tuple[str, ...]],
              measured: list[float | None]) -> list[str]:
     """Return `describe`'s sentences for rows without an exception (not crossing permissions)."""
-    if isinstance(rel, ast.Order):
-        where = "nearer the facade than" if rel.direction == "left-to-right" else "above"
-        end = f" ({rel.direction}, {rel.ref})"
-        return [f"{subj[0]} should lie {where} {subj[1]}{end}" for subj in subjects]
-    if isinstance(rel, ast.ZoneRule):
+    if isinstance(rel, (ast.Order, ast.ZoneRule)):
         say = sayer(rel, op, unit, required)
         return [say(subj, None, None, False) for subj in subjects]
+    # the sentence of `sayer`, its fixed halves computed once for all rows
     nan = float("nan")
     head, tail = _halves(rel, op, unit, required)
     return [f"{head}{', '.join(subj)} is {nan if value is None else value:.3f}{tail}"
