@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from checker import geometry as geo
 from checker.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
-from checker.select import Predicate, compile_selector, members
+from checker.select import Predicate, compare_many, compile_selector, members
 from dsl import ast
 from dsl.packs import PackSet
 
@@ -266,13 +266,6 @@ class Batch:
             keep &= ~both | (gi < gj)
         return gi[keep], gj[keep]
 
-    def rack_scope(self, i: IntArray, j: IntArray, inside: bool) -> BoolArray:
-        """Keep pairs in the same rack (inside) or not in the same rack (outside); never rack vs its content."""
-        ri, rj = self.rack_of[i], self.rack_of[j]
-        same = (ri == rj) & (ri >= 0)
-        own = (ri == j) | (rj == i)
-        return np.asarray((same if inside else ~same) & ~own)
-
     def zone_columns(self) -> tuple[IntArray, BoolArray]:
         """Return each object's surface zone index within its section (-1 outside) and whether it is mirrored."""
         starts = self.zone_start[self.sec]
@@ -302,27 +295,6 @@ class BatchOutcome:
 
 
 Run = Callable[[Batch, BoolArray, bool], BatchOutcome]
-
-
-def _ok(measured: FloatArray, op: str, limit: float) -> BoolArray:
-    if op == ">=":
-        return np.asarray(measured >= limit - TOLERANCE)
-    return np.asarray(measured <= limit + TOLERANCE)
-
-
-def compare(values: FloatArray, op: str, limit: float) -> BoolArray:
-    """Compare a column with select.compare's tolerance rules."""
-    if op == ">=":
-        return np.asarray(values >= limit - TOLERANCE)
-    if op == "<=":
-        return np.asarray(values <= limit + TOLERANCE)
-    if op == ">":
-        return np.asarray(values > limit + TOLERANCE)
-    if op == "<":
-        return np.asarray(values < limit - TOLERANCE)
-    if op == "=":
-        return np.asarray(np.abs(values - limit) <= TOLERANCE)
-    return np.asarray(np.abs(values - limit) > TOLERANCE)
 
 
 def box_gaps(a: tuple[FloatArray, ...], b: tuple[FloatArray, ...]) -> FloatArray:
@@ -516,7 +488,7 @@ class RelationCompiler:
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             idx = np.flatnonzero(sel(b) & act & ~b.is_tree)
             measured = b.top[idx]
-            return BatchOutcome((idx,), measured, _ok(measured, rel.op, limit), limit, rel.op)
+            return BatchOutcome((idx,), measured, compare_many(measured, rel.op, limit), limit, rel.op)
 
         return run
 
@@ -527,10 +499,10 @@ class RelationCompiler:
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             line_like = act & ~b.is_crossing
             i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
-            keep = b.rack_scope(i, j, rel.inside_rack)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
-            return BatchOutcome((i, j), measured, _ok(measured, rel.op, limit), limit, rel.op)
+            return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)
 
         return run
 
@@ -559,7 +531,7 @@ class RelationCompiler:
                 gap = np.maximum(o_top - bottom, top - o_bottom)
                 best = gap if best is None else np.minimum(best, gap)
             measured = np.asarray(best, dtype=float)
-            return BatchOutcome((c, o), measured, _ok(measured, rel.op, limit), limit, rel.op)
+            return BatchOutcome((c, o), measured, compare_many(measured, rel.op, limit), limit, rel.op)
 
         return run
 
@@ -594,7 +566,7 @@ class RelationCompiler:
                     cols_j.append(pj[keep])
             i = np.concatenate(cols_i) if cols_i else EMPTY
             j = np.concatenate(cols_j) if cols_j else EMPTY
-            keep = b.rack_scope(i, j, rel.inside_rack)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
             f = b.frame
             i, j, ok = geo.in_order(i, j, ltr, rel.ref == "axis", b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
@@ -712,7 +684,7 @@ class RelationCompiler:
             else:
                 both = np.full(len(idx), rel.sides == "both")
             measured = np.where(both, np.minimum(left, right), np.maximum(left, right))
-            return BatchOutcome((idx,), measured, _ok(measured, ">=", width), width, ">=")
+            return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
 
         return run
 
@@ -750,7 +722,7 @@ class RelationCompiler:
                     z = int(cells[k] % width)
                     zs, ze = b.zone_start[section[k], z], b.zone_end[section[k], z]
                     measured[k] = geo.occupied_width([(max(b.left[g], zs), min(b.right[g], ze)) for g in group(k)])
-            ok = _ok(measured, "<=", limit)
+            ok = compare_many(measured, "<=", limit)
             # the members of a group are named only where a finding may need them
             groups = [group(k) if everything or not ok[k] else EMPTY for k in range(len(cells))]
             return BatchOutcome((EMPTY,), measured, ok, limit, "<=", "m" if rel.measure == "width" else "count",
@@ -776,11 +748,11 @@ class RelationCompiler:
             idx = np.flatnonzero(sel(b) & act)
             if rel.what == "profile":
                 measured = np.minimum(b.left[idx], b.width[b.sec[idx]] - b.right[idx])
-                return BatchOutcome((idx,), measured, _ok(measured, ">=", 0.0), 0.0, ">=")
+                return BatchOutcome((idx,), measured, compare_many(measured, ">=", 0.0), 0.0, ">=")
             assert rel.limit is not None
             idx = idx[~b.is_tree[idx]]
             measured = b.bottom[idx]
-            return BatchOutcome((idx,), measured, _ok(measured, "<=", rel.limit.value), rel.limit.value, "<=")
+            return BatchOutcome((idx,), measured, compare_many(measured, "<=", rel.limit.value), rel.limit.value, "<=")
 
         return run
 

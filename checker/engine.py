@@ -29,7 +29,7 @@ from checker import geometry as geo
 from checker.findings import SEVERITIES, Finding
 from checker.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
-from checker.select import Predicate, compare, compile_selector, mask, members
+from checker.select import Predicate, compare, compare_many, compile_selector, mask, members
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackRule, PackSet, in_force
@@ -209,20 +209,6 @@ def _pairs(a: BoolArray, b: BoolArray) -> tuple[IntArray, IntArray]:
     return gi[keep], gj[keep]
 
 
-def _ok(measured: FloatArray, op: str, limit: float) -> BoolArray:
-    if op == ">=":
-        return np.asarray(measured >= limit - TOLERANCE)
-    return np.asarray(measured <= limit + TOLERANCE)
-
-
-def _rack_scope(ctx: Context, i: IntArray, j: IntArray, inside: bool) -> BoolArray:
-    """Keep pairs in the same rack (inside) or not in the same rack (outside); never rack vs its content."""
-    ri, rj = ctx.rack_of[i], ctx.rack_of[j]
-    same = (ri == rj) & (ri >= 0)
-    own = (ri == j) | (rj == i)
-    return np.asarray((same if inside else ~same) & ~own)
-
-
 class _Compiler:
     """Turn relations into evaluation functions over a Context."""
 
@@ -249,7 +235,7 @@ class _Compiler:
             m = sel(ctx) & ~ctx.kinds("tree")
             idx = np.flatnonzero(m)
             measured = ctx.frame.top[idx]
-            return Outcome((idx,), measured, _ok(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
+            return Outcome((idx,), measured, compare_many(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
 
         return run
 
@@ -259,10 +245,10 @@ class _Compiler:
         def run(ctx: Context) -> Outcome:
             line_like = ~ctx.kinds("crossing")
             i, j = _pairs(sa(ctx) & line_like, sb(ctx) & line_like)
-            keep = _rack_scope(ctx, i, j, rel.inside_rack)
+            keep = geo.rack_scope(ctx.rack_of, i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
             measured = geo.gaps(ctx.frame, i, j, rel.plane, rel.a.ref, rel.b.ref)
-            return Outcome((i, j), measured, _ok(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
+            return Outcome((i, j), measured, compare_many(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
 
         return run
 
@@ -282,7 +268,7 @@ class _Compiler:
                         values.append(gap)
             measured = np.array(values, dtype=float)
             return Outcome((np.array(rows_i, dtype=np.intp), np.array(rows_j, dtype=np.intp)), measured,
-                           _ok(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
+                           compare_many(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
 
         return run
 
@@ -308,7 +294,7 @@ class _Compiler:
                     cols_j.append(j[keep])
             i = np.concatenate(cols_i) if cols_i else np.empty(0, dtype=np.intp)
             j = np.concatenate(cols_j) if cols_j else np.empty(0, dtype=np.intp)
-            keep = _rack_scope(ctx, i, j, rel.inside_rack)
+            keep = geo.rack_scope(ctx.rack_of, i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
             i, j, ok = geo.in_order(i, j, rel.direction == "left-to-right", rel.ref == "axis", ctx.zone_columns,
                                     f.x, f.z, f.left, f.right, f.bottom, f.top, TOLERANCE)
@@ -379,7 +365,7 @@ class _Compiler:
                 if sides == "declared":
                     sides = "both" if ctx.objects[i].sides == "double" else "one"
                 measured[k] = min(left, right) if sides == "both" else max(left, right)
-            return Outcome((idx,), measured, _ok(measured, ">=", width), width, ">=")
+            return Outcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
 
         return run
 
@@ -405,7 +391,7 @@ class _Compiler:
                 cols.append(inside)
                 values.append(value)
             measured = np.array(values, dtype=float)
-            outcome = Outcome((np.empty(0, dtype=np.intp),), measured, _ok(measured, "<=", limit), limit, "<=",
+            outcome = Outcome((np.empty(0, dtype=np.intp),), measured, compare_many(measured, "<=", limit), limit, "<=",
                               "m" if rel.measure == "width" else "count")
             return replace(outcome, subjects=(_ragged(cols),))
 
@@ -432,11 +418,11 @@ class _Compiler:
             idx = np.flatnonzero(sel(ctx))
             if rel.what == "profile":
                 measured = np.minimum(f.left[idx], ctx.section.width - f.right[idx])
-                return Outcome((idx,), measured, _ok(measured, ">=", 0.0), 0.0, ">=")
+                return Outcome((idx,), measured, compare_many(measured, ">=", 0.0), 0.0, ">=")
             assert rel.limit is not None
             idx = idx[~ctx.kinds("tree")[idx]]
             measured = f.bottom[idx]
-            return Outcome((idx,), measured, _ok(measured, "<=", rel.limit.value), rel.limit.value, "<=")
+            return Outcome((idx,), measured, compare_many(measured, "<=", rel.limit.value), rel.limit.value, "<=")
 
         return run
 
@@ -680,7 +666,7 @@ class Engine:
             for c in columns:
                 hit |= carries[c]
             if exc.limit is not None:
-                hit &= columnar.compare(measured, exc.op, exc.limit.value) if measured is not None else False
+                hit &= compare_many(measured, exc.op, exc.limit.value) if measured is not None else False
             choice[hit & (choice < 0)] = e
         return [req.exceptions[c] if c >= 0 else None for c in choice.tolist()]
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from checker.geometry import BoolArray
+from checker.geometry import BoolArray, FloatArray
 from checker.model import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError
@@ -83,8 +84,8 @@ def _name(sel: ast.SelName, packs: PackSet) -> Predicate:
     raise LiggingError(Diagnostic(sel.span, f"unknown name '{name}' in selector{hint}"))
 
 
-def compare(value: float, op: str, limit: float) -> bool:
-    """Compare with the engine's 1 mm tolerance (in the value's own SI unit)."""
+def _compare(value: Any, op: str, limit: float) -> Any:
+    # plain operators and abs(): the same expression for a float and, row by row, for an array
     if op == ">=":
         return value >= limit - TOLERANCE
     if op == "<=":
@@ -96,6 +97,16 @@ def compare(value: float, op: str, limit: float) -> bool:
     if op == "=":
         return abs(value - limit) <= TOLERANCE
     return abs(value - limit) > TOLERANCE
+
+
+def compare(value: float, op: str, limit: float) -> bool:
+    """Compare with the engine's 1 mm tolerance (in the value's own SI unit)."""
+    return bool(_compare(value, op, limit))
+
+
+def compare_many(values: FloatArray, op: str, limit: float) -> BoolArray:
+    """Compare a column of values as `compare` does, row by row."""
+    return np.asarray(_compare(values, op, limit), dtype=bool)
 
 
 def _attr(test: ast.AttrTest) -> Predicate:
