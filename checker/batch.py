@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from checker.engine import Engine, counts
 from checker.findings import SEVERITIES, Finding
-from checker.loader import fast_json_case, load_case, parse_case
+from checker.loader import load_case, parse_json_case
 from checker.model import Section
 from checker.run import discover
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -96,14 +96,7 @@ def load_item(item: Item) -> Section:
     """Load one section; a bad section raises `LiggingError` naming file:line:column."""
     if item.text is None:
         return load_case(Path(item.path))
-    section = fast_json_case(item.text, item.path, line_offset=item.line - 1)
-    if section is not None:
-        return section
-    try:
-        json.loads(item.text)
-    except json.JSONDecodeError as exc:
-        raise LiggingError(Diagnostic(Span(item.path, item.line, exc.colno), f"JSON: {exc.msg}")) from None
-    return parse_case(item.text, item.path, line_offset=item.line - 1)
+    return parse_json_case(item.text, item.path, line_offset=item.line - 1)
 
 
 def _checked(case: str, findings: list[Finding]) -> Checked:

@@ -941,9 +941,19 @@ def fast_json_case(text: str, path: str, line_offset: int = 0) -> Section | None
 
 
 def parse_json_case(text: str, path: str, line_offset: int = 0) -> Section:
-    """Parse one JSON line of a batch: the fast path when it judges the line, else `parse_case`."""
+    """Parse one JSON line of a batch: the fast path when it judges the line, else `parse_case`.
+
+    A line that is not JSON at all is reported as JSON (message and column of `json`), not
+    by the YAML parser, which would accept some non-JSON text.
+    """
     section = fast_json_case(text, path, line_offset)
-    return section if section is not None else parse_case(text, path, line_offset)
+    if section is not None:
+        return section
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LiggingError(Diagnostic(Span(path, line_offset + 1, exc.colno), f"JSON: {exc.msg}")) from None
+    return parse_case(text, path, line_offset)
 
 
 def case_file(path: Path) -> Path:

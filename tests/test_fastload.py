@@ -82,6 +82,10 @@ def test_parse_json_case_is_parse_case() -> None:
     with pytest.raises(LiggingError) as slow_error:
         parse_case(bad, PATH, 4)
     assert fast_error.value.diagnostic == slow_error.value.diagnostic
+    with pytest.raises(LiggingError) as not_json:
+        parse_json_case(text[:-1], PATH, 4)  # the closing brace cut off
+    assert not_json.value.diagnostic.message.startswith("JSON: ")
+    assert not_json.value.diagnostic.span.line == 5
 
 
 JUNK: list[Any] = [
