@@ -495,11 +495,13 @@ class _Builder:
                         self.m.ge(1.0 - b - mirror, rule)
             total = total + b
             for r in rows:
-                # the smallest big-M that switches this row off keeps the relaxation tight
-                low = self.m.floor(r)
-                big = self.big if not math.isfinite(low) else max(0.0, -low) + TOLERANCE
-                self.m.ge(r + (1.0 - b) * big, rule)
+                self.m.ge(r + (1.0 - b) * self.big_m(r), rule)
         self.m.ge(total - 1.0, rule)
+
+    def big_m(self, lin: Lin) -> float:
+        """Return the least big-M that switches `lin >= 0` off within the variable bounds (a tight relaxation)."""
+        low = self.m.floor(lin)
+        return self.big if not math.isfinite(low) else max(0.0, -low) + TOLERANCE
 
     def relation(self, rel: ast.Relation, limit: float | None) -> dict[tuple[str, ...], Clause]:
         """Return the clauses of one relation, keyed by sorted subject ids."""
@@ -605,10 +607,8 @@ class _Builder:
                         z = self.s.zones[k]
                         mirrored = 0.5 * (z.start + z.end) > half
                         gap = (rp - lq) if mirrored else (lq - rp)
-                        # switched off unless both lie in zone k; the least big-M that does so keeps the LP tight
-                        low = self.m.floor(gap)
-                        big = self.big if not math.isfinite(low) else max(0.0, -low) + TOLERANCE
-                        rows.append(Row(gap + (2.0 - zp[k] - zq[k]) * big, False))
+                        # switched off unless both lie in zone k
+                        rows.append(Row(gap + (2.0 - zp[k] - zq[k]) * self.big_m(gap), False))
                     if rows:
                         out[self.key(p, q)] = [rows]
         return out
