@@ -1,0 +1,782 @@
+"""Columnar evaluation of many sections at once (DESIGN §8).
+
+A `Batch` holds every object of many sections in one set of NumPy columns, with a
+section number per object; zones are a padded (section by zone) matrix. Candidate pairs
+are generated for all sections in bulk (`Batch.pairs`), so each relation runs once per
+batch: `RelationCompiler.compile` turns a relation into a function of the batch and a mask of
+the objects whose section has the rule in force, returning a `BatchOutcome` (subject
+index columns, measured values, pass/fail per row). The values are computed with the
+same floating-point operations as the per-section path in `checker.engine.evaluate`, so both
+agree exactly. Shapely is called only for rows whose exact shape decides the outcome
+(a circle or crossing whose bounding box touches an exclusion zone or another body and
+that closed-form bounds cannot clear); those shapes are cached per batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry.base import BaseGeometry
+
+from checker.engine.select import Predicate, compare_many, compile_selector, members
+from checker.model import geometry as geo
+from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
+from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
+from dsl import ast
+from dsl.packs import PackSet
+
+# textual attribute tests answered from columns; the rest are asked per object
+COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
+EMPTY = np.empty(0, dtype=np.intp)
+
+
+class Batch:
+    """Many sections' objects as flat columns, grouped by section, with per-batch caches."""
+
+    def __init__(self, sections: list[Section]) -> None:
+        self.sections = sections
+        objs: list[Obj] = [o for s in sections for o in s.objects]
+        self.objects = objs
+        n = len(objs)
+        self.n = n
+        sizes = np.array([len(s.objects) for s in sections], dtype=np.intp)
+        self.starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.intp)
+        self.sec = np.repeat(np.arange(len(sections), dtype=np.intp), sizes)
+        self.ids = np.array([o.id for o in objs], dtype=object)
+        codes = {k: c for c, k in enumerate(KINDS)}
+        self.kind = np.array([codes.get(o.kind, len(KINDS)) for o in objs], dtype=np.intp)
+        network = [o.network for o in objs]
+        self.network = np.array(network, dtype=object)
+        names: dict[str | None, int] = {None: -1}
+        self.network_code = np.array([names.setdefault(v, len(names)) for v in network], dtype=np.intp)
+        self.network_codes = names
+        self.status = np.array([o.status for o in objs], dtype=object)
+        self.planned = self.status == "planned"
+        self.existing = self.status == "existing"
+        self.spans = [o.span for o in objs]
+        self.line = np.array([sp.line for sp in self.spans], dtype=np.int64)
+        self.column = np.array([sp.column for sp in self.spans], dtype=np.int64)
+        self.x = np.array([o.x for o in objs], dtype=float)
+        self.cover = np.array([o.cover for o in objs], dtype=float)
+        nan = np.nan
+        diameter = np.array([nan if o.diameter is None else o.diameter for o in objs], dtype=float)
+        has_diameter = ~np.isnan(diameter)
+        # `value or 0.0`: None and -0.0 become 0.0
+        self.diameter0 = np.where(has_diameter, diameter, 0.0) + 0.0
+        self.start0 = np.array([o.start or 0.0 for o in objs], dtype=float)
+        self.end0 = np.array([o.end or 0.0 for o in objs], dtype=float)
+        cover_end = np.array([nan if o.cover_end is None else o.cover_end for o in objs], dtype=float)
+        self.has_cover_end = ~np.isnan(cover_end)
+        self.cover_end = np.where(self.has_cover_end, cover_end, self.cover)
+        width0 = np.array([o.width or 0.0 for o in objs], dtype=float)
+        height0 = np.array([o.height or 0.0 for o in objs], dtype=float)
+        is_tree = self.kind == KINDS.index("tree")
+        is_crossing = self.kind == KINDS.index("crossing")
+        self.is_tree = is_tree
+        self.is_crossing = is_crossing
+        # Obj.round, Obj.half_width, Obj.body_height, Obj.bottom
+        self.obj_round = has_diameter & ~is_tree & ~is_crossing
+        self.half_width = np.where(is_crossing, 0.5 * np.abs(self.end0 - self.start0),
+                                   np.where(is_tree | self.obj_round, 0.5 * self.diameter0, 0.5 * width0))
+        self.body_height = np.where(is_tree, 0.0, np.where(is_crossing | self.obj_round, self.diameter0, height0))
+        top = np.where(self.has_cover_end, np.maximum(self.cover, self.cover_end), self.cover)
+        self.obj_bottom = top + self.body_height
+        # the frame of geometry.frame, for all objects at once
+        cross_top = np.minimum(self.cover, self.cover_end)
+        z = np.where(is_crossing, 0.5 * (cross_top + self.obj_bottom), self.cover + 0.5 * self.body_height)
+        hh = np.where(is_crossing, 0.5 * (self.obj_bottom - cross_top), 0.5 * self.body_height)
+        self.frame = Frame(sections[0] if sections else Section("<batch>", "", 0.0, (), ()), (),
+                           self.x, z, self.half_width, hh, self.obj_round | is_tree, is_crossing, {})
+        self.left = self.x - self.half_width
+        self.right = self.x + self.half_width
+        self.top = z - hh
+        self.bottom = z + hh
+        self.rack_of = self._racks()
+        self.width = np.array([s.width for s in sections], dtype=float)
+        self._zones()
+        self._kinds: dict[tuple[str, ...], BoolArray] = {}
+        self._masks: dict[int, BoolArray] = {}
+        self._shapes: dict[int, BaseGeometry] = {}
+        self._measures: list[tuple[int, tuple[str, ...]]] | None = None
+        self._columns: dict[str, object] = {}
+
+    def _racks(self) -> IntArray:
+        """Return, per object, the global index of the rack that holds it, or -1 (as geometry.rack_column)."""
+        out = np.full(self.n, -1, dtype=np.intp)
+        holders = np.flatnonzero(np.array([bool(o.holds) for o in self.objects], dtype=bool))
+        index: dict[int, dict[str, int]] = {}
+        for g in holders:
+            s = int(self.sec[g])
+            base = int(self.starts[s])
+            local = index.get(s)
+            if local is None:
+                local = {o.id: base + k for k, o in enumerate(self.sections[s].objects)}
+                index[s] = local
+            for held in self.objects[g].holds:
+                out[local[held]] = g
+        return out
+
+    def _zones(self) -> None:
+        """Build the padded zone matrices (start, end, kind, centre) of all sections."""
+        count = max((len(s.zones) for s in self.sections), default=0)
+        count = max(count, 1)
+        shape = (len(self.sections), count)
+        self.zone_start = np.full(shape, np.inf)
+        self.zone_end = np.full(shape, -np.inf)
+        self.zone_kind = np.full(shape, "", dtype=object)
+        for s, section in enumerate(self.sections):
+            for k, zone in enumerate(section.zones):
+                self.zone_start[s, k] = zone.start
+                self.zone_end[s, k] = zone.end
+                self.zone_kind[s, k] = zone.kind
+        self.zone_real = np.isfinite(self.zone_start)
+        self.zone_centre = 0.5 * (np.where(self.zone_real, self.zone_start, 0.0) + np.where(self.zone_real, self.zone_end, 0.0))
+
+    def kinds(self, *names: str) -> BoolArray:
+        """Return (and cache) the mask of objects of the given kinds."""
+        got = self._kinds.get(names)
+        if got is None:
+            table = np.zeros(len(KINDS) + 1, dtype=bool)
+            table[[KINDS.index(n) for n in names]] = True
+            got = np.asarray(table[self.kind])
+            self._kinds[names] = got
+        return got
+
+    def networks(self, names: tuple[str, ...]) -> BoolArray:
+        """Return the mask of objects whose network is one of `names`."""
+        codes = [self.network_codes[n] for n in names if n in self.network_codes]
+        if len(codes) == 1:
+            return np.asarray(self.network_code == codes[0])
+        table = np.zeros(len(self.network_codes) + 1, dtype=bool)
+        table[codes] = True
+        return np.asarray(table[self.network_code])
+
+    def attribute(self, name: str) -> object:
+        """Return (and cache) an object column of a textual field (owner, status, kind, network, id)."""
+        got = self._columns.get(name)
+        if got is None:
+            got = np.array([getattr(o, name) for o in self.objects], dtype=object)
+            self._columns[name] = got
+        return got
+
+    def select(self, key: int, column: Callable[[Batch], BoolArray]) -> BoolArray:
+        """Return (and cache) the mask of a compiled selector."""
+        got = self._masks.get(key)
+        if got is None:
+            got = column(self)
+            self._masks[key] = got
+        return got
+
+    def has_measure(self, names: tuple[str, ...]) -> BoolArray:
+        """Return the mask of objects carrying any of the named measures."""
+        if self._measures is None:
+            self._measures = [(g, o.measures) for g, o in enumerate(self.objects) if o.measures]
+        out = np.zeros(self.n, dtype=bool)
+        wanted = set(names)
+        for g, measures in self._measures:
+            if wanted.intersection(measures):
+                out[g] = True
+        return out
+
+    def shape(self, g: int) -> BaseGeometry:
+        """Return (and cache) the shapely body of object g."""
+        got = self._shapes.get(g)
+        if got is None:
+            got = geo.shape(self.objects[g])
+            self._shapes[g] = got
+        return got
+
+    def shapes(self, idx: IntArray) -> NDArray[np.object_]:
+        """Return the shapely bodies of objects idx (as geometry.shape), built in bulk and cached per object."""
+        missing = np.unique(idx[np.fromiter((int(g) not in self._shapes for g in idx), dtype=bool, count=len(idx))])
+        if len(missing):
+            made = np.empty(len(missing), dtype=object)
+            rnd = self.obj_round[missing]
+            if rnd.any():
+                g = missing[rnd]
+                r = 0.5 * self.diameter0[g]
+                made[rnd] = shapely.buffer(shapely.points(self.x[g], self.cover[g] + r), r, quad_segs=32)
+            cross = self.is_crossing[missing]
+            if cross.any():
+                g = missing[cross]
+                s, e, c0, c1, d = self.start0[g], self.end0[g], self.cover[g], self.cover_end[g], self.diameter0[g]
+                ring = np.stack([np.stack([s, c0], 1), np.stack([e, c1], 1), np.stack([e, c1 + d], 1),
+                                 np.stack([s, c0 + d], 1)], 1)
+                made[cross] = shapely.polygons(ring)
+            plain = ~rnd & ~cross & ~self.is_tree[missing]
+            if plain.any():
+                g = missing[plain]
+                hw = self.half_width[g]
+                made[plain] = shapely.box(self.x[g] - hw, self.cover[g], self.x[g] + hw,
+                                          self.cover[g] + self.body_height[g])
+            for k in np.flatnonzero(self.is_tree[missing]):
+                made[k] = geo.shape(self.objects[int(missing[k])])
+            for g, geom in zip(missing.tolist(), made, strict=True):
+                self._shapes[g] = geom
+        out = np.empty(len(idx), dtype=object)
+        out[:] = [self._shapes[g] for g in idx.tolist()]
+        return out
+
+    def boxes(self, idx: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Return the bounding boxes of objects idx as Context.box does (frame boxes; body bounds for crossings, trees)."""
+        minx = self.left[idx].copy()
+        miny = self.top[idx].copy()
+        maxx = self.right[idx].copy()
+        maxy = self.bottom[idx].copy()
+        cross = np.flatnonzero(self.is_crossing[idx])
+        if len(cross):
+            # the bounds of the crossing's polygon: extremes of its corner coordinates
+            g = idx[cross]
+            s, e, c0, c1, d = self.start0[g], self.end0[g], self.cover[g], self.cover_end[g], self.diameter0[g]
+            depths = (c0, c1, c1 + d, c0 + d)
+            minx[cross], maxx[cross] = np.minimum(s, e), np.maximum(s, e)
+            miny[cross], maxy[cross] = np.minimum.reduce(depths), np.maximum.reduce(depths)
+        for k in np.flatnonzero(self.is_tree[idx]):
+            minx[k], miny[k], maxx[k], maxy[k] = self.shape(int(idx[k])).bounds
+        return minx, miny, maxx, maxy
+
+    def pairs(self, a: BoolArray, b: BoolArray, dedup: bool = True) -> tuple[IntArray, IntArray]:
+        """Return all pairs (i in a, j in b, i != j) within one section, for all sections at once.
+
+        With `dedup` a pair selected both ways is kept once (i < j), as engine._pairs does;
+        pairs come i-major, then j, in object order.
+        """
+        ia = np.flatnonzero(a)
+        ib = np.flatnonzero(b)
+        if len(ia) == 0 or len(ib) == 0:
+            return EMPTY, EMPTY
+        per = np.bincount(self.sec[ib], minlength=len(self.sections))
+        offset = np.cumsum(per) - per
+        sa = self.sec[ia]
+        reps = per[sa]
+        total = int(reps.sum())
+        if total == 0:
+            return EMPTY, EMPTY
+        gi = np.repeat(ia, reps)
+        first = np.cumsum(reps) - reps
+        within = np.arange(total, dtype=np.intp) - np.repeat(first, reps)
+        gj = ib[np.repeat(offset[sa], reps) + within]
+        keep = gi != gj
+        if dedup:
+            both = a[gi] & b[gi] & a[gj] & b[gj]
+            keep &= ~both | (gi < gj)
+        return gi[keep], gj[keep]
+
+    def zone_columns(self) -> tuple[IntArray, BoolArray]:
+        """Return each object's surface zone index within its section (-1 outside) and whether it is mirrored."""
+        starts = self.zone_start[self.sec]
+        idx = (starts <= self.x[:, None]).sum(axis=1) - 1
+        idx = np.where((self.x < 0) | (self.x > self.width[self.sec]), -1, idx)
+        centre = self.zone_centre[self.sec, np.maximum(idx, 0)]
+        mirrored = np.where(idx >= 0, centre > 0.5 * self.width[self.sec], False)
+        return np.asarray(idx, dtype=np.intp), np.asarray(mirrored, dtype=bool)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What one relation found in a batch: subject columns (global indices), values, pass/fail per row.
+
+    `groups` replaces `subjects` for relations whose rows name a variable number of objects
+    (capacity); it holds the group of each row that was asked for, else an empty array.
+    """
+
+    subjects: tuple[IntArray, ...]
+    measured: FloatArray | None
+    ok: BoolArray
+    required: float | None
+    op: str
+    unit: str = "m"
+    groups: list[IntArray] | None = None
+    section: IntArray | None = None
+
+
+Run = Callable[[Batch, BoolArray, bool], BatchOutcome]
+
+
+def box_gaps(a: tuple[FloatArray, ...], b: tuple[FloatArray, ...]) -> FloatArray:
+    """Return geometry.box_gap for rows of two box columns (minx, miny, maxx, maxy)."""
+    dx = np.maximum(b[0] - a[2], a[0] - b[2])
+    dy = np.maximum(b[1] - a[3], a[1] - b[3])
+    return np.asarray(np.where((dx > 0) & (dy > 0), np.hypot(dx, dy), np.maximum(dx, dy)), dtype=float)
+
+
+def point_box(px: FloatArray, pz: FloatArray, box: tuple[FloatArray, ...]) -> FloatArray:
+    """Return the distance from points to boxes (0 inside)."""
+    ox = np.maximum(np.maximum(box[0] - px, px - box[2]), 0.0)
+    oz = np.maximum(np.maximum(box[1] - pz, pz - box[3]), 0.0)
+    return np.asarray(np.hypot(ox, oz), dtype=float)
+
+
+def shape_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
+    """Return geometry.shape_gap for rows of two shape columns, with one GEOS call per operation."""
+    if len(a) == 0:
+        return np.empty(0)
+    inter = shapely.intersection(a, b)
+    apart = shapely.is_empty(inter) | (shapely.area(inter) <= 1e-12)
+    out = np.empty(len(a))
+    if apart.any():
+        out[apart] = shapely.distance(a[apart], b[apart])
+    meet = ~apart
+    if meet.any():
+        bounds = shapely.bounds(inter[meet])
+        out[meet] = -np.minimum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])
+    return out
+
+
+def gaps(b: Batch, i: IntArray, j: IntArray, plane: str, ref_a: str = "edge", ref_b: str = "edge") -> FloatArray:
+    """Return geometry.gaps for pairs of the batch; the shortest gap of two round bodies skips the box formulas.
+
+    Values are those of geometry.gaps: the same formula per row, computed only for the rows that use it.
+    """
+    if plane != "shortest" or ref_a != "edge" or ref_b != "edge":
+        return geo.gaps(b.frame, i, j, plane, ref_a, ref_b)
+    both = b.frame.round[i] & b.frame.round[j]
+    if not both.all():
+        out = np.empty(len(i))
+        out[~both] = geo.gaps(b.frame, i[~both], j[~both], plane)
+        k = np.flatnonzero(both)
+        i, j = i[k], j[k]
+    x, z, hw = b.x, b.frame.z, b.half_width
+    values = np.hypot(np.abs(x[i] - x[j]), np.abs(z[i] - z[j])) - hw[i] - hw[j]
+    if len(values) == len(both):
+        return np.asarray(values, dtype=float)
+    out[k] = values
+    return out
+
+
+def _segment(px: FloatArray, pz: FloatArray, ax: FloatArray, az: FloatArray, bx: FloatArray,
+             bz: FloatArray) -> FloatArray:
+    """Return the distances from points to segments."""
+    dx, dz = bx - ax, bz - az
+    length = dx * dx + dz * dz
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(length > 0, ((px - ax) * dx + (pz - az) * dz) / np.where(length > 0, length, 1.0), 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    return np.asarray(np.hypot(px - (ax + t * dx), pz - (az + t * dz)), dtype=float)
+
+
+def circle_crossing_apart(b: Batch, circle: IntArray, crossing: IntArray) -> BoolArray:
+    """Tell, per row, whether a round body lies clearly (> 1 µm) outside a crossing's band.
+
+    The body's polygon (shapely's buffered circle) lies inside the true circle, so a true
+    circle clear of the band proves the shapes do not intersect.
+    """
+    px, pz, r = b.x[circle], b.frame.z[circle], b.half_width[circle]
+    s, e = b.start0[crossing], b.end0[crossing]
+    c0, c1 = b.cover[crossing], b.cover_end[crossing]
+    d = b.diameter0[crossing]
+    edges = ((s, c0, e, c1), (e, c1, e, c1 + d), (e, c1 + d, s, c0 + d), (s, c0 + d, s, c0))
+    dist = np.full(len(circle), np.inf)
+    for ax, az, bx, bz in edges:
+        dist = np.minimum(dist, _segment(px, pz, ax, az, bx, bz))
+    lo, hi = np.minimum(s, e), np.maximum(s, e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        line = c0 + (c1 - c0) * (px - s) / np.where(e != s, e - s, 1.0)
+    inside = (px >= lo) & (px <= hi) & (pz >= np.minimum(line, line + d)) & (pz <= np.maximum(line, line + d))
+    return np.asarray(~inside & (e != s) & (dist - r > 1e-6))
+
+
+# --- selectors ---------------------------------------------------------------------------
+
+ColumnMask = Callable[[Batch], BoolArray]
+
+
+def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
+    """Return a selector as a function of the batch's columns (attribute tests asked per object only if needed).
+
+    Names resolve as in `checker.engine.select.compile_selector`, which is always compiled first,
+    so unknown names are reported there.
+    """
+    if isinstance(sel, ast.SelAny):
+        return lambda b: np.ones(b.n, dtype=bool)
+    if isinstance(sel, ast.SelName):
+        name = sel.name
+        if name in THEMAS:
+            return lambda b: b.networks((name,))
+        if name in packs.groups:
+            allowed = tuple(sorted(members(packs, name)))
+            return lambda b: b.networks(allowed)
+        if name in KINDS:
+            return lambda b: b.kinds(name).copy()
+        if name == "line":
+            return lambda b: b.kinds(*LINE_KINDS).copy()
+        if name == "racked":
+            return lambda b: np.asarray(b.rack_of >= 0)
+        pred = compile_selector(sel, packs)
+        return lambda b: np.fromiter((pred(b.sections[int(b.sec[g])], o) for g, o in enumerate(b.objects)),
+                                     dtype=bool, count=b.n)
+    if isinstance(sel, ast.SelUnion):
+        parts = [column_selector(p, packs) for p in sel.parts]
+
+        def union(b: Batch) -> BoolArray:
+            out = parts[0](b)
+            for part in parts[1:]:
+                out = out | part(b)
+            return out
+
+        return union
+    if isinstance(sel, ast.SelNot):
+        inner = column_selector(sel.part, packs)
+        return lambda b: ~inner(b)
+    assert isinstance(sel, ast.SelWhere)
+    base = column_selector(sel.base, packs)
+    tests = [_column_test(t, packs) for t in sel.tests]
+
+    def narrowed(b: Batch) -> BoolArray:
+        out = base(b)
+        for test in tests:
+            out = test(b, out)
+        return out
+
+    return narrowed
+
+
+def _column_test(test: ast.AttrTest, packs: PackSet) -> Callable[[Batch, BoolArray], BoolArray]:
+    """Return a function narrowing a mask by one attribute test."""
+    if isinstance(test.value, str) and test.name in COLUMN_ATTRIBUTES:
+        name, text, equal = test.name, test.value, test.op == "="
+
+        def textual(b: Batch, out: BoolArray) -> BoolArray:
+            column = b.attribute(name)
+            return np.asarray(out & ((column == text) == equal))
+
+        return textual
+    pred: Predicate = compile_selector(ast.SelWhere(ast.SelAny(test.span), (test,), test.span), packs)
+
+    def each(b: Batch, out: BoolArray) -> BoolArray:
+        # other tests stay per object, but only for the objects still selected
+        out = out.copy()
+        for g in np.flatnonzero(out):
+            out[g] = pred(b.sections[int(b.sec[g])], b.objects[g])
+        return out
+
+    return each
+
+
+# --- relations ---------------------------------------------------------------------------
+
+
+class RelationCompiler:
+    """Turn relations into batch evaluation functions; selectors are compiled once and cached per batch."""
+
+    def __init__(self, packs: PackSet) -> None:
+        self.packs = packs
+        self.count = 0
+
+    def sel(self, selector: ast.Selector) -> Callable[[Batch], BoolArray]:
+        """Return the cached batch mask of a selector."""
+        compile_selector(selector, self.packs)  # reports unknown names
+        key = self.count
+        self.count += 1
+        column = column_selector(selector, self.packs)
+        return lambda b: b.select(key, column)
+
+    def compile(self, rel: ast.Relation) -> Run:
+        """Return the batch evaluator of a relation."""
+        method = getattr(self, "c_" + type(rel).__name__.lower())
+        result: Run = method(rel)
+        return result
+
+    def c_cover(self, rel: ast.Cover) -> Run:
+        sel = self.sel(rel.selector)
+        limit = rel.limit.value
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            idx = np.flatnonzero(sel(b) & act & ~b.is_tree)
+            measured = b.top[idx]
+            return BatchOutcome((idx,), measured, compare_many(measured, rel.op, limit), limit, rel.op)
+
+        return run
+
+    def c_clearance(self, rel: ast.Clearance) -> Run:
+        sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
+        limit = rel.limit.value
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            line_like = act & ~b.is_crossing
+            i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
+            return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)
+
+        return run
+
+    def c_crossingclearance(self, rel: ast.CrossingClearance) -> Run:
+        sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
+        limit = rel.limit.value
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            crossings = sa(b) & act & b.is_crossing
+            others = sb(b) & act & ~b.kinds("crossing", "tree", "reservation")
+            c, o = b.pairs(crossings, others, dedup=False)
+            start, end = b.start0[c], b.end0[c]
+            left, right = b.left[o], b.right[o]
+            meets = ~((right < start) | (left > end)) & (b.rack_of[o] != c)
+            c, o, start, end, left, right = c[meets], o[meets], start[meets], end[meets], left[meets], right[meets]
+            rnd = b.obj_round[o]
+            c0, c1 = b.cover[c], b.cover_end[c]
+            diameter = b.diameter0[c]
+            o_top, o_bottom = b.cover[o], b.cover[o] + b.body_height[o]
+            best = None
+            for pos in (np.where(rnd, b.x[o], np.maximum(left, start)), np.where(rnd, b.x[o], np.minimum(right, end))):
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    t = np.where(end == start, 0.0, (pos - start) / np.where(end == start, 1.0, end - start))
+                top = c0 + (c1 - c0) * np.minimum(np.maximum(t, 0.0), 1.0)
+                bottom = top + diameter
+                gap = np.maximum(o_top - bottom, top - o_bottom)
+                best = gap if best is None else np.minimum(best, gap)
+            measured = np.asarray(best, dtype=float)
+            return BatchOutcome((c, o), measured, compare_many(measured, rel.op, limit), limit, rel.op)
+
+        return run
+
+    def c_order(self, rel: ast.Order) -> Run:
+        sels = [self.sel(s) for s in rel.sequence]
+        ltr = rel.direction == "left-to-right"
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            eligible = act & ~b.kinds("crossing", "tree", "reservation")
+            if ltr:
+                eligible &= (b.rack_of < 0) & ~b.kinds("rack")
+            masks = [s(b) & eligible for s in sels]
+            cols_i: list[IntArray] = []
+            cols_j: list[IntArray] = []
+            # every candidate pair once, then the pairs of each two levels (a before c) picked from them
+            anywhere = np.logical_or.reduce(masks)
+            pi, pj = b.pairs(anywhere, anywhere, dedup=False)
+            stacked = np.array(masks)
+            if not (stacked.sum(axis=0) > 1).any():
+                # levels that share no object: a pair is judged once, from the lower level to the higher
+                level = stacked.argmax(axis=0)
+                keep = level[pi] < level[pj]
+                cols_i.append(pi[keep])
+                cols_j.append(pj[keep])
+                masks = []
+            for first in range(len(masks)):
+                for later in range(first + 1, len(masks)):
+                    a = masks[first] & ~masks[later]
+                    c = masks[later] & ~masks[first]
+                    keep = a[pi] & c[pj]
+                    cols_i.append(pi[keep])
+                    cols_j.append(pj[keep])
+            i = np.concatenate(cols_i) if cols_i else EMPTY
+            j = np.concatenate(cols_j) if cols_j else EMPTY
+            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            f = b.frame
+            i, j, ok = geo.in_order(i, j, ltr, rel.ref == "axis", b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
+                                    b.top, TOLERANCE)
+            return BatchOutcome((i, j), None, ok, None, "order", "")
+
+        return run
+
+    def c_zonerule(self, rel: ast.ZoneRule) -> Run:
+        sel = self.sel(rel.selector)
+        kinds = np.array(sorted(set(rel.kinds)), dtype=object)
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            idx = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree"))
+            s = b.sec[idx]
+            under = (np.minimum(b.right[idx, None], b.zone_end[s]) - np.maximum(b.left[idx, None], b.zone_start[s])
+                     > TOLERANCE)
+            listed = np.isin(b.zone_kind, kinds) & b.zone_real
+            if rel.mode == "within":
+                ok = ~np.any(under & ~listed[s], axis=1)
+            else:
+                ok = ~np.any(under & listed[s], axis=1)
+            return BatchOutcome((idx,), None, np.asarray(ok), None, rel.mode, "")
+
+        return run
+
+    def c_exclusion(self, rel: ast.Exclusion) -> Run:
+        sel, target = self.sel(rel.selector), self.sel(rel.target)
+        margin = rel.limit.value if rel.limit is not None else 0.0
+        roots = rel.part == "root-zone"
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            targets = target(b) & act
+            if roots:
+                targets &= b.is_tree
+                for g in np.flatnonzero(targets):
+                    o = b.objects[g]
+                    targets[g] = o.root_radius is not None and o.root_depth is not None
+            t, s = b.pairs(targets, sel(b) & act & ~b.is_tree, dedup=False)
+            keep = (b.rack_of[s] != t) & (b.rack_of[t] != s)
+            keep &= ~((b.kind[t] == KINDS.index("reservation")) & (b.network[s] != None)  # noqa: E711
+                      & (b.network[s] == b.network[t]))
+            t, s = t[keep], s[keep]
+            zb = self._zone_boxes(b, t, roots)
+            sb = b.boxes(s)
+            measured = box_gaps(sb, zb)
+            near = np.flatnonzero(measured <= margin + TOLERANCE)
+            # a round body clear of a box zone by its true circle passes whatever its polygon
+            plain_zone = roots | (~b.obj_round[t] & ~b.is_crossing[t] & ~b.is_tree[t])
+            clear = b.obj_round[s[near]] & plain_zone[near] & (
+                point_box(b.x[s[near]], b.frame.z[s[near]], tuple(z[near] for z in zb)) - b.half_width[s[near]]
+                > margin + TOLERANCE)
+            measured[near[clear]] = np.inf
+            exact = near[~clear]
+            if len(exact):
+                tg = t[exact]
+                if roots:
+                    r = np.array([b.objects[g].root_radius for g in tg.tolist()], dtype=float)
+                    depth = np.array([b.objects[g].root_depth for g in tg.tolist()], dtype=float)
+                    zones = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
+                else:
+                    zones = b.shapes(tg)
+                measured[exact] = shape_gaps(b.shapes(s[exact]), zones)
+            ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
+            return BatchOutcome((s, t), measured, np.asarray(ok), margin, ">=")
+
+        return run
+
+    @staticmethod
+    def _zone_boxes(b: Batch, t: IntArray, roots: bool) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Return the bounds of each row's exclusion zone (root zone or body) as shapely would."""
+        if roots:
+            r = np.array([b.objects[g].root_radius for g in t], dtype=float) if len(t) else np.empty(0)
+            depth = np.array([b.objects[g].root_depth for g in t], dtype=float) if len(t) else np.empty(0)
+            x = b.x[t]
+            lo, hi = x - r, x + r
+            return np.minimum(lo, hi), np.minimum(0.0, depth), np.maximum(lo, hi), np.maximum(0.0, depth)
+        hw = b.half_width[t]
+        x, cover = b.x[t], b.cover[t]
+        lo, hi = x - hw, x + hw
+        bottom = cover + b.body_height[t]
+        out = (np.minimum(lo, hi), np.minimum(cover, bottom), np.maximum(lo, hi), np.maximum(cover, bottom))
+        for k in np.flatnonzero(b.obj_round[t] | b.is_crossing[t] | b.is_tree[t]):
+            out[0][k], out[1][k], out[2][k], out[3][k] = b.shape(int(t[k])).bounds
+        return out
+
+    def c_access(self, rel: ast.Access) -> Run:
+        sel = self.sel(rel.selector)
+        width = rel.width.value
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            idx = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
+            chosen = np.zeros(b.n, dtype=bool)
+            chosen[idx] = True
+            i, j = b.pairs(chosen, act, dedup=False)
+            row = np.searchsorted(idx, i)
+            depth = np.full(len(idx), rel.depth.value) if rel.depth is not None else b.bottom[idx]
+            valid = ~((b.rack_of[j] == i) | b.kinds("crossing", "reservation")[j]) & ~(b.top[j] >= depth[row])
+            sides = []
+            for side in (-1, +1):
+                edge = b.left[idx] if side < 0 else b.right[idx]
+                room = edge if side < 0 else b.width[b.sec[idx]] - edge
+                free = np.minimum(np.maximum(room, 0.0), width)
+                e = edge[row]
+                if side < 0:
+                    distance, beyond = e - b.right[j], e - b.left[j]
+                else:
+                    distance, beyond = b.left[j] - e, b.right[j] - e
+                hit = valid & (beyond > 0)
+                np.minimum.at(free, row[hit], np.maximum(distance[hit], 0.0))
+                sides.append(free)
+            left, right = sides
+            if rel.sides == "declared":
+                both = np.array([b.objects[g].sides == "double" for g in idx], dtype=bool)
+            else:
+                both = np.full(len(idx), rel.sides == "both")
+            measured = np.where(both, np.minimum(left, right), np.maximum(left, right))
+            return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
+
+        return run
+
+    def c_capacity(self, rel: ast.Capacity) -> Run:
+        sel = self.sel(rel.selector)
+        limit = rel.limit.value
+        kinds = np.array(sorted(set(rel.kinds)), dtype=object)
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            chosen = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
+            listed = np.isin(b.zone_kind, kinds) & b.zone_real
+            s = b.sec[chosen]
+            x = b.x[chosen, None]
+            inside = (x >= b.zone_start[s]) & (x < b.zone_end[s]) & listed[s]
+            rows_k, zone = np.nonzero(inside)
+            width = b.zone_start.shape[1]
+            cell = b.sec[chosen[rows_k]] * width + zone
+            counts = np.bincount(cell, minlength=len(b.sections) * width)
+            cells = np.flatnonzero(counts)
+            section = cells // width
+            if rel.measure == "count":
+                measured = counts[cells].astype(float)
+            else:
+                measured = np.empty(len(cells))
+            members_of = chosen[rows_k]
+            order = np.argsort(cell, kind="stable")
+            sorted_cells = cell[order]
+            lo, hi = np.searchsorted(sorted_cells, cells), np.searchsorted(sorted_cells, cells, side="right")
+
+            def group(k: int) -> IntArray:
+                return np.asarray(members_of[order[lo[k]:hi[k]]])
+
+            if rel.measure != "count":
+                for k in range(len(cells)):
+                    z = int(cells[k] % width)
+                    zs, ze = b.zone_start[section[k], z], b.zone_end[section[k], z]
+                    measured[k] = geo.occupied_width([(max(b.left[g], zs), min(b.right[g], ze)) for g in group(k)])
+            ok = compare_many(measured, "<=", limit)
+            # the members of a group are named only where a finding may need them
+            groups = [group(k) if everything or not ok[k] else EMPTY for k in range(len(cells))]
+            return BatchOutcome((EMPTY,), measured, ok, limit, "<=", "m" if rel.measure == "width" else "count",
+                                groups=groups, section=section)
+
+        return run
+
+    def c_crosspermission(self, rel: ast.CrossPermission) -> Run:
+        allowed, target = self.sel(rel.allowed), self.sel(rel.target)
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            i, j = b.pairs(b.is_crossing & act, target(b) & act & ~b.is_crossing)
+            meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE)
+            i, j = i[meets], j[meets]
+            return BatchOutcome((i, j), None, np.asarray(allowed(b)[i]), None, "may cross", "")
+
+        return run
+
+    def c_bounds(self, rel: ast.Bounds) -> Run:
+        sel = self.sel(rel.selector)
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            idx = np.flatnonzero(sel(b) & act)
+            if rel.what == "profile":
+                measured = np.minimum(b.left[idx], b.width[b.sec[idx]] - b.right[idx])
+                return BatchOutcome((idx,), measured, compare_many(measured, ">=", 0.0), 0.0, ">=")
+            assert rel.limit is not None
+            idx = idx[~b.is_tree[idx]]
+            measured = b.bottom[idx]
+            return BatchOutcome((idx,), measured, compare_many(measured, "<=", rel.limit.value), rel.limit.value, "<=")
+
+        return run
+
+
+def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:
+    """Return the pairs of physical bodies that intersect (gap < -1 mm) in all sections, and their gaps."""
+    physical = ~b.kinds("tree", "reservation")
+    i, j = b.pairs(physical, physical)
+    own = (b.rack_of[i] == j) | (b.rack_of[j] == i)
+    i, j = i[~own], j[~own]
+    plain = ~(b.is_crossing[i] | b.is_crossing[j])
+    gap = np.zeros(len(i))
+    gap[plain] = gaps(b, i[plain], j[plain], "shortest")
+    k = np.flatnonzero(~plain)
+    if len(k):
+        ci, cj = i[k], j[k]
+        boxed = box_gaps(b.boxes(ci), b.boxes(cj)) < 0
+        k, ci, cj = k[boxed], ci[boxed], cj[boxed]
+        # a round body clear of a crossing's band cannot overlap it
+        round_i, round_j = b.obj_round[ci] & b.is_crossing[cj], b.obj_round[cj] & b.is_crossing[ci]
+        circle = np.where(round_i, ci, cj)
+        crossing = np.where(round_i, cj, ci)
+        clear = (round_i | round_j) & circle_crossing_apart(b, circle, crossing)
+        exact = k[~clear]
+        gap[exact] = shape_gaps(b.shapes(i[exact]), b.shapes(j[exact]))
+    bad = gap < -TOLERANCE
+    return i[bad], j[bad], gap[bad]

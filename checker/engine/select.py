@@ -1,0 +1,146 @@
+"""Compile rule-language selectors into predicates over case objects.
+
+A selector names thema values (`water`), groups from the packs (`gas`), object kinds
+(`tree`, `rack`, or `line` for any cable or pipe), and narrows them with attribute
+tests (`[voltage >= 10 kV, owner = "Liander"]`). Names are resolved once, against the
+composed pack set; an unknown name is an error at the selector's position.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from checker.model.geometry import BoolArray, FloatArray
+from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
+from dsl import ast
+from dsl.diagnostics import Diagnostic, LiggingError
+from dsl.packs import PackSet
+
+Predicate = Callable[[Section, Obj], bool]
+PSEUDO_KINDS = ("line", "racked")
+GEOMETRIC = ("diameter", "width", "height", "cover")
+
+
+def names(packs: PackSet) -> tuple[str, ...]:
+    """Return every name a selector may use with this pack set."""
+    return tuple(THEMAS) + tuple(packs.groups) + KINDS + PSEUDO_KINDS
+
+
+def members(packs: PackSet, group: str, seen: tuple[str, ...] = ()) -> frozenset[str]:
+    """Return the thema values a group stands for, following nested groups."""
+    if group in seen:
+        raise ValueError(f"group cycle: {' -> '.join(seen + (group,))}")
+    out: set[str] = set()
+    for member in packs.groups[group]:
+        if member in packs.groups:
+            out |= members(packs, member, seen + (group,))
+        else:
+            out.add(member)
+    return frozenset(out)
+
+
+def compile_selector(sel: ast.Selector, packs: PackSet) -> Predicate:
+    """Return a predicate telling whether an object of a section matches `sel`."""
+    if isinstance(sel, ast.SelAny):
+        return lambda s, o: True
+    if isinstance(sel, ast.SelName):
+        return _name(sel, packs)
+    if isinstance(sel, ast.SelUnion):
+        parts = [compile_selector(p, packs) for p in sel.parts]
+        return lambda s, o: any(p(s, o) for p in parts)
+    if isinstance(sel, ast.SelNot):
+        part = compile_selector(sel.part, packs)
+        return lambda s, o: not part(s, o)
+    base = compile_selector(sel.base, packs)
+    tests = [_attr(t) for t in sel.tests]
+    return lambda s, o: base(s, o) and all(t(s, o) for t in tests)
+
+
+def _name(sel: ast.SelName, packs: PackSet) -> Predicate:
+    name = sel.name
+    if name in THEMAS:
+        return lambda s, o: o.network == name
+    if name in packs.groups:
+        try:
+            allowed = members(packs, name)
+        except ValueError as exc:
+            raise LiggingError(Diagnostic(sel.span, str(exc))) from None
+        unknown = sorted(allowed - set(THEMAS))
+        if unknown:
+            raise LiggingError(Diagnostic(sel.span, f"group '{name}' names unknown thema '{unknown[0]}'"))
+        return lambda s, o: o.network in allowed
+    if name in KINDS:
+        return lambda s, o: o.kind == name
+    if name == "line":
+        return lambda s, o: o.kind in LINE_KINDS
+    if name == "racked":
+        return lambda s, o: any(o.id in r.holds for r in s.objects if r.kind == "rack")
+    near = difflib.get_close_matches(name, names(packs), n=1)
+    hint = f" — did you mean '{near[0]}'?" if near else " (not a thema, group or kind)"
+    raise LiggingError(Diagnostic(sel.span, f"unknown name '{name}' in selector{hint}"))
+
+
+def _compare(value: Any, op: str, limit: float) -> Any:
+    # plain operators and abs(): the same expression for a float and, row by row, for an array
+    if op == ">=":
+        return value >= limit - TOLERANCE
+    if op == "<=":
+        return value <= limit + TOLERANCE
+    if op == ">":
+        return value > limit + TOLERANCE
+    if op == "<":
+        return value < limit - TOLERANCE
+    if op == "=":
+        return abs(value - limit) <= TOLERANCE
+    return abs(value - limit) > TOLERANCE
+
+
+def compare(value: float, op: str, limit: float) -> bool:
+    """Compare with the engine's 1 mm tolerance (in the value's own SI unit)."""
+    return bool(_compare(value, op, limit))
+
+
+def compare_many(values: FloatArray, op: str, limit: float) -> BoolArray:
+    """Compare a column of values as `compare` does, row by row."""
+    return np.asarray(_compare(values, op, limit), dtype=bool)
+
+
+def _attr(test: ast.AttrTest) -> Predicate:
+    name, op, value = test.name, test.op, test.value
+    if isinstance(value, ast.Quantity):
+        limit = value.value
+
+        def numeric(s: Section, o: Obj) -> bool:
+            got: float | str | None
+            if name in GEOMETRIC:
+                got = getattr(o, name)
+            else:
+                got = o.attribute(name)
+            return isinstance(got, float) and compare(got, op, limit)
+
+        return numeric
+    text = value
+    equal = op == "="
+
+    def textual(s: Section, o: Obj) -> bool:
+        if name == "zone":
+            zone = s.zone_at(o.x)
+            got: object = zone.kind if zone else None
+        elif name == "measure":
+            return (text in o.measures) == equal
+        elif name in ("owner", "status", "kind", "network", "id"):
+            got = getattr(o, name)
+        else:
+            got = o.attribute(name)
+        return (got == text) == equal
+
+    return textual
+
+
+def mask(pred: Predicate, section: Section) -> BoolArray:
+    """Return the objects of `section` matching `pred`, as a boolean column."""
+    return np.fromiter((pred(section, o) for o in section.objects), dtype=bool, count=len(section.objects))

@@ -1,0 +1,160 @@
+"""The cross-section (dwarsprofiel) as frozen data: zones, objects, tags, accepted deviations.
+
+`checker.io.loader` builds these from `case.yaml`; everything else reads them. All lengths
+are floats in metres, x from the facade, depths positive downward, `cover` the depth of
+the top of an object. Each object knows the span it was written at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dsl.diagnostics import Span
+
+# lengths closer than this (1 mm) are equal: every comparison of the loader, engine, lint and layout uses it
+TOLERANCE = 0.001
+KINDS = ("cable", "pipe", "crossing", "tree", "structure", "container", "rack", "reservation")
+LINE_KINDS = ("cable", "pipe")
+THEMAS = (
+    "datatransport", "laagspanning", "middenspanning", "hoogspanning", "landelijkHoogspanningsnet",
+    "gasLageDruk", "gasHogeDruk", "buisleidingGevaarlijkeInhoud", "water", "warmte",
+    "rioolVrijverval", "rioolOnderOverOfOnderdruk", "petrochemie", "wees", "overig",
+)
+# Networks that are cables by default (the rest are pipes), for `kind` defaulting.
+CABLE_THEMAS = ("datatransport", "laagspanning", "middenspanning", "hoogspanning", "landelijkHoogspanningsnet")
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A surface zone (trottoir, rijbaan, ...) from `start` to `end` metres."""
+
+    kind: str
+    start: float
+    end: float
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Obj:
+    """One object in the section; fields not used by its kind are None or empty.
+
+    Round objects have `diameter`; rectangular ones `width` and `height`. A crossing runs
+    from `start` to `end` with cover `cover` at start and `cover_end` at end. A tree's
+    `diameter` is its trunk; its root zone is `root_radius` wide each side, `root_depth` deep.
+    """
+
+    id: str
+    kind: str
+    network: str | None
+    owner: str | None
+    status: str
+    x: float
+    cover: float
+    diameter: float | None = None
+    width: float | None = None
+    height: float | None = None
+    start: float | None = None
+    end: float | None = None
+    cover_end: float | None = None
+    root_radius: float | None = None
+    root_depth: float | None = None
+    sides: str | None = None
+    holds: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, float | str], ...] = ()
+    span: Span = field(default_factory=lambda: Span("<case>", 1, 1))
+
+    @property
+    def round(self) -> bool:
+        """Tell whether the object is drawn as a circle (a pipe or cable with a diameter)."""
+        return self.diameter is not None and self.kind not in ("tree", "crossing")
+
+    @property
+    def half_width(self) -> float:
+        """Return half the horizontal extent of the body."""
+        if self.kind == "crossing":
+            return 0.5 * abs((self.end or 0.0) - (self.start or 0.0))
+        if self.kind == "tree":
+            return 0.5 * (self.diameter or 0.0)
+        if self.round:
+            return 0.5 * (self.diameter or 0.0)
+        return 0.5 * (self.width or 0.0)
+
+    @property
+    def body_height(self) -> float:
+        """Return the vertical extent of the body (0 for a tree, whose body is above ground)."""
+        if self.kind == "tree":
+            return 0.0
+        if self.kind == "crossing" or self.round:
+            return self.diameter or 0.0
+        return self.height or 0.0
+
+    @property
+    def bottom(self) -> float:
+        """Return the depth of the underside (for a crossing: at its deeper end)."""
+        top = max(self.cover, self.cover_end) if self.cover_end is not None else self.cover
+        return top + self.body_height
+
+    def attribute(self, name: str) -> float | str | None:
+        """Return an attribute value (SI float or text), or None when absent."""
+        for key, value in self.attributes:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A deviation already granted: rule, optional subjects, who approved, until when."""
+
+    rule: str
+    subjects: tuple[str, ...]
+    reason: str
+    approved_by: str
+    until: str
+    measured: float | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """A finding a golden case must produce (rule, kind, subjects)."""
+
+    rule: str
+    kind: str
+    subjects: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A whole case: tags, width, zones, objects, expectations and accepted deviations."""
+
+    path: str
+    name: str
+    width: float
+    zones: tuple[Zone, ...]
+    objects: tuple[Obj, ...]
+    tags: tuple[tuple[str, str | float], ...] = ()
+    planned: str | None = None
+    expect: tuple[Expected, ...] = ()
+    accept: tuple[Accepted, ...] = ()
+    span: Span = field(default_factory=lambda: Span("<case>", 1, 1))
+
+    def tag(self, name: str) -> str | float | None:
+        """Return a case tag (municipality, street_type, planned, ...) or None."""
+        for key, value in self.tags:
+            if key == name:
+                return value
+        return None
+
+    def by_id(self) -> dict[str, Obj]:
+        """Return the objects keyed by id."""
+        return {o.id: o for o in self.objects}
+
+    def zone_at(self, x: float) -> Zone | None:
+        """Return the surface zone above x (the left one on a boundary), or None outside."""
+        for zone in self.zones:
+            if zone.start <= x <= zone.end:
+                return zone
+        return None

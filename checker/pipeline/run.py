@@ -1,0 +1,55 @@
+"""Find the cases a user named and check them: the library behind `ligging check`.
+
+A path may be a case folder (holding case.yaml), a case.yaml itself, or a directory of
+case folders (searched one level down, sorted, so output order is stable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from checker.advice.suggest import suggest
+from checker.engine.evaluate import Engine
+from checker.io.loader import load_case
+from checker.model.findings import CaseResult, counts
+from dsl.diagnostics import Diagnostic, LiggingError, Span
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Expand the given paths into case.yaml files, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif (path / "case.yaml").is_file():
+            found.append(path / "case.yaml")
+        elif path.is_dir():
+            try:
+                inner = sorted(p / "case.yaml" for p in path.iterdir() if (p / "case.yaml").is_file())
+            except OSError as exc:
+                raise LiggingError(Diagnostic(Span(str(path), 1, 1), f"cannot list: {exc.strerror or exc}")) from None
+            if not inner:
+                raise LiggingError(Diagnostic(Span(str(path), 1, 1), "no case.yaml here or in its subfolders"))
+            found.extend(inner)
+        else:
+            raise LiggingError(Diagnostic(Span(str(path), 1, 1), "no such file or directory"))
+    return found
+
+
+def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
+    """Load and check each case in turn (a bad case stops the run with its error)."""
+    for file in discover(paths):
+        section = load_case(file)
+        findings = engine.evaluate(section)
+        yield CaseResult(section, str(file), tuple(suggest(engine, section, findings)))
+
+
+def exit_code(results: list[CaseResult], fail_on: str) -> int:
+    """Return 1 when any counting finding is at or above `fail_on`, else 0."""
+    limit = SEVERITIES.index(fail_on)
+    for result in results:
+        for finding in result.findings:
+            if counts(finding) and SEVERITIES.index(finding.severity) <= limit:
+                return 1
+    return 0
