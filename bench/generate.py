@@ -1,7 +1,7 @@
 """Generate realistic street cross-sections for benchmarks, as JSON Lines.
 
 Each line is one case mapping in the format of DESIGN §3 (JSON is valid YAML, so
-`checker.loader.parse_case` reads a line as it stands). Sections are seeded and
+`checker.io.loader.parse_case` reads a line as it stands). Sections are seeded and
 reproducible: a footway with a utility strip of cables and pipes at typical covers
 (some too shallow, some too close, some out of order), a carriageway with a sewer,
 trees in a verge, a VKLS rack holding some lines in about one section in five, and

@@ -3,7 +3,7 @@
 Each street has a trottoir on both sides and a rijbaan between; the planned lines start
 near their NEN 7171 reference positions, shifted at random (fixed seed) so the solver
 has to untangle clearances and order. Reports the median wall time of 5 runs of
-`checker.layout.layout` per size with all shipped packs.
+`checker.advice.layout.layout` per size with all shipped packs.
 
     /work/venv/bin/python bench/layout_bench.py
 """
@@ -15,9 +15,9 @@ import statistics
 import sys
 import time
 
-from checker.engine import Engine
-from checker.layout import layout
-from checker.model import Obj, Section, Zone
+from checker.advice.layout import layout
+from checker.engine.evaluate import Engine
+from checker.model.section import Obj, Section, Zone
 from dsl.diagnostics import Span
 from dsl.packs import load_packs
 

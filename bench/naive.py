@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import shapely
 
 from bench.peers import CLEARANCE, COVER, TOLERANCE, Key, measured
-from checker.model import LINE_KINDS, Obj, Section
+from checker.model.section import LINE_KINDS, Obj, Section
 
 
 def _geometry(o: Obj) -> shapely.Geometry:

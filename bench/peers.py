@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from checker.batch import CHUNK
-from checker.engine import Engine
-from checker.model import LINE_KINDS, Section
+from checker.engine.evaluate import Engine
+from checker.model.section import LINE_KINDS, Section
+from checker.pipeline.batch import CHUNK
 from dsl.packs import PackSet, compose
 from dsl.parser import parse_pack
 

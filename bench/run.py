@@ -41,7 +41,7 @@ def write_set(path: Path, count: int, objects: int, seed: int) -> None:
 
 def measure_batch(path: Path, jobs: int) -> dict[str, Any]:
     """Check a JSON Lines file through the batch path, discarding output; return rate and peak memory."""
-    from checker import batch
+    from checker.pipeline import batch
 
     start = time.perf_counter()
     cpu0 = _cpu()
@@ -75,9 +75,9 @@ def measure_engine(path: Path, limit: int) -> dict[str, Any]:
     the engine both ways too: `evaluate` one section at a time (its latency, median and
     p95) and `evaluate_many` over chunks of `batch.CHUNK` sections (the batch path).
     """
-    from checker.batch import CHUNK
-    from checker.engine import Engine
-    from checker.loader import fast_json_case, parse_case
+    from checker.engine.evaluate import Engine
+    from checker.io.loader import fast_json_case, parse_case
+    from checker.pipeline.batch import CHUNK
     from dsl.packs import load_packs
 
     engine = Engine(load_packs([]))
@@ -118,8 +118,8 @@ def measure_peers(path: Path, limit: int, postgis: bool) -> dict[str, Any]:
     """Evaluate the peer rules every way on the first `limit` sections; check agreement; return timings."""
     from bench.naive import naive_findings
     from bench.peers import columns, floor, ligging_findings, numpy_findings, peer_packs
-    from checker.engine import Engine
-    from checker.loader import parse_case
+    from checker.engine.evaluate import Engine
+    from checker.io.loader import parse_case
 
     with path.open(encoding="utf-8") as lines:
         sample = [parse_case(text, str(path), n) for n, text in itertools.islice(enumerate(lines), limit)]

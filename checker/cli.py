@@ -16,13 +16,13 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
-from checker import lint as lint_lib
-from checker.engine import Engine
-from checker.explain import explain as explain_rule
-from checker.progress import track, wants_progress
-from checker.run import check_paths, discover, exit_code
-from checker.sarif import sarif_log
-from checker.textout import print_case, print_total
+from checker.engine import lint as lint_lib
+from checker.engine.evaluate import Engine
+from checker.engine.explain import explain as explain_rule
+from checker.io.sarif import sarif_log
+from checker.io.text import print_case, print_total
+from checker.pipeline.run import check_paths, discover, exit_code
+from checker.views.progress import track, wants_progress
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import load_packs
 
@@ -84,7 +84,7 @@ def check(
     finding per line, `{"case": "file.jsonl:LINE", ...}`, in input order.
     """
     if fmt is Format.jsonl:
-        from checker import batch
+        from checker.pipeline import batch
 
         if log:
             raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--log applies to text, json and sarif output"))
@@ -101,15 +101,15 @@ def check(
     for result in track(check_paths(files, engine), len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:
-            sys.stdout.write(json.dumps(result.as_json(engine), ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(result.as_json(engine.packs), ensure_ascii=False) + "\n")
         elif fmt is Format.text:
             print_case(console, result)
     if fmt is Format.text:
         print_total(console, results)
     elif fmt is Format.sarif:
-        sys.stdout.write(json.dumps(sarif_log(results, engine), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(sarif_log(results, engine.packs), ensure_ascii=False, indent=2) + "\n")
     if log:
-        from checker.backlog import log_results
+        from checker.policy.backlog import log_results
 
         sys.stderr.write(log_results(backlog, results, engine.packs).line() + "\n")
     raise typer.Exit(exit_code(results, fail_on.value))
@@ -149,7 +149,7 @@ def whatif_cmd(
 
     Cases: folders, case.yaml files, case directories, FILE.jsonl batches. Proposals are ranked by impact.
     """
-    from checker import whatif as wi
+    from checker.policy import whatif as wi
 
     chosen = wi.proposals_from_args(list(sets or []), list(candidate or []), proposals)
     if save_proposal and backlog is None:
@@ -175,7 +175,7 @@ def render_cmd(
     no_findings: bool = typer.Option(False, "--no-findings", help="Draw the section without its findings."),
 ) -> None:
     """Draw a cross-section to scale (SVG or PNG), with its findings marked."""
-    from checker.render import render_case_file
+    from checker.views.render import render_case_file
 
     render_case_file(case, output, Engine(load_packs(list(pack or []))), show_findings=not no_findings)
 
@@ -200,8 +200,8 @@ def layout_cmd(
     backlog: Path | None = typer.Option(None, "--backlog", help="Backlog file (default: $LIGGING_BACKLOG or backlog.db)."),
 ) -> None:
     """Place the planned objects so every rule holds; else the cheapest deviations, each with its source."""
-    from checker import layout as lay
-    from checker.loader import case_file, load_case
+    from checker.advice import layout as lay
+    from checker.io.loader import case_file, load_case
 
     engine = Engine(load_packs(list(pack or [])))
     file = case_file(case)
@@ -212,13 +212,13 @@ def layout_cmd(
     if output is not None:
         lay.write_case(file, result, output)
     if drawing is not None and result.section is not None:
-        from checker.render import render_svg
+        from checker.views.render import render_svg
 
         drawing.write_text(render_svg(result.section, result.findings, engine.packs), encoding="utf-8")
     if log and result.deviations:
-        from checker.backlog import log_deviations
+        from checker.policy.backlog import backlog_deviations, log_deviations
 
-        sys.stderr.write(log_deviations(backlog, section, lay.backlog_deviations(result, engine.packs)).line() + "\n")
+        sys.stderr.write(log_deviations(backlog, section, backlog_deviations(result, engine.packs)).line() + "\n")
     raise typer.Exit(0 if result.feasible and not result.deviations else 1)
 
 
@@ -232,9 +232,9 @@ def fit_cmd(
     ),
 ) -> None:
     """Capacity: the minimum profile width for a set of networks, or whether more networks still fit a case."""
-    from checker import fit as ft
-    from checker import layout as lay
-    from checker.loader import load_case
+    from checker.advice import fit as ft
+    from checker.advice import layout as lay
+    from checker.io.loader import load_case
 
     engine = Engine(load_packs(list(pack or [])))
     console = Console(highlight=False, soft_wrap=True)
@@ -265,11 +265,11 @@ def report_cmd(
     backlog: Path | None = typer.Option(None, "--backlog", help="Add the most urgent entries of this backlog file."),
 ) -> None:
     """Write one self-contained HTML report: summary, drawings, findings, accepted deviations."""
-    from checker.report import write_report
+    from checker.views.report import write_report
 
     extra = []
     if backlog is not None:
-        from checker.backlog import backlog_section
+        from checker.policy.backlog import backlog_section
 
         extra.append(backlog_section(backlog))
     write_report(paths, Engine(load_packs(list(pack or []))), output, extra)
@@ -306,7 +306,7 @@ def rules_matrix(
     output: Path = typer.Option(..., "-o", "--output", help="File to write: .html (self-contained) or .md."),
 ) -> None:
     """Write the rules of every authority side by side: clearances per network pair, cover ranges, orders."""
-    from checker import matrix
+    from checker.policy import matrix
 
     matrix.write(matrix.matrix_for(list(pack or [])), output)
 
@@ -331,8 +331,8 @@ def export_cmd(
     ),
 ) -> None:
     """Write a cross-section as a DXF drawing: one coloured layer per network thema, ids as text, a title block."""
-    from checker.dxf import export_dxf
-    from checker.loader import load_case
+    from checker.io.dxf import export_dxf
+    from checker.io.loader import load_case
 
     export_dxf(load_case(case), load_packs(list(pack or [])), output)
 
@@ -345,7 +345,7 @@ def import_cmd(
     origin: str | None = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
 ) -> None:
     """Read a DXF drawing (circles and closed polylines on thema layers, ids as text) into a case.yaml."""
-    from checker.dxf import import_dxf, parse_origin, write_case
+    from checker.io.dxf import import_dxf, parse_origin, write_case
 
     write_case(import_dxf(drawing, scale, parse_origin(origin) if origin is not None else None), output)
 
@@ -390,7 +390,7 @@ def backlog_add(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Log friction by hand (a rule, or a pair of rules, that rubs)."""
-    from checker.backlog import add_by_hand
+    from checker.policy.backlog import add_by_hand
 
     entry = add_by_hand(backlog, load_packs(list(pack or [])), rule, title, case, severity.value, amount, unit, note, who)
     sys.stdout.write(f"backlog entry {entry}\n")
@@ -408,8 +408,8 @@ def backlog_list(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """List the backlog with each urgency score and its parts."""
-    from checker import backlog as bl
-    from checker.urgency import load_weights
+    from checker.policy import backlog as bl
+    from checker.policy.urgency import load_weights
 
     bl.render_list(_wide_console(), bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule))
 
@@ -421,8 +421,8 @@ def backlog_show(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Show one entry: rules and sources, cases, deviation, urgency parts, links and history."""
-    from checker import backlog as bl
-    from checker.urgency import load_weights
+    from checker.policy import backlog as bl
+    from checker.policy.urgency import load_weights
 
     bl.render_detail(_wide_console(), bl.detail(backlog, entry, load_weights(weights)))
 
@@ -438,7 +438,7 @@ def backlog_triage(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Set an entry's triage class (a new entry becomes triaged)."""
-    from checker.backlog import triage
+    from checker.policy.backlog import triage
 
     triage(backlog, entry, triage_class, note, who)
 
@@ -452,7 +452,7 @@ def backlog_status(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Move an entry along new → triaged → proposed → harmonised | rejected."""
-    from checker.backlog import set_status
+    from checker.policy.backlog import set_status
 
     set_status(backlog, entry, status, note, who)
 
@@ -466,7 +466,7 @@ def backlog_merge(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Merge two entries about the same friction: occurrences, rules and links move to KEEP."""
-    from checker.backlog import merge
+    from checker.policy.backlog import merge
 
     merge(backlog, keep, other, note, who)
 
@@ -483,8 +483,8 @@ def backlog_export(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Export the listed entries (same rows and order as `list`) as CSV, XLSX or Markdown."""
-    from checker import backlog as bl
-    from checker.urgency import load_weights
+    from checker.policy import backlog as bl
+    from checker.policy.urgency import load_weights
 
     bl.export(bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule), fmt.value, output)
 
@@ -496,7 +496,7 @@ def backlog_import(
     backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Add the entries of a CSV export that the backlog does not hold yet."""
-    from checker.backlog import import_csv
+    from checker.policy.backlog import import_csv
 
     added, present = import_csv(backlog, source, who)
     sys.stdout.write(f"imported {added} entries ({present} already present)\n")

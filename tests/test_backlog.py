@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from checker import backlog as bl
-from checker.engine import Engine
-from checker.loader import load_case
-from checker.run import CaseResult
-from checker.urgency import load_weights, score
+from checker.engine.evaluate import Engine
+from checker.io.loader import load_case
+from checker.model.findings import CaseResult
+from checker.policy import backlog as bl
+from checker.policy.urgency import load_weights, score
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT, case_text

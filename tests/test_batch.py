@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import batch
-from checker.engine import Engine
-from checker.loader import parse_case
-from checker.run import discover
+from checker.engine.evaluate import Engine
+from checker.io.loader import parse_case
+from checker.pipeline import batch
+from checker.pipeline.run import discover
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT

@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.generate import sections
 from bench.naive import naive_findings
 from bench.peers import all_pairs, columns, floor, ligging_findings, numpy_findings, peer_packs
-from checker.engine import Engine
-from checker.loader import parse_case
+from checker.engine.evaluate import Engine
+from checker.io.loader import parse_case
 
 
 def _set(count: int, seed: int) -> list:

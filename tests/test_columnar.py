@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.generate import section as generated
-from checker import columnar as col
-from checker.engine import Engine
-from checker.explain import case_section, load_rule_cases
-from checker.loader import load_case, parse_case
-from checker.model import Section
+from checker.engine import columnar as col
+from checker.engine.evaluate import Engine
+from checker.engine.explain import case_section, load_rule_cases
+from checker.io.loader import load_case, parse_case
+from checker.model.section import Section
 from dsl.diagnostics import LiggingError
 from dsl.packs import compose, load_packs, shipped_names
 from dsl.parser import parse_pack
@@ -354,7 +354,7 @@ def test_batch_pairs_stay_within_sections() -> None:
 
 
 def test_batch_columns_match_the_frame() -> None:
-    from checker import geometry as geo
+    from checker.model import geometry as geo
 
     sections = hand_sections() + [load_case(p) for p in sorted((ROOT / "cases").glob("*/case.yaml"))]
     b = col.Batch(sections)

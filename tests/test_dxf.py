@@ -9,7 +9,7 @@ import pytest
 from ezdxf.math import Matrix44
 
 from checker.cli import run
-from checker.dxf import (
+from checker.io.dxf import (
     APP,
     KIND_LAYERS,
     LAYER_ZONES,
@@ -20,8 +20,8 @@ from checker.dxf import (
     import_dxf,
     write_case,
 )
-from checker.loader import load_case
-from checker.model import THEMAS, Obj, Section
+from checker.io.loader import load_case
+from checker.model.section import THEMAS, Obj, Section
 from dsl.diagnostics import LiggingError
 from dsl.packs import PackSet, load_packs
 from tests.conftest import ROOT

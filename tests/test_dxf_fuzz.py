@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.dxf import export_dxf, import_dxf
-from checker.loader import load_case
+from checker.io.dxf import export_dxf, import_dxf
+from checker.io.loader import load_case
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.engine import Engine
-from checker.findings import Finding
-from checker.loader import parse_case
+from checker.engine.evaluate import Engine
+from checker.io.loader import parse_case
+from checker.model.findings import Finding
 from dsl.packs import compose, load_packs
 from dsl.parser import parse_pack
 from tests.conftest import case_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checker.cli import run
-from checker.explain import explain, relation_words, rule_words
+from checker.engine.explain import explain, relation_words, rule_words
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs, shipped_names
 from dsl.parser import parse_pack

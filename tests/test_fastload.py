@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from bench.generate import sections
-from checker.loader import fast_json_case, parse_case, parse_json_case
+from checker.io.loader import fast_json_case, parse_case, parse_json_case
 from dsl.diagnostics import LiggingError
 from tests.conftest import ROOT
 

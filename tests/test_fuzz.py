@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.loader import load_case, parse_case
-from checker.model import Section
+from checker.io.loader import load_case, parse_case
+from checker.model.section import Section
 from dsl.diagnostics import LiggingError
 from tests.conftest import ROOT, case_text
 from tests.test_malformed import CORPUS, run_cli

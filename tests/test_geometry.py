@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from checker import geometry as geo
-from checker.loader import parse_case
+from checker.io.loader import parse_case
+from checker.model import geometry as geo
 from tests.conftest import case_text
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from checker.engine import Engine
-from checker.run import check_paths
-from checker.textout import print_case
+from checker.engine.evaluate import Engine
+from checker.io.text import print_case
+from checker.pipeline.run import check_paths
 from dsl.packs import load_packs
 from tests.conftest import ROOT
 
@@ -35,7 +35,7 @@ def outputs(name: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> tuple
     (result,) = list(check_paths([Path("cases") / name], engine))
     buffer = io.StringIO()
     print_case(Console(file=buffer, width=100, color_system=None, soft_wrap=True), result)
-    document = result.as_json(engine)
+    document = result.as_json(engine.packs)
     return buffer.getvalue(), json.dumps(document, indent=2, ensure_ascii=False) + "\n", document["findings"]
 
 

@@ -9,11 +9,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.engine import Engine, counts
-from checker.fit import fit_case, min_width
-from checker.layout import apply_deviations, feasible, layout, problem, write_case
-from checker.loader import load_case, parse_case
-from checker.model import Obj, Section, Zone
+from checker.advice.fit import fit_case, min_width
+from checker.advice.layout import apply_deviations, feasible, layout, problem, write_case
+from checker.engine.evaluate import Engine
+from checker.io.loader import load_case, parse_case
+from checker.model.findings import counts
+from checker.model.section import Obj, Section, Zone
 from dsl.diagnostics import LiggingError, Span
 from dsl.packs import load_packs
 from nen7171.reference import Line, reference_layout
@@ -262,7 +263,7 @@ def test_slow_solve_stops_at_the_time_limit_with_a_message(nen: Engine, monkeypa
 
     from rich.console import Console
 
-    from checker import layout as layout_module
+    from checker.advice import layout as layout_module
 
     monkeypatch.setattr(layout_module, "TIME_LIMIT", 1e-9)
     section = street([("gasLageDruk", 0.3, 0.6, 0.11), ("water", 0.4, 1.0, 0.11), ("datatransport", 0.5, 0.6, 0.05)], 2.0)
@@ -280,7 +281,7 @@ def test_a_layout_cut_short_by_the_time_limit_says_how_far_from_best_it_may_be(
     from rich.console import Console
 
     from bench.layout_bench import street as crowded
-    from checker import layout as layout_module
+    from checker.advice import layout as layout_module
 
     # 25 lines in two 3 m trottoirs: HiGHS finds a layout at once but needs far longer to prove it best
     monkeypatch.setattr(layout_module, "TIME_LIMIT", 2.0)
@@ -299,7 +300,7 @@ def test_a_solver_failure_is_not_reported_as_a_conflict(nen: Engine, monkeypatch
 
     from rich.console import Console
 
-    from checker import layout as layout_module
+    from checker.advice import layout as layout_module
 
     calls: list[bool] = []
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli import app
-from checker.lint import exit_code, lint, lint_packs, parse_networks, required_width
+from checker.engine.lint import exit_code, lint, lint_packs, parse_networks, required_width
 from dsl.diagnostics import Diagnostic, LiggingError
 from dsl.packs import load_packs
 from dsl.parser import parse_pack
@@ -124,8 +124,8 @@ def test_cli_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_attributes_used_in_shipped_cases_are_known() -> None:
-    from checker.lint import KNOWN_ATTRIBUTES
-    from checker.loader import load_case
+    from checker.engine.lint import KNOWN_ATTRIBUTES
+    from checker.io.loader import load_case
 
     root = Path(__file__).resolve().parent.parent / "cases"
     used = {name for case in sorted(root.glob("*/case.yaml")) for o in load_case(case).objects for name, _ in o.attributes}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.loader import parse_case
+from checker.io.loader import parse_case
 from dsl.diagnostics import LiggingError
 from tests.conftest import ROOT, case_text
 
@@ -103,7 +103,7 @@ def test_bad_section_is_reported(text: str, fragment: str) -> None:
 
 
 def test_shipped_cases_load() -> None:
-    from checker.loader import load_case
+    from checker.io.loader import load_case
 
     for folder in sorted((ROOT / "cases").iterdir()):
         if (folder / "case.yaml").is_file():

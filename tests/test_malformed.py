@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from checker import loader
 from checker.cli import run
-from checker.loader import MAX_DEPTH, MAX_FILE_BYTES, MAX_OBJECTS, parse_case
-from checker.run import discover
+from checker.io import loader
+from checker.io.loader import MAX_DEPTH, MAX_FILE_BYTES, MAX_OBJECTS, parse_case
+from checker.pipeline.run import discover
 from dsl import ast, parser
 from dsl.diagnostics import LiggingError
 from dsl.packs import MAX_PACK_BYTES, MAX_PACKS, MAX_RULES, compose, load_packs

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checker import matrix as mx
+from checker.policy import matrix as mx
 from dsl.packs import shipped_names
 from tests.test_whatif import ligging
 

@@ -25,7 +25,7 @@ def test_expected_packs_are_shipped() -> None:
 
 
 def test_imkl_defines_every_thema_colour_and_the_groups() -> None:
-    from checker.model import THEMAS
+    from checker.model.section import THEMAS
 
     packs = load_packs(["imkl"])
     assert set(packs.themas) == set(THEMAS)

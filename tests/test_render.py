@@ -13,11 +13,11 @@ import pytest
 from PIL import Image
 
 from checker.cli import run
-from checker.engine import Engine
-from checker.findings import Finding
-from checker.loader import load_case
-from checker.model import Obj, Section, Zone
-from checker.render import render_png, render_svg
+from checker.engine.evaluate import Engine
+from checker.io.loader import load_case
+from checker.model.findings import Finding
+from checker.model.section import Obj, Section, Zone
+from checker.views.render import render_png, render_svg
 from dsl.diagnostics import Span
 from dsl.packs import load_packs
 from tests.conftest import ROOT

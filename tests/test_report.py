@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from checker.engine import Engine
-from checker.findings import Finding, Suggestion
-from checker.model import Obj, Section, Zone
-from checker.report import build_report, write_report
-from checker.run import CaseResult, check_paths
+from checker.engine.evaluate import Engine
+from checker.model.findings import CaseResult, Finding, Suggestion
+from checker.model.section import Obj, Section, Zone
+from checker.pipeline.run import check_paths
+from checker.views.report import build_report, write_report
 from dsl.diagnostics import Span
 from dsl.packs import load_packs
 from tests.conftest import ROOT

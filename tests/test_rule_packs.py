@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.explain import RuleCase, load_rule_cases, run_rule_case, versions_exercised
+from checker.engine.explain import RuleCase, load_rule_cases, run_rule_case, versions_exercised
 from dsl.packs import load_packs, shipped_names
 
 PACKS = load_packs(shipped_names())

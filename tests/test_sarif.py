@@ -13,10 +13,10 @@ import pytest
 from sarif import loader as sarif_loader
 
 from checker.cli import run
-from checker.engine import Engine
-from checker.progress import track, wants_progress
-from checker.run import check_paths
-from checker.sarif import FINGERPRINT_KEY, sarif_log
+from checker.engine.evaluate import Engine
+from checker.io.sarif import FINGERPRINT_KEY, sarif_log
+from checker.pipeline.run import check_paths
+from checker.views.progress import track, wants_progress
 from dsl.packs import load_packs
 from tests.conftest import ROOT
 
@@ -43,7 +43,8 @@ def checked() -> tuple[list[Any], Engine]:
 
 @pytest.fixture(scope="module")
 def log(checked: tuple[list[Any], Engine]) -> dict[str, Any]:
-    return sarif_log(*checked)
+    results, engine = checked
+    return sarif_log(results, engine.packs)
 
 
 def test_log_validates_against_the_sarif_schema(log: dict[str, Any]) -> None:

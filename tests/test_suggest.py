@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.engine import Engine, counts
-from checker.loader import load_case, parse_case
-from checker.run import check_paths
-from checker.suggest import moved, suggest
+from checker.advice.suggest import moved, suggest
+from checker.engine.evaluate import Engine
+from checker.io.loader import load_case, parse_case
+from checker.model.findings import counts
+from checker.pipeline.run import check_paths
 from dsl.packs import load_packs
 from tests.conftest import ROOT, case_text
 

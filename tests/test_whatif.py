@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from checker import whatif as wi
 from checker.cli import run
-from checker.urgency import load_weights
+from checker.policy import whatif as wi
+from checker.policy.urgency import load_weights
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT
@@ -194,9 +194,9 @@ def test_layout_feasibility_before_and_after_from_a_jsonl_batch(tmp_path: Path) 
 
 
 def test_backlog_entries_resolved_and_proposal_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from checker import backlog as bl
-    from checker.engine import Engine
-    from checker.run import check_paths
+    from checker.engine.evaluate import Engine
+    from checker.pipeline.run import check_paths
+    from checker.policy import backlog as bl
 
     monkeypatch.chdir(ROOT)
     db = tmp_path / "backlog.db"

@@ -12,7 +12,7 @@ from pathlib import Path
 from checker.advice.suggest import suggest
 from checker.engine.evaluate import Engine
 from checker.io.loader import load_case
-from checker.model.findings import CaseResult, counts
+from checker.model.findings import SEVERITIES, CaseResult, counts
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
 

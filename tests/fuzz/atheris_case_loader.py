@@ -17,7 +17,7 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports():
-    from checker.loader import parse_case
+    from checker.io.loader import parse_case
     from dsl.diagnostics import LiggingError
 
 ROOT = Path(__file__).resolve().parents[2]
