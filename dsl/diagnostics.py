@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dsl.safe_text import printable
+
 
 @dataclass(frozen=True, slots=True)
 class Span:
@@ -22,8 +24,8 @@ class Span:
     end_column: int = 0
 
     def where(self) -> str:
-        """Return `file:line:column` for messages."""
-        return f"{self.file}:{self.line}:{self.column}"
+        """Return `file:line:column` for messages (a file name's control characters shown as escapes)."""
+        return f"{printable(self.file)}:{self.line}:{self.column}"
 
     def as_json(self) -> dict[str, object]:
         """Return the `{"file", "line", "column"}` object of the findings contract."""
@@ -41,8 +43,8 @@ class Diagnostic:
     source_line: str = ""
 
     def one_line(self) -> str:
-        """Return the diagnostic as `file:line:col: message` on a single line."""
-        text = " ".join(self.message.split())
+        """Return the diagnostic as `file:line:col: message` on a single line, safe for a terminal."""
+        text = printable(" ".join(self.message.split()))
         return f"{self.span.where()}: {text}"
 
     def with_caret(self) -> str:
@@ -50,7 +52,7 @@ class Diagnostic:
         head = self.one_line()
         if not self.source_line:
             return head
-        line = self.source_line.rstrip("\n").expandtabs(1)
+        line = printable(self.source_line.rstrip("\n").expandtabs(1))
         caret = " " * max(self.span.column - 1, 0) + "^"
         return f"{head}\n  {line}\n  {caret}"
 

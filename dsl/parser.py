@@ -19,6 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span, line_of
+from dsl.safe_text import unsafe_char
 from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, to_si
 
 SEVERITIES = ("error", "warning", "info")
@@ -584,10 +585,22 @@ def _check_nesting(text: str, path: str) -> None:
             depth = max(depth - 1, 0)
 
 
+def _check_text(text: str, path: str) -> None:
+    """Refuse a control or format character anywhere in a pack (strings and comments too), at its place."""
+    found = unsafe_char(text, allow="\n\t\r")
+    if found is not None:
+        index, name = found
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        raise LiggingError(Diagnostic(Span(path, line, column), f"the character {name} is not text; "
+                                      "rule packs hold plain text only", source_line=line_of(text, line)))
+
+
 def parse_pack(text: str, path: str = "<rules>") -> ast.RulePack:
     """Parse one rule pack; raise `LiggingError` with file:line:column on any mistake."""
     if len(text) > MAX_RULE_TEXT:
         raise LiggingError(Diagnostic(Span(path, 1, 1), f"rule pack is larger than {MAX_RULE_TEXT} characters"))
+    _check_text(text, path)
     _check_nesting(text, path)
     try:
         tree: Tree[Token] = _lark().parse(text)

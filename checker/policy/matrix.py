@@ -14,7 +14,6 @@ visible. The HTML is one self-contained file (inline CSS, no scripts), everythin
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from checker.model.section import CABLE_THEMAS, THEMAS
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet, load_packs
+from dsl.safe_text import markup
 
 # Object kinds a rule may name besides networks, in the order the matrix lists them.
 OBJECT_KINDS = ("crossing", "tree", "structure", "container", "rack", "reservation")
@@ -271,7 +271,8 @@ def matrix_for(refs: list[str] | None = None) -> Matrix:
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Escape text for XML and HTML content and attribute values (control characters shown as escapes)."""
+    return markup(text)
 
 
 def _entry_html(m: Matrix, e: Entry, bad: set[str]) -> str:

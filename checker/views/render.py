@@ -12,7 +12,6 @@ through CairoSVG, which renders this SVG without a browser.
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from checker.model.geometry import shape
 from checker.model.section import Obj, Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet
+from dsl.safe_text import markup
 
 FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 FALLBACK_COLOUR = "#808080"
@@ -44,8 +44,8 @@ MAX_SCALE = 300.0
 
 
 def _e(text: object) -> str:
-    """Escape text for XML content and attribute values."""
-    return html.escape(str(text), quote=True)
+    """Escape text for XML and HTML content and attribute values (control characters shown as escapes)."""
+    return markup(text)
 
 
 def _n(value: float) -> str:

@@ -11,7 +11,6 @@ themselves. All text from case and rule files is escaped here.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -21,6 +20,7 @@ from checker.model.findings import CaseResult, Finding, Suggestion, counts
 from checker.pipeline.run import check_paths
 from checker.views.render import render_svg
 from dsl.diagnostics import Diagnostic, LiggingError, Span
+from dsl.safe_text import markup
 
 CSS = """
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; margin: 2em; color: #212121; }
@@ -43,8 +43,8 @@ ul.suggestions { margin: 0; padding-left: 1.1em; }
 
 
 def _e(text: object) -> str:
-    """Escape text for HTML content and attribute values."""
-    return html.escape(str(text), quote=True)
+    """Escape text for XML and HTML content and attribute values (control characters shown as escapes)."""
+    return markup(text)
 
 
 def _length(value: float | None, op: str = "") -> str:
