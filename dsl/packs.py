@@ -60,6 +60,14 @@ def _error(span: Span, message: str, text: str = "") -> LiggingError:
     return LiggingError(Diagnostic(span, message, source_line=line_of(text, span.line) if text else ""))
 
 
+def _resolved(path: Path, span: Span) -> Path:
+    """Return the real path of a pack file; a symlink loop or an unreadable link is bad input."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # Python 3.11 raises RuntimeError on a loop, later versions OSError
+        raise _error(span, f"cannot follow the links of '{path}': {exc}") from None
+
+
 def _inside(path: Path, roots: tuple[Path, ...]) -> bool:
     resolved = path.resolve()
     return any(resolved == root or root in resolved.parents for root in roots)
@@ -82,6 +90,8 @@ class _Loader:
                 candidates.append(near.parent / f"{ref}.rules")
             candidates.append(shipped_dir() / f"{ref}.rules")
         for cand in candidates:
+            if cand.is_symlink():
+                _resolved(cand, span)  # a loop of links reads as "no such file" otherwise
             if cand.is_file():
                 if near is not None and not _inside(cand, self.roots):
                     raise _error(span, f"include '{ref}' resolves outside the allowed pack directories ({cand.resolve()})")
@@ -134,6 +144,8 @@ def load_packs(refs: list[str] | None = None, roots: tuple[Path, ...] = ()) -> P
     names = refs if refs else shipped_names()
     # a pack named on the command line opens its own folder (as written and, for a symlink, its target's)
     given = [Path(r) for r in names if r.endswith(".rules")]
+    for path in given:
+        _resolved(path, Span(str(path), 1, 1))
     loader = _Loader((shipped_dir(),) + tuple(roots) + tuple(p.resolve().parent for p in given)
                      + tuple(p.absolute().parent for p in given))
     for ref in names:
