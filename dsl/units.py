@@ -37,6 +37,17 @@ ATTRIBUTE_DIMENSIONS: dict[str, str] = {
 }
 
 
+# The units engineers write in Dutch cable and pipe work, per dimension. pint knows thousands
+# more (lightyear, furlong, psi); a rule or case written in one of them is a mistake.
+ACCEPTED_UNITS: dict[str, tuple[str, ...]] = {
+    "length": ("mm", "cm", "dm", "m", "km"),
+    "voltage": ("mV", "V", "kV", "MV"),
+    "pressure": ("Pa", "hPa", "kPa", "MPa", "mbar", "bar"),
+    "temperature": ("degC", "K"),
+    "number": ("percent",),
+}
+_ACCEPTED = frozenset(REGISTRY.parse_units(u) for units in ACCEPTED_UNITS.values() for u in units)
+
 # pint evaluates unit text as an arithmetic expression, so `m**10**10` would compute a
 # ten-billion-digit number and `(((...m...)))` would exhaust the recursion limit. Only
 # products and quotients of unit names with one-digit exponents reach pint.
@@ -71,7 +82,11 @@ def dimension_of(unit: str) -> str:
     dims = str(units.dimensionality)
     if dims not in DIMENSIONS:
         raise UnitProblem(f"unit '{unit}' is a {dims}, not a length, voltage, pressure or temperature")
-    return DIMENSIONS[dims]
+    dimension = DIMENSIONS[dims]
+    if units not in _ACCEPTED:
+        raise UnitProblem(f"unit '{unit}' is not used for a {dimension} here; write "
+                          f"{', '.join(ACCEPTED_UNITS[dimension][:-1])} or {ACCEPTED_UNITS[dimension][-1]}")
+    return dimension
 
 
 @lru_cache(maxsize=512)
