@@ -22,6 +22,7 @@ import yaml
 
 from checker.model.section import CABLE_THEMAS, KINDS, LINE_KINDS, THEMAS, TOLERANCE, Accepted, Expected, Obj, Section, Zone
 from dsl.diagnostics import Diagnostic, LiggingError, Span, line_of
+from dsl.safe_text import normal_id, text_problem, unsafe_char
 from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, parse_quantity, quantity_si, si_value, to_si
 from nen7171.zones import ZONE_KINDS
 
@@ -95,7 +96,7 @@ class _Reader:
     def error(self, span: Span, message: str) -> LiggingError:
         return LiggingError(Diagnostic(span, message, source_line=line_of(self.text, span.line - self.offset)))
 
-    def read(self, node: yaml.Node, depth: int = 0) -> Node:
+    def read(self, node: yaml.Node, depth: int = 0, what: str = "the document") -> Node:
         self.seen += 1
         span = self.span(node)
         if self.seen > MAX_NODES:
@@ -107,15 +108,15 @@ class _Reader:
         if isinstance(node, yaml.MappingNode):
             out: dict[str, tuple[Span, Node]] = {}
             for key_node, value_node in node.value:
-                key = self.read(key_node, depth + 1)
+                key = self.read(key_node, depth + 1, "a key")
                 if not isinstance(key.value, str):
                     raise self.error(key.span, f"keys must be text, not {_show(key.value)}")
                 if key.value in out:
                     raise self.error(key.span, f"key '{key.value}' appears twice")
-                out[key.value] = (key.span, self.read(value_node, depth + 1))
+                out[key.value] = (key.span, self.read(value_node, depth + 1, key.value))
             return Node(out, span)
         if isinstance(node, yaml.SequenceNode):
-            return Node([self.read(item, depth + 1) for item in node.value], span)
+            return Node([self.read(item, depth + 1, what) for item in node.value], span)
         kind = SCALAR_TAGS.get(node.tag)
         if kind is None:
             raise self.error(span, f"tag '{node.tag}' is not allowed in a case file (plain values only)")
@@ -126,6 +127,10 @@ class _Reader:
             return Node(text.lower() in ("true", "yes", "on", "y"), span)
         if kind == "null":
             return Node(None, span)
+        # text is text: no control or format characters anywhere (free text may break lines)
+        problem = text_problem(text, what, allow="\n\t")
+        if problem is not None:
+            raise self.error(span, problem)
         return Node(text, span)
 
     def number(self, text: str, span: Span) -> Node:
@@ -186,7 +191,14 @@ class _Case:
         value = str(node.value).strip()
         if not value:
             raise self.error(node.span, f"{what} is empty")
+        problem = text_problem(value, what)  # one line: the reader let newlines and tabs through
+        if problem is not None:
+            raise self.error(node.span, problem)
         return value
+
+    def ident(self, node: Node, what: str) -> str:
+        """Return an id (of an object, a held object, a subject, a rule) in the normal form ids are compared in."""
+        return normal_id(self.text(node, what))
 
     def length(self, node: Node, what: str, positive: bool = False, signed: bool = False) -> float:
         value = node.value
@@ -309,7 +321,9 @@ class _Case:
         for item in items:
             obj = self.obj(item)
             if obj.id in ids:
-                raise self.error(obj.span, f"duplicate id '{obj.id}' (first at line {ids[obj.id].line})")
+                written = str(item.value["id"][1].value).strip()
+                same = "" if written == obj.id else f" ('{written}' in Unicode normal form NFKC)"
+                raise self.error(obj.span, f"duplicate id '{obj.id}'{same} (first at line {ids[obj.id].line})")
             ids[obj.id] = obj.span
             objs.append(obj)
         by_id = {o.id: o for o in objs}
@@ -333,7 +347,7 @@ class _Case:
         if not isinstance(node.value, dict):
             raise self.error(node.span, "each object must be a mapping (id, network, x, cover, ...)")
         raw = node.value
-        ident = self.text(self.required(raw, "id", "an object", node.span), "id")
+        ident = self.ident(self.required(raw, "id", "an object", node.span), "id")
         if "kind" in raw:
             kind = self.choice(raw["kind"][1], "object kind", KINDS)
         elif "network" in raw:
@@ -427,7 +441,7 @@ class _Case:
         if kind == "rack":
             extra["sides"] = self.choice(fields["sides"][1], "sides", ("single", "double")) if "sides" in fields else "single"
             extra["holds"] = (
-                tuple(self.text(n, f"{what} holds") for n in self.listing(get("holds"), f"{what} holds"))
+                tuple(self.ident(n, f"{what} holds") for n in self.listing(get("holds"), f"{what} holds"))
                 if "holds" in fields
                 else ()
             )
@@ -470,12 +484,12 @@ class _Case:
         fields = self.mapping(node, "an expect entry", ("rule", "kind", "subjects"))
         subjects = tuple(
             sorted(
-                self.text(n, "subject")
+                self.ident(n, "subject")
                 for n in self.listing(self.required(fields, "subjects", "an expect entry", node.span), "subjects")
             )
         )
         return Expected(
-            self.text(self.required(fields, "rule", "an expect entry", node.span), "rule"),
+            self.ident(self.required(fields, "rule", "an expect entry", node.span), "rule"),
             self.text(self.required(fields, "kind", "an expect entry", node.span), "kind"),
             subjects,
             node.span,
@@ -493,13 +507,13 @@ class _Case:
                 until_node.span, f"until must be a date (2027-12-31) or a year, got {_show(until_node.value)}"
             ) from None
         subjects = (
-            tuple(sorted(self.text(n, "subject") for n in self.listing(fields["subjects"][1], "subjects")))
+            tuple(sorted(self.ident(n, "subject") for n in self.listing(fields["subjects"][1], "subjects")))
             if "subjects" in fields
             else ()
         )
         measured = self.length(fields["measured"][1], "measured", signed=True) if "measured" in fields else None
         return Accepted(
-            self.text(get("rule"), "rule"),
+            self.ident(get("rule"), "rule"),
             subjects,
             self.text(get("reason"), "reason"),
             self.text(get("approved_by"), "approved_by"),
@@ -557,6 +571,19 @@ def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
     `line_offset` is added to every line number, for a case that is one line of a larger
     file (a JSON Lines batch).
     """
+    root = read_yaml(text, path, line_offset)
+    if root is None:
+        raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), "the case file is empty"))
+    return _Case(_Reader(path, text, line_offset)).section(root)
+
+
+def read_yaml(text: str, path: str, line_offset: int = 0) -> Node | None:
+    """Read YAML text into `Node`s with spans (None for an empty document), within every budget.
+
+    Plain values only (no tags), nesting up to MAX_DEPTH, MAX_NODES values after following
+    aliases, keys unique and text, no control or format characters in text: the reader of
+    case files, and of every other YAML file ligging reads (proposals).
+    """
     reader = _Reader(path, text, line_offset)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -572,9 +599,7 @@ def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
         ) from None
     except yaml.YAMLError as exc:
         raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), f"YAML: {str(exc).splitlines()[0]}")) from None
-    if root is None:
-        raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), "the case file is empty"))
-    return _Case(reader).section(reader.read(root))
+    return None if root is None else reader.read(root)
 
 
 # ------------------------------------------------------------------ JSON Lines fast path
@@ -676,6 +701,9 @@ class _JsonCase:
         if not out:
             raise _Fallback
         return out
+
+    def ident(self, value: Any) -> str:
+        return normal_id(self.text(value))
 
     def choice(self, value: Any, options: tuple[str, ...] | dict[str, Any]) -> str:
         out = self.text(value)
@@ -785,7 +813,7 @@ class _JsonCase:
     def obj(self, raw: Any) -> Obj:
         if type(raw) is not dict:
             raise _Fallback
-        ident = self.text(raw.get("id"))
+        ident = self.ident(raw.get("id"))
         if "kind" in raw:
             kind = self.choice(raw["kind"], KINDS)
         elif "network" in raw:
@@ -862,7 +890,7 @@ class _JsonCase:
         extra: dict[str, Any] = {}
         if kind == "rack":
             extra["sides"] = self.choice(fields["sides"], ("single", "double")) if "sides" in fields else "single"
-            extra["holds"] = tuple(self.text(n) for n in self.listing(fields["holds"])) if "holds" in fields else ()
+            extra["holds"] = tuple(self.ident(n) for n in self.listing(fields["holds"])) if "holds" in fields else ()
         return Obj(x=length(get("x"), signed=True), cover=length(get("cover")),
                    width=length(get("width"), positive=True), height=length(get("height"), positive=True),
                    **extra, **common)
@@ -893,8 +921,8 @@ class _JsonCase:
 
     def expected(self, raw: Any) -> Expected:
         fields = self.mapping(raw, ("rule", "kind", "subjects"))
-        subjects = tuple(sorted(self.text(n) for n in self.listing(fields.get("subjects"))))
-        return Expected(self.text(fields.get("rule")), self.text(fields.get("kind")), subjects, self.span(raw))
+        subjects = tuple(sorted(self.ident(n) for n in self.listing(fields.get("subjects"))))
+        return Expected(self.ident(fields.get("rule")), self.text(fields.get("kind")), subjects, self.span(raw))
 
     def accepted(self, raw: Any) -> Accepted:
         fields = self.mapping(raw, ("rule", "subjects", "reason", "approved_by", "until", "measured"))
@@ -906,9 +934,9 @@ class _JsonCase:
             dt.date.fromisoformat(until if len(until) == 10 else f"{until}-12-31")
         except ValueError:
             raise _Fallback from None
-        subjects = tuple(sorted(self.text(n) for n in self.listing(fields["subjects"]))) if "subjects" in fields else ()
+        subjects = tuple(sorted(self.ident(n) for n in self.listing(fields["subjects"]))) if "subjects" in fields else ()
         measured = self.length(fields["measured"], signed=True) if "measured" in fields else None
-        return Accepted(self.text(fields.get("rule")), subjects, self.text(fields.get("reason")),
+        return Accepted(self.ident(fields.get("rule")), subjects, self.text(fields.get("reason")),
                         self.text(fields.get("approved_by")), until if len(until) == 10 else f"{until}-12-31",
                         measured, self.span(raw))
 
@@ -925,7 +953,7 @@ def fast_json_case(text: str, path: str, line_offset: int = 0) -> Section | None
     gets None, so errors keep their one wording, from the YAML path.
     """
     body = text[:-1] if text.endswith("\n") else text
-    if len(body) > MAX_NODES or _UNUSUAL.search(body):
+    if len(body) > MAX_NODES or _UNUSUAL.search(body) or unsafe_char(body) is not None:
         return None  # short enough that the node budget cannot be exceeded; nesting is bounded below
     made: list[dict[str, Any]] = []
     try:
@@ -977,10 +1005,15 @@ def load_case(path: Path, display: str | None = None) -> Section:
     """Read and parse a case file (or folder holding case.yaml)."""
     file = case_file(path)
     shown = display or str(file)
+    return parse_case(read_text(file, shown, "case files"), shown)
+
+
+def read_text(file: Path, shown: str, what: str, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file of at most `limit` bytes without NUL bytes; refuse anything else at its place."""
     try:
         size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LiggingError(Diagnostic(Span(shown, 1, 1), f"file is {size} bytes; case files are limited to {MAX_FILE_BYTES}"))
+        if size > limit:
+            raise LiggingError(Diagnostic(Span(shown, 1, 1), f"file is {size} bytes; {what} are limited to {limit}"))
         data = file.read_bytes()
     except OSError as exc:
         raise LiggingError(Diagnostic(Span(shown, 1, 1), f"cannot read: {exc.strerror or exc}")) from None
@@ -988,9 +1021,9 @@ def load_case(path: Path, display: str | None = None) -> Section:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise LiggingError(Diagnostic(Span(shown, line, 1), "not UTF-8 text (is this a case.yaml?)")) from None
+        raise LiggingError(Diagnostic(Span(shown, line, 1), f"not UTF-8 text (only UTF-8 {what} are read)")) from None
     if "\x00" in text:
         raise LiggingError(
-            Diagnostic(Span(shown, text[: text.index("\x00")].count("\n") + 1, 1), "binary data (NUL byte) in a case file")
+            Diagnostic(Span(shown, text[: text.index("\x00")].count("\n") + 1, 1), f"binary data (NUL byte) in {what}")
         )
-    return parse_case(text, shown)
+    return text
