@@ -25,6 +25,7 @@ from checker.pipeline.run import check_paths, discover, exit_code
 from checker.views.progress import track, wants_progress
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import load_packs
+from dsl.safe_text import printable
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Check where cables and pipes may lie under a Dutch street cross-section."
@@ -345,9 +346,10 @@ def import_cmd(
     origin: str | None = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
 ) -> None:
     """Read a DXF drawing (circles and closed polylines on thema layers, ids as text) into a case.yaml."""
-    from checker.io.dxf import import_dxf, parse_origin, write_case
+    from checker.io.case_write import write_checked_case
+    from checker.io.dxf import import_dxf, parse_origin
 
-    write_case(import_dxf(drawing, scale, parse_origin(origin) if origin is not None else None), output)
+    write_checked_case(import_dxf(drawing, scale, parse_origin(origin) if origin is not None else None), output, str(drawing))
 
 
 backlog_app = typer.Typer(
@@ -518,10 +520,11 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # a usage error from the command-line parser
-            sys.stderr.write(f"ligging: usage: {exc.format_message()}\n")
+            sys.stderr.write(f"ligging: usage: {printable(' '.join(str(exc.format_message()).split()))}\n")
             sys.exit(2)
         if STATE["debug"]:
             raise
-        sys.stderr.write(f"ligging: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)\n")
+        text = printable(" ".join(str(exc).split()))
+        sys.stderr.write(f"ligging: internal error: {type(exc).__name__}: {text} (run with --debug for the traceback)\n")
         sys.exit(3)
     sys.exit(code if isinstance(code, int) else 0)

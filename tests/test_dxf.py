@@ -9,6 +9,7 @@ import pytest
 from ezdxf.math import Matrix44
 
 from checker.cli import run
+from checker.io.case_write import write_checked_case
 from checker.io.dxf import (
     APP,
     KIND_LAYERS,
@@ -18,7 +19,6 @@ from checker.io.dxf import (
     build_drawing,
     export_dxf,
     import_dxf,
-    write_case,
 )
 from checker.io.loader import load_case
 from checker.model.section import THEMAS, Obj, Section
@@ -78,7 +78,7 @@ def test_round_trip_reproduces_every_case(name: str, packs: PackSet, tmp_path: P
     export_dxf(original, packs, drawing)
     assert audit_errors(ezdxf.readfile(drawing)) == []
     out = tmp_path / "case.yaml"
-    write_case(import_dxf(drawing), out)
+    write_checked_case(import_dxf(drawing), out, str(drawing))
     back = load_case(out)
     assert back.name == original.name and back.planned == original.planned
     assert_same_section(original, back)
@@ -94,7 +94,7 @@ def test_plain_cad_drawing_without_xdata_imports_from_layers_and_texts(name: str
     drawing = tmp_path / "plain.dxf"
     doc.saveas(drawing)
     out = tmp_path / "case.yaml"
-    write_case(import_dxf(drawing), out)
+    write_checked_case(import_dxf(drawing), out, str(drawing))
     back = load_case(out)
     for a, b in zip(original.objects, back.objects, strict=True):
         if a.kind == "reservation":  # a reservation's network lives only in XDATA

@@ -24,6 +24,8 @@ block, else `$INSUNITS`.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import json
 import math
 import re
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import numpy as np
 from ezdxf import units
 from ezdxf.document import Drawing
 from ezdxf.entities.circle import Circle
@@ -46,7 +48,9 @@ from ezdxf.entities.text import Text
 from ezdxf.enums import InsertUnits, TextEntityAlignment
 from ezdxf.filemanagement import new, readfile
 from ezdxf.lldxf.const import DXFError
+from scipy.spatial import cKDTree
 
+from checker.io.loader import MAX_OBJECTS
 from checker.model.section import CABLE_THEMAS, LINE_KINDS, THEMAS, Obj, Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet
@@ -74,6 +78,9 @@ SI_UNITS = {"length": "m", "voltage": "V", "pressure": "Pa", "temperature": "K"}
 CROSSING_MIN_WIDTH = 1.0  # a flat band on a thema layer at least this wide and
 CROSSING_MIN_RATIO = 10.0  # this many times wider than high is read as a crossing
 DIGITS = 4  # metres rounded to 0.1 mm in the written case file
+MAX_DXF_BYTES = 8 * 1024 * 1024  # an export of MAX_OBJECTS objects is 2 MB; ezdxf reads about 2 MB a second
+LABEL_BUDGET = 2_000_000  # steps to pair id texts with objects (50,000 texts on their objects take ~500,000)
+XDATA_BYTES = 250  # one XDATA string (group 1000) holds at most 255 bytes; longer values continue as `key+=...`
 
 
 # ---------------------------------------------------------------------------- export
@@ -96,8 +103,26 @@ def _xdata(obj: Obj) -> list[tuple[int, str]]:
         pairs.append(("sides", obj.sides))
     pairs += [("holds", held) for held in obj.holds]
     pairs += [("measure", m) for m in obj.measures]
-    pairs += [("attribute", json.dumps([k, v])) for k, v in obj.attributes]
-    return [(1000, f"{key}={value}"[:255]) for key, value in pairs]
+    pairs += [("attribute", json.dumps([k, v], ensure_ascii=False)) for k, v in obj.attributes]
+    return [(1000, text) for key, value in pairs for text in _xdata_strings(key, str(value))]
+
+
+def _xdata_strings(key: str, value: str) -> list[str]:
+    """Split `key=value` into XDATA strings of at most XDATA_BYTES bytes: `key=first`, then `key+=rest`, ...
+
+    A long owner, id or attribute survives the 255-byte limit of a DXF string whole;
+    characters are never split between strings.
+    """
+    out: list[str] = []
+    head = f"{key}="
+    chunk = ""
+    for char in value:
+        if len((head + chunk + char).encode("utf-8")) > XDATA_BYTES:
+            out.append(head + chunk)
+            head, chunk = f"{key}+=", ""
+        chunk += char
+    out.append(head + chunk)
+    return out
 
 
 def _rectangle(x0: float, y0: float, x1: float, y1: float) -> list[tuple[float, float]]:
@@ -270,14 +295,21 @@ def _read(path: Path) -> Drawing:
     """Read a DXF file, turning every failure into a one-line LiggingError."""
     shown = str(path)
     try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _error(shown, f"cannot read: {exc.strerror or exc}") from None
+    if size > MAX_DXF_BYTES:
+        raise _error(shown, f"drawing is {size} bytes; DXF drawings are limited to {MAX_DXF_BYTES} bytes")
+    try:
         return readfile(path)
     except DXFError as exc:
         text = str(exc)
         found = re.search(r"line:?\s*(\d+)", text)
         raise _error(shown, f"not a readable DXF drawing: {text.splitlines()[0] if text else type(exc).__name__}",
                      int(found.group(1)) if found else 1) from None
-    except (OSError, UnicodeDecodeError, ValueError, OverflowError, EOFError, IndexError, KeyError, TypeError) as exc:
-        raise _error(shown, f"not a readable DXF drawing: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError, OverflowError, EOFError, IndexError, KeyError, TypeError,
+            AttributeError, RecursionError) as exc:
+        raise _error(shown, f"not a readable DXF drawing: {type(exc).__name__}: {exc}") from None
 
 
 def _parse_number(text: str, what: str, path: str) -> float:
@@ -317,23 +349,40 @@ def _frame(doc: Drawing, title: dict[str, str], scale: float | None, origin: tup
     if scale is None and "SCALE" in title:
         scale = _parse_number(title["SCALE"], "title block SCALE", path)
     if scale is None:
-        insunits = doc.header.get("$INSUNITS", 0)
-        scale = units.conversion_factor(InsertUnits(insunits), InsertUnits.Meters) if insunits else 1.0
-    if scale <= 0:
-        raise _error(path, f"scale must be greater than zero, got {scale:g}")
+        scale = _insunits_scale(doc.header.get("$INSUNITS", 0), path)
+    if not math.isfinite(scale) or scale <= 0:
+        raise _error(path, f"scale must be a finite number greater than zero, got {scale:g}")
     if origin is None and "ORIGIN" in title:
         origin = parse_origin(title["ORIGIN"], path)
     return Frame(scale, origin or (0.0, 0.0))
 
 
+def _insunits_scale(code: Any, path: str) -> float:
+    """Return metres per drawing unit for a `$INSUNITS` code (0, unitless, reads as metres)."""
+    try:
+        unit = InsertUnits(int(code))
+    except (ValueError, TypeError, OverflowError):
+        raise _error(path, f"$INSUNITS {code!r} is not a DXF drawing unit code; give --scale METRES_PER_UNIT") from None
+    if unit is InsertUnits.Unitless:
+        return 1.0
+    try:
+        return float(units.conversion_factor(unit, InsertUnits.Meters))
+    except (TypeError, ValueError):
+        raise _error(path, f"$INSUNITS {int(code)} ({unit.name}) cannot be converted to metres; "
+                           "give --scale METRES_PER_UNIT") from None
+
+
 def _xdata_of(entity: DXFEntity) -> dict[str, list[str]]:
-    """Return an entity's LIGGING XDATA as key -> values."""
+    """Return an entity's LIGGING XDATA as key -> values (`key+=` strings continue the last value)."""
     out: dict[str, list[str]] = {}
     if entity.has_xdata(APP):
         for code, value in entity.get_xdata(APP):
             if code == 1000 and "=" in str(value):
                 key, _, text = str(value).partition("=")
-                out.setdefault(key, []).append(text)
+                if key.endswith("+") and out.get(key[:-1]):
+                    out[key[:-1]][-1] += text
+                else:
+                    out.setdefault(key, []).append(text)
     return out
 
 
@@ -370,6 +419,26 @@ def _r(value: float) -> float:
 
 
 def _shape(entity: DXFEntity, frame: Frame, path: str) -> _Shape | None:
+    """Read one entity as an object candidate (finite numbers only), or None when it is not one."""
+    shape = _raw_shape(entity, frame, path)
+    if shape is not None and not _finite((shape.centre, shape.fields, shape.trunk)):
+        raise _error(path, f"an entity on layer {entity.dxf.layer} (handle {entity.dxf.handle}) has a coordinate or "
+                           "size that is not a finite number in metres")
+    return shape
+
+
+def _finite(value: Any) -> bool:
+    """Tell whether every number in a nest of tuples, lists and dicts is finite."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _raw_shape(entity: DXFEntity, frame: Frame, path: str) -> _Shape | None:
     """Read one entity as an object candidate, or None when it is not one."""
     layer = entity.dxf.layer
     if layer not in THEMAS and layer not in LAYER_KINDS:
@@ -441,18 +510,145 @@ def _texts(doc: Drawing, layers: set[str]) -> list[tuple[str, tuple[float, float
 
 
 def _label(items: list[tuple[float, float]], texts: list[tuple[str, tuple[float, float]]]) -> dict[int, str]:
-    """Pair items with texts, nearest pairs first, each text used once (index -> text)."""
-    pairs = sorted((math.dist(c, p), i, j) for i, c in enumerate(items) for j, (_, p) in enumerate(texts))
-    used_items: set[int] = set()
-    used_texts: set[int] = set()
-    out: dict[int, str] = {}
-    for _, i, j in pairs:
-        if i in used_items or j in used_texts:
-            continue
-        used_items.add(i)
-        used_texts.add(j)
-        out[i] = texts[j][0]
-    return out
+    """Pair items with texts, nearest pairs first, each text used once (index -> text).
+
+    The result is that of sorting every item-text pair by (distance, item, text) and taking
+    pairs whose item and text are both still free, without building every pair: each free
+    item keeps its nearest free text in a heap, found through a k-d tree of the texts.
+    """
+    matched = nearest_pairs(items, [p for _, p in texts])
+    return {i: texts[j][0] for i, j in matched.items()}
+
+
+class LabelBudget(Exception):
+    """Pairing texts with objects would take more steps than its budget."""
+
+
+def nearest_pairs(items: list[tuple[float, float]], points: list[tuple[float, float]],
+                  budget: int | None = None) -> dict[int, int]:
+    """Match items to points greedily, nearest pair first (ties by item, then point index); return item -> point.
+
+    The result is that of sorting every item-point pair by (distance, item, point) and taking
+    each pair whose item and point are both still free, without building every pair. Drawings
+    whose texts lie on or beside their objects take ten steps or so per item; texts far from
+    everything make items compete for the same texts, so the work is bounded by `budget`
+    steps (LABEL_BUDGET, a few seconds) and `LabelBudget` says when it ran out.
+    """
+    if not items or not points:
+        return {}
+    return _Matcher(items, points, LABEL_BUDGET if budget is None else budget).run()
+
+
+class _Matcher:
+    """Greedy nearest-pair matching through a k-d tree (see `nearest_pairs`).
+
+    The tree holds each distinct point position once (with the indices of the points drawn
+    there), so a thousand texts on one spot cost what one does. Every free item has one entry
+    in a heap: its nearest point not known to be taken; the smallest entry whose point is
+    still free is the nearest free pair of all. An item's candidates come from the tree in
+    rounds (8, 16, 32 ... positions); a round keeps only the positions strictly nearer than
+    the farthest one returned, so ties at the edge are never cut in two. Points at one
+    position are taken in index order, so each position keeps a cursor to its first free
+    point. Once half the positions in the tree are used up it is rebuilt over the rest.
+    """
+
+    def __init__(self, items: list[tuple[float, float]], points: list[tuple[float, float]], budget: int) -> None:
+        self.items = np.asarray(items, dtype=float)
+        self.budget = budget
+        self.taken = [False] * len(points)
+        coords, inverse = np.unique(np.asarray(points, dtype=float), axis=0, return_inverse=True)
+        self.coords = coords
+        self.members: list[list[int]] = [[] for _ in range(len(coords))]
+        for j, u in enumerate(np.asarray(inverse).reshape(-1).tolist()):
+            self.members[u].append(j)
+        self.cursor = [0] * len(coords)
+        self.build(list(range(len(coords))))
+
+    def build(self, positions: list[int]) -> None:
+        """Build the tree over the given positions (those with a free point)."""
+        self.positions = positions
+        self.tree = cKDTree(self.coords[positions])
+        self.used_in_tree = 0
+        self.reach: dict[int, int] = {}
+
+    def step(self, cost: int = 1) -> None:
+        """Spend steps of the budget."""
+        self.budget -= cost
+        if self.budget < 0:
+            raise LabelBudget
+
+    def first_free(self, u: int) -> int | None:
+        """Return the lowest free point index at position u, or None when all are taken."""
+        members, k = self.members[u], self.cursor[u]
+        while k < len(members) and self.taken[members[k]]:
+            k += 1
+        self.cursor[u] = k
+        return members[k] if k < len(members) else None
+
+    def nearest(self, rows: list[int], k: int) -> list[list[tuple[float, int, int]]]:
+        """Return, per item, a heap of (distance, first free point, position) over its k nearest positions."""
+        k = min(k, len(self.positions))
+        self.step(len(rows) * k)
+        dist, index = self.tree.query(self.items[rows], k=k)
+        dist, index = np.asarray(dist).reshape(len(rows), k).tolist(), np.asarray(index).reshape(len(rows), k).tolist()
+        out = []
+        for i, ds, ns in zip(rows, dist, index, strict=True):
+            self.reach[i] = k
+            edge = ds[-1] if k < len(self.positions) else math.inf
+            found = []
+            for d, n in zip(ds, ns, strict=True):
+                u = self.positions[n]
+                j = self.first_free(u) if d < edge or k == len(self.positions) else None
+                if j is not None:
+                    found.append((d, j, u))
+            heapq.heapify(found)
+            out.append(found)
+        return out
+
+    def candidates(self, i: int) -> list[tuple[float, int, int]]:
+        """Return item i's next candidates, asking for twice as many positions each time."""
+        while True:
+            k = min(2 * self.reach.get(i, 4), len(self.positions))
+            found = self.nearest([i], k)[0]
+            if found or k == len(self.positions):
+                return found
+
+    def run(self) -> dict[int, int]:
+        """Return the matching item -> point."""
+        rows = list(range(len(self.items)))
+        queue = dict(zip(rows, self.nearest(rows, 8), strict=True))
+        heap = []
+        for i in rows:
+            if not queue[i] and self.reach[i] < len(self.positions):
+                queue[i] = self.candidates(i)
+            if queue[i]:
+                d, j, u = heapq.heappop(queue[i])
+                heap.append((d, i, j, u))
+        heapq.heapify(heap)
+        out: dict[int, int] = {}
+        while heap and len(out) < len(self.taken):
+            self.step()
+            d, i, j, u = heapq.heappop(heap)
+            if not self.taken[j]:
+                self.taken[j] = True
+                out[i] = j
+                if self.first_free(u) is None:
+                    self.used_in_tree += 1
+                continue
+            later = self.first_free(u)
+            if later is not None:
+                heapq.heappush(queue[i], (d, later, u))
+            if not queue[i]:
+                if 2 * self.used_in_tree > len(self.positions):
+                    self.build([v for v in self.positions if self.first_free(v) is not None])
+                if self.reach.get(i, 0) >= len(self.positions):
+                    continue  # this item has seen every position: all are taken
+                queue[i] = self.candidates(i)
+                if not queue[i]:
+                    continue
+            d, j, u = heapq.heappop(queue[i])
+            heapq.heappush(heap, (d, i, j, u))
+        return out
 
 
 def _zones(doc: Drawing, frame: Frame, path: str) -> list[dict[str, Any]]:
@@ -469,7 +665,11 @@ def _zones(doc: Drawing, frame: Frame, path: str) -> list[dict[str, Any]]:
         bands.append((band["x0"], band["x1"], centre))
     if not bands:
         raise _error(path, f"no surface zones: draw each zone as a closed rectangle on layer {LAYER_ZONES} with its kind as text")
-    labels = _label([b[2] for b in bands], _texts(doc, {LAYER_ZONES}))
+    try:
+        labels = _label([b[2] for b in bands], _texts(doc, {LAYER_ZONES}))
+    except LabelBudget:
+        raise _error(path, "cannot tell which text names which zone: the texts lie too far from the zone bands; "
+                           "put each zone kind on its band") from None
     zones: list[dict[str, Any]] = []
     for i, (x0, x1, _) in sorted(enumerate(bands), key=lambda item: item[1][0]):
         kind = labels.get(i)
@@ -489,7 +689,21 @@ def _attribute_value(key: str, value: float | str) -> float | str:
     return f"{value:.10g} {SI_UNITS[dimension]}" if dimension else float(f"{value:.10g}")
 
 
-def _object(shape: _Shape, ident: str) -> dict[str, Any]:
+def _attribute(raw: str, ident: str, path: str) -> tuple[str, float | str]:
+    """Read one `attribute=["key", value]` XDATA string of object `ident`."""
+    try:
+        pair = json.loads(raw)
+    except (ValueError, RecursionError):
+        pair = None
+    key, value = pair if isinstance(pair, list) and len(pair) == 2 else (None, None)
+    if not isinstance(key, str) or isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        shown = raw if len(raw) <= 40 else raw[:37] + "..."
+        raise _error(path, f"object {ident}: XDATA attribute '{shown}' is not [\"name\", value] "
+                           "(a JSON list of a name and a number or text)")
+    return key, value
+
+
+def _object(shape: _Shape, ident: str, path: str) -> dict[str, Any]:
     """Return the case-file mapping of one object."""
     xd = shape.xdata
     out: dict[str, Any] = {"id": ident}
@@ -513,28 +727,34 @@ def _object(shape: _Shape, ident: str) -> dict[str, Any]:
     if "attribute" in xd:
         attributes: dict[str, float | str] = {}
         for raw in xd["attribute"]:
-            key, value = json.loads(raw)
-            attributes[str(key)] = _attribute_value(str(key), value)
+            key, value = _attribute(raw, ident, path)
+            attributes[key] = _attribute_value(key, value)
         out["attributes"] = attributes
     return out
 
 
 def _merge_trees(shapes: list[_Shape]) -> list[_Shape]:
-    """Join each trunk circle to the root zone around it (same x within 1 mm)."""
-    zones = [s for s in shapes if s.kind == "tree" and "root_zone" in s.fields]
+    """Join each trunk circle to the first root zone around it without a trunk (same x within 1 mm)."""
+    zones = sorted(((s.fields["x"], n, s) for n, s in enumerate(shapes) if s.kind == "tree" and "root_zone" in s.fields),
+                   key=lambda item: (item[0], item[1]))
+    xs = [x for x, _, _ in zones]
     out: list[_Shape] = []
     for shape in shapes:
         if shape.kind == "tree" and shape.trunk is not None:
-            host = next((z for z in zones if abs(z.fields["x"] - shape.fields["x"]) <= 0.001 and z.trunk is None), None)
+            x = shape.fields["x"]
+            near = zones[bisect.bisect_left(xs, x - 0.001):bisect.bisect_right(xs, x + 0.001)]
+            host = min(((n, z) for _, n, z in near if z.trunk is None), default=None, key=lambda item: item[0])
             if host is not None:
-                host.trunk = shape.trunk
+                host[1].trunk = shape.trunk
                 continue
         out.append(shape)
     return out
 
 
 def _holds(rack: dict[str, Any], objects: list[dict[str, Any]]) -> list[str]:
-    """Return the ids of the cables and pipes lying inside a rack's rectangle."""
+    """Return the ids of the cables and pipes lying inside a rack's rectangle (none when it is no rectangle)."""
+    if not all(key in rack for key in ("x", "width", "cover", "height")):
+        return []  # a circle marked as a rack in its XDATA: the loader refuses it
     x0, x1 = rack["x"] - 0.5 * rack["width"], rack["x"] + 0.5 * rack["width"]
     top, bottom = rack["cover"], rack["cover"] + rack["height"]
     inside: list[str] = []
@@ -557,11 +777,17 @@ def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, floa
     frame = _frame(doc, title, scale, origin, shown)
     shapes = [s for e in doc.modelspace() if (s := _shape(e, frame, shown)) is not None]
     shapes = _merge_trees(shapes)
+    if len(shapes) > MAX_OBJECTS:
+        raise _error(shown, f"{len(shapes)} objects; a case holds at most {MAX_OBJECTS} (is this a cross-section?)")
     if not shapes:
         raise _error(shown, "no objects: draw cables and pipes as circles or closed rectangles on layers named after "
                             "their IMKL thema")
     id_layers = set(THEMAS) | set(LAYER_KINDS)
-    labels = _label([s.centre for s in shapes], _texts(doc, id_layers))
+    try:
+        labels = _label([s.centre for s in shapes], _texts(doc, id_layers))
+    except LabelBudget:
+        raise _error(shown, "cannot tell which id text belongs to which object: the texts lie too far from the "
+                            "objects; put each id text on its circle or rectangle") from None
     objects: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, shape in enumerate(shapes):
@@ -569,7 +795,7 @@ def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, floa
         if ident in seen:
             raise _error(shown, f"two objects carry the id '{ident}'; give each object its own id text")
         seen.add(ident)
-        objects.append(_object(shape, ident))
+        objects.append(_object(shape, ident, shown))
     for shape, obj in zip(shapes, objects, strict=True):
         if shape.kind == "rack":
             obj["holds"] = shape.xdata["holds"] if "holds" in shape.xdata else _holds(obj, objects)
@@ -582,29 +808,11 @@ def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, floa
         if title.get(key):
             case[key.lower()] = title[key]
     if title.get("PLANNED"):
-        planned = title["PLANNED"]
-        case["planned"] = int(planned) if planned.isdigit() else planned
+        planned = title["PLANNED"].strip()
+        # a year is four ASCII digits; anything else goes to the loader as written (str.isdigit also takes '²')
+        case["planned"] = int(planned) if re.fullmatch(r"[0-9]{4}", planned) else planned
     case["width"] = _r(width)
     case["zones"] = zones
     case["objects"] = objects
     return case
 
-
-def case_yaml(case: dict[str, Any]) -> str:
-    """Return a case mapping as case.yaml text, one object per line."""
-    head = {k: v for k, v in case.items() if k not in ("zones", "objects")}
-    text = str(yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=1000))
-    for key in ("zones", "objects"):
-        text += f"{key}:\n"
-        for item in case[key]:
-            line = yaml.safe_dump(item, sort_keys=False, allow_unicode=True, default_flow_style=True, width=100_000).strip()
-            text += f"  - {line}\n"
-    return text
-
-
-def write_case(case: dict[str, Any], out: Path) -> None:
-    """Write a case mapping to `out` as case.yaml text."""
-    try:
-        out.write_text(case_yaml(case), encoding="utf-8")
-    except OSError as exc:
-        raise LiggingError(Diagnostic(Span(str(out), 1, 1), f"cannot write: {exc.strerror or exc}")) from None
