@@ -160,7 +160,7 @@ def test_proposals_file_and_text_output(tmp_path: Path, sections: list[tuple[str
     bad.write_text("- name: x\n  sett: {}\n", encoding="utf-8")
     with pytest.raises(LiggingError) as err:
         wi.load_proposals(bad)
-    assert err.value.diagnostic.span.line == 1
+    assert (err.value.diagnostic.span.line, err.value.diagnostic.span.column) == (2, 3)  # the unknown key itself
 
 
 def test_cli_bad_set_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,7 +24,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -32,7 +31,7 @@ from rich.text import Text
 
 from checker.advice import layout as solver
 from checker.engine.evaluate import Engine
-from checker.io.loader import load_case, parse_case
+from checker.io.loader import Node, load_case, parse_case, read_text, read_yaml
 from checker.model.findings import SEVERITIES, Finding, counts
 from checker.model.section import Section
 from checker.pipeline.batch import items
@@ -41,6 +40,7 @@ from checker.policy.urgency import load_weights
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet, compose, load_packs, shipped_dir
+from dsl.safe_text import text_problem
 from dsl.units import UnitProblem, to_si
 
 SET_PATTERN = re.compile(
@@ -48,6 +48,9 @@ SET_PATTERN = re.compile(
     r"(?:\.(?P<alt>\d+))?(?:\.(?P<exception>exception))?=(?P<value>.*)$")
 NUMBER_PATTERN = re.compile(r"^\s*(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$")
 # A written quantity in rule text: a number and, unless a keyword follows, its unit.
+MAX_PROPOSALS = 100  # each proposal checks (and lays out) every case twice
+MAX_SETS = 200  # limit changes, or candidate packs, in one proposal
+MAX_SET_TEXT = 200
 QUANTITY_TEXT = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
                            r"(?:[ \t]*(?!(?:unless|otherwise|approved|then)\b)[A-Za-z°µ%][A-Za-z0-9_°µ%*/^]*)?")
 
@@ -61,6 +64,7 @@ class SetChange:
     exception: bool
     value: str
     written: str
+    at: Span | None = None  # where a proposals file writes it; None for --set
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,76 +261,89 @@ def _brief(f: Finding) -> dict[str, Any]:
 # ---------------------------------------------------------------- reading proposals
 
 
-def _arg_error(where: str, message: str, column: int = 1) -> LiggingError:
-    return LiggingError(Diagnostic(Span(where, 1, column), message))
+def _arg_error(where: str | Span, message: str, column: int = 1) -> LiggingError:
+    return LiggingError(Diagnostic(where if isinstance(where, Span) else Span(where, 1, column), message))
 
 
-def parse_set(text: str, where: str = "--set") -> SetChange:
+def parse_set(text: str, where: str | Span = "--set") -> SetChange:
     """Parse `RULE[.N][.exception]=VALUE` (VALUE a quantity such as `0.40m` or `0.40 m`)."""
+    problem = text_problem(text, "--set")
+    if problem is not None:
+        raise _arg_error(where, problem)
+    if len(text) > MAX_SET_TEXT:
+        raise _arg_error(where, f"a change is at most {MAX_SET_TEXT} characters, not {len(text)}")
     m = SET_PATTERN.match(text.strip())
     if m is None:
         raise _arg_error(where, f"'{text}' is not RULE=VALUE (or RULE.N=VALUE, RULE.exception=VALUE), "
                                 "e.g. NEN-COV-W=0.60m")
     if not m["value"].strip():
         raise _arg_error(where, f"'{text}' gives no value after '='", len(text))
+    if m["alt"] and (len(m["alt"]) > 3 or not m["alt"].isascii()):
+        raise _arg_error(where, f"'{text}': alternative {m['alt']} is not a rule alternative number (1, 2, ...)")
     return SetChange(m["rule"], int(m["alt"]) if m["alt"] else None, bool(m["exception"]), m["value"].strip(),
-                     text.strip())
+                     text.strip(), where if isinstance(where, Span) else None)
 
 
 def load_proposals(path: Path) -> list[Proposal]:
-    """Read a YAML list of proposals: each `{name, set: {RULE: VALUE, ...}, pack: FILE | [FILE, ...]}`."""
+    """Read a YAML list of proposals: each `{name, set: {RULE: VALUE, ...}, pack: FILE | [FILE, ...]}`.
+
+    The file is read by the case loader's YAML reader (no tags, bounded nesting and aliases,
+    plain text only), and holds at most MAX_PROPOSALS proposals of at most MAX_SETS changes
+    each, counted after aliases are followed: every proposal is a full run over the cases.
+    """
     where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise _arg_error(where, f"cannot read proposals file: {exc}") from None
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise LiggingError(Diagnostic(Span(where, line, col), f"not valid YAML: {getattr(exc, 'problem', exc)}")) from None
-    if not isinstance(root, yaml.SequenceNode):
-        line = root.start_mark.line + 1 if root is not None else 1
-        raise LiggingError(Diagnostic(Span(where, line, 1), "expected a list of proposals (- name: ..., set: {...})"))
+    root = read_yaml(read_text(path, where, "proposals files"), where)
+    if root is None or not isinstance(root.value, list):
+        raise _arg_error(root.span if root is not None else where, "expected a list of proposals (- name: ..., set: {...})")
+    if len(root.value) > MAX_PROPOSALS:
+        raise _arg_error(root.span, f"{len(root.value)} proposals; a proposals file holds at most {MAX_PROPOSALS} "
+                                    "(each is a run over every case)")
     proposals: list[Proposal] = []
     for item in root.value:
-        span = Span(where, item.start_mark.line + 1, item.start_mark.column + 1)
-        if not isinstance(item, yaml.MappingNode):
-            raise LiggingError(Diagnostic(span, "expected a proposal mapping with name, set and/or pack"))
-        fields = {k.value: v for k, v in item.value}
+        if not isinstance(item.value, dict):
+            raise _arg_error(item.span, "expected a proposal mapping with name, set and/or pack")
+        fields = item.value
         unknown = sorted(set(fields) - {"name", "set", "pack"})
         if unknown:
-            raise LiggingError(Diagnostic(span, f"unknown proposal key '{unknown[0]}'; expected name, set, pack"))
-        name_node = fields.get("name")
-        if not isinstance(name_node, yaml.ScalarNode) or not str(name_node.value).strip():
-            raise LiggingError(Diagnostic(span, "a proposal needs a name"))
+            raise _arg_error(fields[unknown[0]][0], f"unknown proposal key '{unknown[0]}'; expected name, set, pack")
+        name = _scalar_text(fields["name"][1] if "name" in fields else None, item.span, "a proposal needs a name")
         sets: list[SetChange] = []
-        set_node = fields.get("set")
-        if set_node is not None:
-            if not isinstance(set_node, yaml.MappingNode):
-                raise LiggingError(Diagnostic(span, "`set` must map RULE to VALUE"))
-            for key, value in set_node.value:
-                kspan = f"{where}:{key.start_mark.line + 1}"
-                sets.append(parse_set(f"{key.value}={value.value}", kspan))
+        if "set" in fields:
+            set_node = fields["set"][1]
+            if not isinstance(set_node.value, dict):
+                raise _arg_error(set_node.span, "`set` must map RULE to VALUE")
+            if len(set_node.value) > MAX_SETS:
+                raise _arg_error(set_node.span, f"{len(set_node.value)} changes; a proposal makes at most {MAX_SETS}")
+            for key, (kspan, value) in set_node.value.items():
+                text = _scalar_text(value, value.span, f"the value of {key} must be a quantity such as 0.60m")
+                sets.append(parse_set(f"{key}={text}", kspan))
         packs: list[str] = []
-        pack_node = fields.get("pack")
-        if isinstance(pack_node, yaml.ScalarNode):
-            packs.append(str(path.parent / pack_node.value))
-        elif isinstance(pack_node, yaml.SequenceNode):
-            packs.extend(str(path.parent / p.value) for p in pack_node.value)
-        elif pack_node is not None:
-            raise LiggingError(Diagnostic(span, "`pack` must be a file name or a list of file names"))
+        if "pack" in fields:
+            pack_node = fields["pack"][1]
+            files = pack_node.value if isinstance(pack_node.value, list) else [pack_node]
+            if len(files) > MAX_SETS:
+                raise _arg_error(pack_node.span, f"{len(files)} candidate packs; a proposal gives at most {MAX_SETS}")
+            for file in files:
+                packs.append(str(path.parent / _scalar_text(file, file.span, "`pack` must be a file name or a list of "
+                                                                               "file names")))
         if not sets and not packs:
-            raise LiggingError(Diagnostic(span, f"proposal '{name_node.value}' changes nothing (give set or pack)"))
-        proposals.append(Proposal(str(name_node.value), tuple(sets), tuple(packs)))
+            raise _arg_error(item.span, f"proposal '{name}' changes nothing (give set or pack)")
+        proposals.append(Proposal(name, tuple(sets), tuple(packs)))
     return proposals
+
+
+def _scalar_text(node: Node | None, span: Span, message: str) -> str:
+    """Return a plain value (text or number) of a proposals file as text, or refuse it with `message`."""
+    value = None if node is None else node.value
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not str(value).strip():
+        raise _arg_error(span, message)
+    return str(value).strip()
 
 
 # ---------------------------------------------------------------- applying proposals
 
 
-def _quantity(change: SetChange, old: ast.Quantity, where: str) -> ast.Quantity:
+def _quantity(change: SetChange, old: ast.Quantity, where: str | Span) -> ast.Quantity:
     """Convert the written value to a Quantity of the old limit's dimension."""
     m = NUMBER_PATTERN.match(change.value)
     if m is None:
@@ -345,7 +362,7 @@ def _quantity(change: SetChange, old: ast.Quantity, where: str) -> ast.Quantity:
 
 
 def _edit_requirement(req: ast.Requirement, change: SetChange,
-                      where: str) -> tuple[ast.Requirement, str, str, ast.Quantity]:
+                      where: str | Span) -> tuple[ast.Requirement, str, str, ast.Quantity]:
     """Return the requirement with its limit (or exception limit) replaced, what changed, and the new limit."""
     if change.exception:
         relaxed = [k for k, e in enumerate(req.exceptions) if e.limit is not None]
@@ -422,7 +439,7 @@ def apply_sets(packs: PackSet, sets: Sequence[SetChange]) -> tuple[PackSet, list
     pack_list = list(packs.packs)
     edits: list[Edit] = []
     for change in sets:
-        where = f"--set {change.written}"
+        where: str | Span = change.at or f"--set {change.written}"
         versions = packs.find(change.rule)
         shadowed = [pr for pr in packs.overridden if pr.rule.id == change.rule]
         if not versions and shadowed:
@@ -544,6 +561,8 @@ def rank(results: Sequence[WhatIf]) -> list[WhatIf]:
 def proposals_from_args(sets: Sequence[str], packs: Sequence[str], proposals_file: Path | None) -> list[Proposal]:
     """Build the proposals of one run: `--set`/`--pack` as one proposal, plus those of a proposals file."""
     out: list[Proposal] = []
+    if len(sets) > MAX_SETS or len(packs) > MAX_SETS:
+        raise _arg_error("whatif", f"at most {MAX_SETS} --set and {MAX_SETS} --pack options")
     if sets or packs:
         name = ", ".join([*sets, *(Path(p).name for p in packs)])
         out.append(Proposal(name, tuple(parse_set(s) for s in sets), tuple(packs)))
