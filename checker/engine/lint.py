@@ -14,6 +14,7 @@ contradictions, L4xx dead rules) and a severity, ordered by position.
 from __future__ import annotations
 
 import difflib
+import heapq
 import itertools
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from dsl.units import UnitProblem, length
 from nen7171.zones import ZONE_KINDS
 
 SEVERITIES = ("error", "warning", "info")
+MAX_NETWORKS = 100
 KNOWN_ATTRIBUTES: dict[str, str] = {
     "diameter": "length", "width": "length", "height": "length", "cover": "length",
     "voltage": "voltage", "pressure": "pressure", "temperature": "temperature",
@@ -336,7 +338,10 @@ class _Linter:
             seen.add(chosen)
             need, arrangement = required_width(self.packs, chosen)
             names = ", ".join(arrangement)
-            if width is not None and need > width + TOLERANCE:
+            if need is None:
+                self.out.append(_diag(span, "error", "L303", f"no left-to-right order of {names} keeps every "
+                                                             "order relation of the packs"))
+            elif width is not None and need > width + TOLERANCE:
                 self.out.append(_diag(span, "error", "L303",
                                       f"{names} need a profile at least {need:.2f} m wide for their order and horizontal "
                                       f"clearances; {width:.2f} m is too narrow"))
@@ -510,12 +515,14 @@ def _edge_gap(packs: PackSet, linter: _Linter, a: str, b: str, da: float, db: fl
     return need
 
 
-def required_width(packs: PackSet, networks: tuple[tuple[str, float], ...]) -> tuple[float, tuple[str, ...]]:
+def required_width(packs: PackSet, networks: tuple[tuple[str, float], ...]) -> tuple[float | None, tuple[str, ...]]:
     """Return the least profile width a row of lines (thema, diameter) needs, and the arrangement.
 
     Lines lie side by side at one depth; the permutations allowed by the packs'
-    left-to-right order relations are tried (up to eight lines), each line placed as near the facade as the
-    horizontal (and shortest-distance) clearances to every line before it allow.
+    left-to-right order relations are tried (up to eight lines; beyond that, the order given
+    as far as the relations allow), each line placed as near the facade as the horizontal
+    (and shortest-distance) clearances to every line before it allow. The width is None when
+    no order of the lines satisfies the order relations.
     """
     linter = _Linter(packs.packs)
     before: set[tuple[str, str]] = set()
@@ -523,11 +530,14 @@ def required_width(packs: PackSet, networks: tuple[tuple[str, float], ...]) -> t
         if direction == "left-to-right" and not inside:
             before |= set(edges)
     names = [n for n, _ in networks]
-    gap = {(i, j): _edge_gap(packs, linter, networks[i][0], networks[j][0], networks[i][1], networks[j][1])
+    # the gap depends only on the two lines' thema and diameter: work it out once per distinct pair
+    kinds = sorted(set(networks))
+    need = {(a, b): _edge_gap(packs, linter, a[0], b[0], a[1], b[1]) for a in kinds for b in kinds}
+    gap = {(i, j): need[(networks[i], networks[j])]
            for i in range(len(networks)) for j in range(len(networks)) if i != j}
     best: tuple[float, tuple[str, ...]] | None = None
-    # beyond eight lines the permutations explode: keep the order given
-    orders = itertools.permutations(range(len(networks))) if len(networks) <= 8 else iter([tuple(range(len(networks)))])
+    # beyond eight lines the permutations explode: keep the order given, as far as the order relations allow
+    orders = itertools.permutations(range(len(networks))) if len(networks) <= 8 else iter(_given_order(names, before))
     for perm in orders:
         if any((names[perm[k]], names[perm[m]]) in before and (names[perm[m]], names[perm[k]]) not in before
                for k in range(len(perm)) for m in range(k) if names[perm[k]] != names[perm[m]]):
@@ -541,13 +551,42 @@ def required_width(packs: PackSet, networks: tuple[tuple[str, float], ...]) -> t
         total = max((c + 0.5 * networks[i][1] for c, i in zip(centre, perm, strict=True)), default=0.0)
         if best is None or total < best[0] - 1e-9:
             best = (total, tuple(names[i] for i in perm))
-    return best if best is not None else (0.0, tuple(names))
+    return best if best is not None else (None, tuple(names))
+
+
+def _given_order(names: list[str], before: set[tuple[str, str]]) -> list[tuple[int, ...]]:
+    """Return the one order of the lines nearest to the given one that keeps every strict order relation.
+
+    A topological order (Kahn's algorithm, the earliest given line first); none when the relations
+    between these themas form a cycle.
+    """
+    strict = {(a, b) for a, b in before if (b, a) not in before and a != b}
+    waiting = [sum((names[m], names[k]) in strict for m in range(len(names))) for k in range(len(names))]
+    ready = [k for k, n in enumerate(waiting) if n == 0]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        k = heapq.heappop(ready)
+        order.append(k)
+        for m in range(len(names)):
+            if (names[k], names[m]) in strict:
+                waiting[m] -= 1
+                if waiting[m] == 0:
+                    heapq.heappush(ready, m)
+    return [tuple(order)] if len(order) == len(names) else []
 
 
 def parse_networks(text: str) -> tuple[tuple[str, float], ...]:
-    """Parse `--networks` text: `water:160mm,gasLageDruk:110mm,datatransport` (diameter optional)."""
+    """Parse `--networks` text: `water:160mm,gasLageDruk:110mm,datatransport` (diameter optional).
+
+    At most MAX_NETWORKS lines: the width check places every line against every line before it.
+    """
     out: list[tuple[str, float]] = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    parts = [p for p in (p.strip() for p in text.split(",")) if p]
+    if len(parts) > MAX_NETWORKS:
+        raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"{len(parts)} lines; --networks takes at most "
+                                      f"{MAX_NETWORKS} (a row of lines side by side in one profile)"))
+    for part in parts:
         name, _, size = part.partition(":")
         if name not in THEMAS:
             raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"unknown network '{name}'{_hint(name, THEMAS)}"))
