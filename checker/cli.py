@@ -25,7 +25,7 @@ from checker.pipeline.run import check_paths, discover, exit_code
 from checker.views.progress import track, wants_progress
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import load_packs
-from dsl.safe_text import printable
+from dsl.safe_text import printable, safe_json
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Check where cables and pipes may lie under a Dutch street cross-section."
@@ -102,13 +102,13 @@ def check(
     for result in track(check_paths(files, engine), len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:
-            sys.stdout.write(json.dumps(result.as_json(engine.packs), ensure_ascii=False) + "\n")
+            sys.stdout.write(safe_json(json.dumps(result.as_json(engine.packs), ensure_ascii=False)) + "\n")
         elif fmt is Format.text:
             print_case(console, result)
     if fmt is Format.text:
         print_total(console, results)
     elif fmt is Format.sarif:
-        sys.stdout.write(json.dumps(sarif_log(results, engine.packs), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(safe_json(json.dumps(sarif_log(results, engine.packs), ensure_ascii=False, indent=2)) + "\n")
     if log:
         from checker.policy.backlog import log_results
 
@@ -158,9 +158,9 @@ def whatif_cmd(
     results = wi.run_all(paths, load_packs(list(base or [])), chosen, with_layout, backlog)
     if save_proposal and backlog is not None:
         for entry, what in wi.save_proposal(results[0], backlog):
-            sys.stderr.write(f"backlog {backlog}: entry {entry} {what} ({results[0].proposal.name})\n")
+            sys.stderr.write(printable(f"backlog {backlog}: entry {entry} {what} ({results[0].proposal.name})") + "\n")
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(wi.as_json(results), ensure_ascii=False) + "\n")
+        sys.stdout.write(safe_json(json.dumps(wi.as_json(results), ensure_ascii=False)) + "\n")
     else:
         # the per-case table needs about 90 columns; piped output is not squeezed to rich's default 80
         wi.render(Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100), results)
@@ -209,7 +209,7 @@ def layout_cmd(
     section = load_case(file)
     begin = lay.start_from_standard(section, engine.packs) if start is Start.standard else None
     result = lay.layout(section, engine, begin)
-    lay.report(Console(highlight=False, soft_wrap=True), result, f"{section.name}   ({file})")
+    lay.report(Console(highlight=False, soft_wrap=True), result, printable(f"{section.name}   ({file})"))
     if output is not None:
         lay.write_case(file, result, output)
     if drawing is not None and result.section is not None:
@@ -293,9 +293,9 @@ def rules_lint(
     """Check rule packs for mistakes and contradictions; exit 1 when findings reach --fail-on."""
     found = lint_lib.lint(list(packs or []), lint_lib.parse_networks(networks) if networks else None, width)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(lint_lib.as_json(found), ensure_ascii=False) + "\n")
+        sys.stdout.write(safe_json(json.dumps(lint_lib.as_json(found), ensure_ascii=False)) + "\n")
     else:
-        sys.stdout.write(lint_lib.as_text(found) + "\n")
+        sys.stdout.write("\n".join(printable(line) for line in lint_lib.as_text(found).split("\n")) + "\n")
     raise typer.Exit(lint_lib.exit_code(found, fail_on.value))
 
 
@@ -320,7 +320,8 @@ def explain(
     ),
 ) -> None:
     """Explain a rule: what it checks, why, its source, and a compliant and a non-compliant example."""
-    sys.stdout.write(explain_rule(rule, load_packs(list(pack or []))) + "\n")
+    text = explain_rule(rule, load_packs(list(pack or [])))
+    sys.stdout.write("\n".join(printable(line) for line in text.split("\n")) + "\n")
 
 
 @app.command("export")

@@ -109,6 +109,31 @@ def markup(text: object) -> str:
     return html.escape(printable(str(text)), quote=True)
 
 
+def safe_json(text: str) -> str:
+    """Return JSON text with every control, format and separator character written as a \\u escape.
+
+    The decoded data is unchanged (JSON may escape any character); what a terminal shows
+    is plain text. `json.dumps` escapes only C0 itself, not DEL, C1 or bidi characters.
+
+    >>> safe_json('{"case": "a\u202eb"}')
+    '{"case": "a\\\\u202eb"}'
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    # raw newlines and tabs are JSON whitespace between values (json.dumps escapes them inside strings)
+    return "".join("".join(f"\\u{unit:04x}" for unit in _utf16(c)) if _not_text(c) and c not in "\n\r\t" else c
+                   for c in text)
+
+
+def _utf16(char: str) -> tuple[int, ...]:
+    """Return the UTF-16 code units of one character (a surrogate pair above the BMP)."""
+    code = ord(char)
+    if code <= 0xFFFF:
+        return (code,)
+    code -= 0x10000
+    return 0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)
+
+
 def normal_id(text: str) -> str:
     """Return an id in Unicode Normalization Form KC, the form ids are stored and compared in.
 

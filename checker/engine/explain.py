@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from checker.engine.evaluate import Engine
-from checker.io.loader import parse_case
+from checker.io.loader import parse_case, plain, read_text, read_yaml
 from checker.model.findings import SEVERITIES, Finding
 from checker.model.section import Obj, Section
 from dsl import ast
@@ -75,21 +75,15 @@ def load_rule_cases(pack: ast.RulePack) -> list[RuleCase]:
     if not path.is_file():
         return []
     shown = str(path)
-    text = path.read_text(encoding="utf-8")
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        raise LiggingError(Diagnostic(Span(shown, line, column), f"not valid YAML: {getattr(exc, 'problem', exc)}")) from None
-    if data is None:
+    root = read_yaml(read_text(path, shown, "rule tests files"), shown)  # the case reader: bounded, plain values
+    if root is None:
         return []
-    if not isinstance(data, list) or not isinstance(root, yaml.SequenceNode):
-        raise LiggingError(Diagnostic(Span(shown, 1, 1), "a rule tests file is a list of {rule, name, expect, case}"))
+    if not isinstance(root.value, list):
+        raise LiggingError(Diagnostic(root.span, "a rule tests file is a list of {rule, name, expect, case}"))
     cases: list[RuleCase] = []
-    for node, item in zip(root.value, data, strict=True):
-        span = Span(shown, node.start_mark.line + 1, node.start_mark.column + 1)
+    for node in root.value:
+        item = plain(node)
+        span = Span(shown, node.span.line, node.span.column)
         if not isinstance(item, dict) or not REQUIRED_KEYS <= set(item) <= REQUIRED_KEYS | {"severity"}:
             raise LiggingError(Diagnostic(span, "each rule test has the keys rule, name, expect, case "
                                                 "(and, for a failing case, optionally severity)"))

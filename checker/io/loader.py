@@ -577,6 +577,15 @@ def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
     return _Case(_Reader(path, text, line_offset)).section(root)
 
 
+def plain(node: Node) -> Any:
+    """Return the plain Python value of a `Node` tree (dicts, lists, scalars), without spans."""
+    if isinstance(node.value, dict):
+        return {key: plain(value) for key, (_, value) in node.value.items()}
+    if isinstance(node.value, list):
+        return [plain(item) for item in node.value]
+    return node.value
+
+
 def read_yaml(text: str, path: str, line_offset: int = 0) -> Node | None:
     """Read YAML text into `Node`s with spans (None for an empty document), within every budget.
 

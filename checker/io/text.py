@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from checker.model.findings import SEVERITIES, CaseResult, Finding, counts
+from dsl.safe_text import printable
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -43,7 +44,7 @@ def _line(f: Finding) -> Text:
 def print_case(console: Console, result: CaseResult) -> None:
     """Print one case's findings: judged ones by severity, then accepted, then baseline."""
     s = result.section
-    console.print(Text(f"{s.name}", style="bold underline"), Text(f"  ({result.path})", style="dim"))
+    console.print(Text(printable(s.name), style="bold underline"), Text(f"  ({printable(result.path)})", style="dim"))
     judged = [f for f in result.findings if counts(f)]
     accepted = [f for f in result.findings if not f.baseline and not counts(f)]
     baseline = [f for f in result.findings if f.baseline]

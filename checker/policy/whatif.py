@@ -40,7 +40,7 @@ from checker.policy.urgency import load_weights
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet, compose, load_packs, shipped_dir
-from dsl.safe_text import text_problem
+from dsl.safe_text import printable, text_problem
 from dsl.units import UnitProblem, to_si
 
 SET_PATTERN = re.compile(
@@ -651,9 +651,9 @@ def as_json(results: Sequence[WhatIf]) -> dict[str, Any]:
 
 
 def _short(case: str) -> str:
-    """Name a case by its folder, as engineers refer to it."""
+    """Name a case by its folder, as engineers refer to it (control characters in the name shown as escapes)."""
     path = Path(case)
-    return path.parent.name if path.name == "case.yaml" and path.parent.name else case
+    return printable(path.parent.name if path.name == "case.yaml" and path.parent.name else case)
 
 
 def _fits(case: CaseDelta) -> str:
@@ -673,9 +673,9 @@ def _sev(counts_: dict[str, int]) -> str:
 def render(console: Console, results: Sequence[WhatIf]) -> None:
     """Print each proposal's per-case table and totals, then the ranking when there are several."""
     for k, result in enumerate(results):
-        console.print(Text(f"Proposal {k + 1}: {result.proposal.name}", style="bold"))
+        console.print(Text(f"Proposal {k + 1}: {printable(result.proposal.name)}", style="bold"))
         for file in result.proposal.packs:
-            console.print(f"  candidate pack {file}", markup=False)
+            console.print(f"  candidate pack {printable(file)}", markup=False)
         for edit in result.edits:
             console.print(f"  {edit.line()}", markup=False)
         table = Table(box=box.SIMPLE_HEAD, show_footer=True, pad_edge=False)
@@ -714,7 +714,7 @@ def render(console: Console, results: Sequence[WhatIf]) -> None:
             table.add_column(name, justify="left" if name == "proposal" else "right")
         for k, result in enumerate(results):
             t = result.totals()
-            table.add_row(str(k + 1), Text(result.proposal.name), str(t["cases_unblocked"]),
+            table.add_row(str(k + 1), Text(printable(result.proposal.name)), str(t["cases_unblocked"]),
                           f"{t['metres_saved']:.3f}", str(t["new_conflicts"]))
         console.print(table)
     for k, result in enumerate(results):
