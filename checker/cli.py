@@ -291,6 +291,8 @@ def rules_lint(
     fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
 ) -> None:
     """Check rule packs for mistakes and contradictions; exit 1 when findings reach --fail-on."""
+    if width is not None and not (0 < width < 1e5):  # typer reads 'nan' and 'inf' as floats
+        raise LiggingError(Diagnostic(Span("--width", 1, 1), f"--width is a profile width in metres, not {width}"))
     found = lint_lib.lint(list(packs or []), lint_lib.parse_networks(networks) if networks else None, width)
     if fmt is Format.json:
         sys.stdout.write(safe_json(json.dumps(lint_lib.as_json(found), ensure_ascii=False)) + "\n")

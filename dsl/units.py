@@ -54,6 +54,7 @@ _ACCEPTED = frozenset(REGISTRY.parse_units(u) for units in ACCEPTED_UNITS.values
 _NAME = r"[A-Za-z_°µΩ%][A-Za-z0-9_°µΩ%]*(?:\s*(?:\*\*|\^)\s*-?[0-9])?"
 UNIT_TEXT = re.compile(rf"{_NAME}(?:\s*[*/]\s*{_NAME})*")
 MAX_UNIT_TEXT = 40
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
 class UnitProblem(ValueError):
@@ -134,6 +135,9 @@ def parse_quantity(text: str, default_unit: str) -> Measure:
     parts = text.strip().split(None, 1)
     if not parts:
         raise UnitProblem("empty quantity")
+    # float() also reads '1_0', fullwidth and Arabic-Indic digits: a written number is plain ASCII
+    if not _NUMBER.fullmatch(parts[0]):
+        raise UnitProblem(f"'{text}' is not a number followed by a unit")
     try:
         number = float(parts[0])
     except ValueError as exc:

@@ -11,6 +11,7 @@ rule parser and the pack loader are tested one by one at their boundaries.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import select
@@ -32,6 +33,7 @@ from dsl import ast, parser
 from dsl.diagnostics import LiggingError
 from dsl.packs import MAX_PACK_BYTES, MAX_PACKS, MAX_RULES, compose, load_packs
 from dsl.parser import MAX_NESTING, parse_pack
+from dsl.safe_text import unsafe_char
 from dsl.units import UnitProblem, length
 from tests.conftest import ROOT, case_text
 
@@ -108,22 +110,39 @@ def assert_refused(code: int, stderr: str, name: str) -> None:
 
 
 def corpus_argv(path: Path) -> list[str]:
-    """Return the CLI arguments that feed a corpus file to ligging."""
+    """Return the CLI arguments that feed a corpus file to ligging.
+
+    `.rules` files are given as --pack with a valid case, `proposals-*.yaml` as whatif
+    --proposals, `.dxf` drawings to import (whose output must never be written), `.args`
+    files hold a whole command line as a JSON list (`@case` stands for a valid case);
+    other `.yaml` files are the case.
+    """
     if path.suffix == ".rules":
         return ["check", "--pack", path.name, str(VALID_CASE)]
+    if path.suffix == ".dxf":
+        return ["import", path.name, "-o", "never-written.yaml"]
+    if path.suffix == ".args":
+        return [str(VALID_CASE) if arg == "@case" else arg for arg in json.loads(path.read_text(encoding="utf-8"))]
+    if path.name.startswith("proposals-"):
+        return ["whatif", str(VALID_CASE), "--proposals", path.name, "--no-layout"]
     return ["check", "--pack", "imkl", path.name]  # the smallest shipped pack: the case is what is tested
 
 
-CORPUS_FILES = sorted(p.name for p in CORPUS.iterdir())
+# support files that other corpus entries read (a valid drawing for the import command lines)
+SUPPORT_SUFFIXES = (".dxf-base",)
+CORPUS_FILES = sorted(p.name for p in CORPUS.iterdir() if not p.name.endswith(SUPPORT_SUFFIXES))
 
 
 def test_corpus_is_large_and_covers_every_family() -> None:
-    assert len(CORPUS_FILES) >= 40
+    assert len(CORPUS_FILES) >= 200
     families = ("yaml-", "wrong-type", "wrong-unit", "nan", "inf", "huge-", "alias-bomb", "python-tag",
                 "deep-nesting", "binary-garbage", "nul-byte", "not-utf8", "unknown-", "dangling-holds",
                 "zones-gap", "rules-missing-source", "rules-unknown-relation", "rules-misspelt-keyword",
                 "rules-missing-unit", "rules-include-cycle", "rules-include-escape-dotdot",
-                "rules-include-escape-symlink", "rules-redefined-without-override", "rules-deep-parentheses")
+                "rules-include-escape-symlink", "rules-redefined-without-override", "rules-deep-parentheses",
+                "text-name-", "text-id-", "number-", "unit-", "rules-symlink-loop", "rules-unit-lightyear",
+                "dxf-xdata-", "dxf-title-", "dxf-insunits-", "dxf-circle-", "proposals-deep-nesting",
+                "proposals-alias-", "cli-networks-", "cli-set-", "cli-import-")
     for family in families:
         assert any(name.startswith(family) for name in CORPUS_FILES), family
 
@@ -132,7 +151,9 @@ def test_corpus_is_large_and_covers_every_family() -> None:
 def test_corpus_file_is_refused_without_side_effect(name: str) -> None:
     before = snapshot(CORPUS)
     code, stderr = run_cli(corpus_argv(CORPUS / name), CORPUS)
-    assert_refused(code, stderr, name)
+    # a command line names the option or value at fault, not the file that holds it
+    assert_refused(code, stderr, "ligging: " if name.endswith(".args") else name)
+    assert unsafe_char(stderr, allow="\n") is None, stderr  # foreign text is shown as escapes
     assert snapshot(CORPUS) == before
 
 

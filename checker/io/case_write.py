@@ -50,7 +50,18 @@ def validated(text: str, out: Path, source: str, line_offset: int = 0) -> Sectio
 
 
 def write_text_atomically(text: str, out: Path) -> None:
-    """Write text to `out` through a temporary file in the same folder, so `out` is never half written."""
+    """Write text to `out` through a temporary file in the same folder, so `out` is never half written.
+
+    A target that exists and is not a regular file (/dev/stdout, a named pipe) is written
+    to directly: moving a file over it would replace the device or pipe itself.
+    """
+    if out.exists() and not out.is_file():
+        try:
+            with out.open("w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise LiggingError(Diagnostic(Span(str(out), 1, 1), f"cannot write: {exc.strerror or exc}")) from None
+        return
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
         try:

@@ -307,9 +307,9 @@ def _read(path: Path) -> Drawing:
         found = re.search(r"line:?\s*(\d+)", text)
         raise _error(shown, f"not a readable DXF drawing: {text.splitlines()[0] if text else type(exc).__name__}",
                      int(found.group(1)) if found else 1) from None
-    except (OSError, UnicodeDecodeError, ValueError, OverflowError, EOFError, IndexError, KeyError, TypeError,
-            AttributeError, RecursionError) as exc:
-        raise _error(shown, f"not a readable DXF drawing: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # ezdxf fails on garbage in ways it does not document (even StopIteration)
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise _error(shown, f"not a readable DXF drawing: {detail}") from None
 
 
 def _parse_number(text: str, what: str, path: str) -> float:
@@ -597,6 +597,8 @@ class _Matcher:
             edge = ds[-1] if k < len(self.positions) else math.inf
             found = []
             for d, n in zip(ds, ns, strict=True):
+                if n >= len(self.positions):
+                    continue  # no neighbour at a finite distance (coordinates near the float limit)
                 u = self.positions[n]
                 j = self.first_free(u) if d < edge or k == len(self.positions) else None
                 if j is not None:

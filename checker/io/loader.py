@@ -473,6 +473,9 @@ class _Case:
                     raise self.error(value.span, f"{what} attribute {key}: {exc}") from None
                 if expected and measure.dimension != expected:
                     raise self.error(value.span, f"{what} attribute {key} must be a {expected}, got '{raw}'")
+                if abs(measure.value) > MAX_NUMBER:
+                    raise self.error(value.span, f"{what} attribute {key}: '{raw}' is out of range "
+                                                 f"(numbers are limited to {MAX_NUMBER:.0e})")
                 out.append((key, measure.value))
             else:
                 if expected:
@@ -919,7 +922,7 @@ class _JsonCase:
             shown = str(raw)
             if kind is not str or re.match(r"^\s*[-+]?\d", shown):
                 number, dimension = quantity_si(shown, "")
-                if expected and dimension != expected:
+                if (expected and dimension != expected) or abs(number) > MAX_NUMBER:
                     raise _Fallback
                 out.append((key, number))
             elif expected:

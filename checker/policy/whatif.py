@@ -45,12 +45,13 @@ from dsl.units import UnitProblem, to_si
 
 SET_PATTERN = re.compile(
     r"^(?P<rule>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)"
-    r"(?:\.(?P<alt>\d+))?(?:\.(?P<exception>exception))?=(?P<value>.*)$")
-NUMBER_PATTERN = re.compile(r"^\s*(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$")
-# A written quantity in rule text: a number and, unless a keyword follows, its unit.
+    r"(?:\.(?P<alt>\d+))?(?:\.(?P<exception>exception))?=(?P<value>.*)$", re.ASCII)
+# ASCII digits only: \d would also read fullwidth and Arabic-Indic digits as a number
+NUMBER_PATTERN = re.compile(r"^\s*(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$", re.ASCII)
 MAX_PROPOSALS = 100  # each proposal checks (and lays out) every case twice
 MAX_SETS = 200  # limit changes, or candidate packs, in one proposal
 MAX_SET_TEXT = 200
+# A written quantity in rule text: a number and, unless a keyword follows, its unit.
 QUANTITY_TEXT = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
                            r"(?:[ \t]*(?!(?:unless|otherwise|approved|then)\b)[A-Za-z°µ%][A-Za-z0-9_°µ%*/^]*)?")
 
@@ -278,7 +279,7 @@ def parse_set(text: str, where: str | Span = "--set") -> SetChange:
                                 "e.g. NEN-COV-W=0.60m")
     if not m["value"].strip():
         raise _arg_error(where, f"'{text}' gives no value after '='", len(text))
-    if m["alt"] and (len(m["alt"]) > 3 or not m["alt"].isascii()):
+    if m["alt"] and len(m["alt"]) > 3:
         raise _arg_error(where, f"'{text}': alternative {m['alt']} is not a rule alternative number (1, 2, ...)")
     return SetChange(m["rule"], int(m["alt"]) if m["alt"] else None, bool(m["exception"]), m["value"].strip(),
                      text.strip(), where if isinstance(where, Span) else None)
