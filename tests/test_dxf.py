@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import ezdxf
 import pytest
+from ezdxf.document import Drawing
 from ezdxf.math import Matrix44
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from checker.cli import run
 from checker.io.case_write import write_checked_case
@@ -14,16 +24,20 @@ from checker.io.dxf import (
     APP,
     KIND_LAYERS,
     LAYER_ZONES,
+    MAX_DXF_BYTES,
     TITLE_BLOCK,
+    LabelBudget,
     audit_errors,
     build_drawing,
     export_dxf,
     import_dxf,
+    nearest_pairs,
 )
-from checker.io.loader import load_case
+from checker.io.loader import MAX_OBJECTS, load_case
 from checker.model.section import THEMAS, Obj, Section
 from dsl.diagnostics import LiggingError
 from dsl.packs import PackSet, load_packs
+from dsl.safe_text import normal_id
 from tests.conftest import ROOT
 
 CASES = sorted(p.parent.name for p in (ROOT / "cases").glob("*/case.yaml"))
@@ -201,3 +215,188 @@ def test_bad_scale_and_origin_options_exit_2(tmp_path: Path, capsys: pytest.Capt
     for option in (["--scale", "0"], ["--origin", "12"], ["--origin", "a,b"]):
         code, err = ligging(capsys, "import", str(drawing), "-o", str(tmp_path / "x.yaml"), *option)
         assert code == 2 and err.startswith("ligging: ") and len(err.splitlines()) == 1
+
+
+# ------------------------------------------------------------------ writers check what they write
+
+
+def drawing_of(section: Section, packs: PackSet, path: Path, edit: Callable[[Drawing], None] | None = None) -> Path:
+    """Export a section as a drawing, change it with `edit`, save it; return its path."""
+    doc = build_drawing(section, packs)
+    if edit is not None:
+        edit(doc)
+    doc.saveas(path)
+    return path
+
+
+def set_title(doc: Drawing, tag: str, value: str) -> None:
+    """Set one attribute of the title block (and its header copy, which the title block overrides)."""
+    (ref,) = doc.modelspace().query(f"INSERT[name=='{TITLE_BLOCK}']")
+    next(a for a in ref.attribs if a.dxf.tag == tag).dxf.text = value
+
+
+@pytest.mark.parametrize("option, value", [("--scale", "nan"), ("--scale", "inf"), ("--scale", "-inf"),
+                                           ("--scale", "1e300"), ("--origin", "nan,0"), ("--origin", "0,inf")])
+def test_import_refuses_non_finite_or_huge_scale_and_origin_and_writes_nothing(
+        option: str, value: str, packs: PackSet, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    drawing = drawing_of(load_case(ROOT / "cases" / "leiden-vkls"), packs, tmp_path / "x.dxf")
+    out = tmp_path / "case.yaml"
+    code, err = ligging(capsys, "import", str(drawing), "-o", str(out), option, value)
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("ligging: "), err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("tag, value, words", [
+    ("PLANNED", "2026-13-45", "not a date"),
+    ("WIDTH", "1e300", "in range"),
+    ("NAME", "Straat\x01", "U+0001"),
+])
+def test_import_refuses_a_title_block_the_loader_would_refuse(tag: str, value: str, words: str, packs: PackSet,
+                                                               tmp_path: Path) -> None:
+    drawing = drawing_of(load_case(ROOT / "cases" / "leiden-vkls"), packs, tmp_path / "x.dxf",
+                         lambda doc: set_title(doc, tag, value))
+    out = tmp_path / "case.yaml"
+    out.write_text("kept\n", encoding="utf-8")
+    with pytest.raises(LiggingError) as caught:
+        write_checked_case(import_dxf(drawing), out, str(drawing))
+    assert caught.value.diagnostic.span.file == str(drawing) and words in caught.value.diagnostic.message
+    assert out.read_text(encoding="utf-8") == "kept\n"  # an earlier file stays as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml", "x.dxf"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("x, radius", [(math.nan, 0.05), (1.0, math.inf), (math.inf, 0.05)])
+def test_import_refuses_nan_or_infinite_geometry_naming_the_entity(x: float, radius: float, packs: PackSet,
+                                                                   tmp_path: Path) -> None:
+    def add(doc: Drawing) -> None:
+        doc.modelspace().add_circle((x, -1.0), radius, dxfattribs={"layer": "water"})
+
+    drawing = drawing_of(load_case(ROOT / "cases" / "leiden-vkls"), packs, tmp_path / "x.dxf", add)
+    with pytest.raises(LiggingError) as caught:
+        import_dxf(drawing)
+    assert "handle" in caught.value.diagnostic.message and "finite" in caught.value.diagnostic.message
+
+
+def test_import_refuses_more_objects_than_a_case_holds_before_pairing_labels(tmp_path: Path) -> None:
+    doc = ezdxf.new("R12")
+    msp = doc.modelspace()
+    msp.add_polyline2d([(0, 0), (4, 0), (4, 0.25), (0, 0.25)], close=True, dxfattribs={"layer": LAYER_ZONES})
+    for i in range(MAX_OBJECTS + 1):
+        msp.add_circle((0.001 * i, -1.0), 0.0004, dxfattribs={"layer": "water"})
+    drawing = tmp_path / "many.dxf"
+    doc.saveas(drawing)
+    with pytest.raises(LiggingError) as caught:
+        import_dxf(drawing)
+    assert str(MAX_OBJECTS + 1) in caught.value.diagnostic.message
+
+
+def test_xdata_attribute_must_be_a_name_and_a_value(packs: PackSet, tmp_path: Path) -> None:
+    """`attribute="ab"` was unpacked as the pair (a, b): the case said {a: b}."""
+    def garble(doc: Drawing) -> None:
+        circle = next(e for e in doc.modelspace().query("CIRCLE") if e.has_xdata(APP))
+        circle.set_xdata(APP, [*circle.get_xdata(APP), (1000, 'attribute="ab"')])
+
+    drawing = drawing_of(load_case(ROOT / "cases" / "leiden-vkls"), packs, tmp_path / "x.dxf", garble)
+    with pytest.raises(LiggingError) as caught:
+        import_dxf(drawing)
+    assert '"ab"' in caught.value.diagnostic.message
+
+
+def test_writing_to_a_device_writes_through_it(tmp_path: Path) -> None:
+    """A target that is not a regular file is written to, never replaced by a rename."""
+    case = import_dxf(drawing_of(load_case(ROOT / "cases" / "leiden-vkls"), load_packs(["imkl"]), tmp_path / "x.dxf"))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_checked_case(case, fifo, "x.dxf")
+        assert fifo.is_fifo()
+        assert os.read(reader, 1 << 16).startswith(b"ligging: 1\n")
+    finally:
+        os.close(reader)
+
+
+# ------------------------------------------------------------------ the exporter's own output always re-imports
+
+
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp", "Co", "Cn")),
+               min_size=1, max_size=400).map(str.strip).filter(bool)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(owner=TEXT, note=TEXT, ident=TEXT.map(normal_id).filter(lambda t: t.strip() == t and bool(t)),
+       measures=st.lists(TEXT, max_size=3, unique=True), voltage=st.floats(1, 1e5))
+def test_long_and_unicode_text_survives_export_and_import(owner: str, note: str, ident: str, measures: list[str],
+                                                          voltage: float) -> None:
+    """Values longer than a DXF string (255 bytes) were cut, and a cut attribute broke the import."""
+    base = load_case(ROOT / "cases" / "leiden-vkls-conform")
+    first = replace(base.objects[0], id=ident, owner=owner, measures=tuple(sorted(measures)),
+                    attributes=(("note", f"n {note}"), ("voltage", voltage)))  # text that starts with a digit is a number
+    original = replace(base, objects=(first, *base.objects[1:]) if ident not in {o.id for o in base.objects[1:]}
+                       else (first,), accept=(), expect=())
+    if any(held not in {o.id for o in original.objects} for o in original.objects for held in o.holds):
+        original = replace(original, objects=tuple(replace(o, holds=()) for o in original.objects))
+    with tempfile.TemporaryDirectory() as tmp:
+        drawing, out = Path(tmp) / "x.dxf", Path(tmp) / "case.yaml"
+        export_dxf(original, load_packs(["imkl"]), drawing)
+        back = write_checked_case(import_dxf(drawing), out, str(drawing))
+    assert_same_section(original, back)
+
+
+# ------------------------------------------------------------------ id texts paired through a spatial index
+
+
+def brute_force_pairs(items: list[tuple[float, float]], points: list[tuple[float, float]]) -> dict[int, int]:
+    """Every pair sorted by (distance, item, point), taken while both are free: what nearest_pairs must equal."""
+    pairs = sorted((math.dist(c, p), i, j) for i, c in enumerate(items) for j, p in enumerate(points))
+    used_items: set[int] = set()
+    used_points: set[int] = set()
+    out: dict[int, int] = {}
+    for _, i, j in pairs:
+        if i not in used_items and j not in used_points:
+            used_items.add(i)
+            used_points.add(j)
+            out[i] = j
+    return out
+
+
+POINTS = st.lists(st.tuples(st.integers(-6, 6).map(lambda v: v * 0.25), st.integers(-6, 6).map(lambda v: v * 0.25)),
+                  max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(items=POINTS, points=POINTS)
+def test_label_pairing_equals_nearest_pairs_first_over_all_pairs(items: list[tuple[float, float]],
+                                                                 points: list[tuple[float, float]]) -> None:
+    # a coarse grid makes many ties and many texts on one spot: the cases where shortcuts go wrong
+    assert nearest_pairs(items, points) == brute_force_pairs(items, points)
+
+
+def test_50k_circles_and_50k_texts_pair_without_building_every_pair() -> None:
+    rng = random.Random(7)
+    items = [(rng.uniform(0, 200), rng.uniform(-5, 0)) for _ in range(50_000)]
+    texts = [(x + rng.uniform(-0.01, 0.01), y + rng.uniform(-0.01, 0.01)) for x, y in items]
+    started = time.monotonic()
+    pairs = nearest_pairs(items, texts)
+    assert time.monotonic() - started < 60  # every pair: 2.5e9 of them, tens of GB
+    assert len(pairs) == 50_000 and sum(i == j for i, j in pairs.items()) > 49_000
+
+
+def test_texts_far_from_everything_stop_at_the_budget_with_a_message(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    items = [(rng.uniform(0, 1), 0.0) for _ in range(3_000)]
+    texts = [(1000 + rng.uniform(0, 1), 0.0) for _ in range(3_000)]  # every item wants the same nearest texts
+    started = time.monotonic()
+    with pytest.raises(LabelBudget):
+        nearest_pairs(items, texts, budget=200_000)
+    assert time.monotonic() - started < 30
+    assert nearest_pairs(items[:200], texts[:200]) == brute_force_pairs(items[:200], texts[:200])
+
+
+def test_a_huge_drawing_is_refused_by_its_size_before_it_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    big = tmp_path / "big.dxf"
+    with big.open("wb") as stream:
+        stream.truncate(MAX_DXF_BYTES + 1)
+    started = time.monotonic()
+    code, err = ligging(capsys, "import", str(big), "-o", str(tmp_path / "x.yaml"))
+    assert time.monotonic() - started < 10
+    assert code == 2 and str(MAX_DXF_BYTES) in err
