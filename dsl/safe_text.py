@@ -5,17 +5,18 @@ written by someone else. Three rules keep that text harmless:
 
 - `unsafe_char` finds a character that is not text — a control character (C0, DEL, C1), a
   format character (bidi overrides and isolates, zero-width spaces and joiners, the BOM,
-  soft hyphen, tag characters), a line or paragraph separator, or a lone surrogate. The
-  readers refuse such a character in ids, names and every other text value, with the
-  position of the value; this is the one check every reader uses.
+  soft hyphen, tag characters), a line or paragraph separator, a lone surrogate or a
+  noncharacter (U+FFFE, U+FFFF). The readers refuse such a character in ids, names and
+  every other text value, with the position of the value; this is the one check every
+  reader uses.
 - `printable` shows any text safely on a terminal or in a one-line message: each such
   character becomes a visible escape (`\\x1b`, `\\u202e`), so ESC/OSC sequences, bidi
   tricks and newlines in file names never reach the terminal raw; `markup` does the same
   for SVG, XML and HTML and escapes markup too.
 - `normal_id` brings an id to Unicode Normalization Form KC before it is stored or
   compared, as Python does for identifiers (PEP 3131) and Unicode recommends for
-  identifiers (UAX #31): `w-1` written in fullwidth letters is `w-1`. Names and other free text are
-  kept as written.
+  identifiers (UAX #31): `w-1` written in fullwidth letters is `w-1`. Names and other free
+  text are kept as written.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ _NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x09: "TAB", 0x0A: "LF", 0x0D: "
 
 
 def _not_text(char: str) -> bool:
-    """Tell whether one character is a control, format or separator character (see the module docstring)."""
+    """Tell whether one character is a control, format or separator character or a noncharacter."""
     if " " <= char <= "~":
         return False  # printable ASCII, the common case
-    return unicodedata.category(char) in _NOT_TEXT
+    code = ord(char)
+    # noncharacters (U+FFFE, U+FFFF in every plane, U+FDD0..U+FDEF) are never text; XML refuses U+FFFE/U+FFFF
+    return unicodedata.category(char) in _NOT_TEXT or code & 0xFFFE == 0xFFFE or 0xFDD0 <= code <= 0xFDEF
 
 
 def describe(char: str) -> str:

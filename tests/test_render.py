@@ -20,6 +20,7 @@ from checker.model.section import Obj, Section, Zone
 from checker.views.render import render_png, render_svg
 from dsl.diagnostics import Span
 from dsl.packs import load_packs
+from dsl.safe_text import printable
 from tests.conftest import ROOT
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -245,3 +246,20 @@ def test_render_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], monk
     assert code == 2 and err.count("\n") == 1 and err.startswith(f"ligging: {tmp_path / 'd.pdf'}:1:1:")
     code, err = ligging(capsys, "render", "cases", "-o", str(svg_file))
     assert code == 2 and err.startswith("ligging: cases:1:1:")
+
+
+@pytest.mark.parametrize("name", ["nul\x00name", "ctrl\x01name", "esc\x1b]0;owned\x07", "c1\x9bname", "ff\ufffename"])
+def test_control_characters_never_make_the_svg_malformed(name: str, engine: Engine) -> None:
+    """A NUL or control character in a name made the SVG not well-formed XML and CairoSVG fail (exit 3).
+
+    The loader refuses such names now; the drawing escapes them anyway, for sections built by code.
+    """
+    span = Span("<case>", 1, 1)
+    obj = Obj(id=f"w-{name}", kind="pipe", network="water", owner=name, status="planned", x=1.0, cover=0.5,
+              diameter=0.11, span=span)
+    section = Section(path=f"{name}/case.yaml", name=name, width=3.0, zones=(Zone("trottoir", 0.0, 3.0, span),),
+                      objects=(obj,), tags=(("municipality", name),))
+    svg = render_svg(section, engine.evaluate(section), engine.packs)
+    root = ET.fromstring(svg)  # well-formed
+    assert printable(obj.id) in objects_by_id(root)  # shown as escapes
+    assert Image.open(io.BytesIO(render_png(section, engine.evaluate(section), engine.packs))).size[0] > 100
