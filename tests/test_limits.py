@@ -1,0 +1,109 @@
+"""Cost bounded by the input: every count that drives a loop has a limit, tested at its boundary.
+
+Each test gives a generous wall-clock budget (a loaded two-core machine passes it many
+times over); speed itself is measured in bench/. What is tested here is that the work
+stops growing with hostile input: a limit is refused quickly with one line, and input
+just inside the limit still finishes.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from checker.engine.lint import MAX_NETWORKS, lint, parse_networks, required_width
+from checker.policy import whatif as wi
+from dsl.diagnostics import LiggingError
+from dsl.packs import load_packs
+from tests.conftest import ROOT
+
+BUDGET = 60.0  # seconds for work just inside a limit
+QUICK = 10.0  # seconds to refuse work beyond a limit
+LINT_A = str(ROOT / "tests" / "data" / "lint" / "lint-a.rules")
+
+
+def test_lint_networks_refuses_2000_lines_at_once() -> None:
+    started = time.monotonic()
+    with pytest.raises(LiggingError) as caught:
+        parse_networks(",".join(["water:160mm", "gasLageDruk:110mm"] * 1000))
+    assert time.monotonic() - started < QUICK
+    assert caught.value.diagnostic.span.file == "--networks" and str(MAX_NETWORKS) in caught.value.diagnostic.message
+
+
+def test_lint_networks_at_the_limit_finishes() -> None:
+    nets = parse_networks(",".join(["datatransport:50mm", "water:160mm", "gasLageDruk:110mm", "laagspanning:60mm"]
+                                   * (MAX_NETWORKS // 4)))
+    assert len(nets) == MAX_NETWORKS
+    started = time.monotonic()
+    found = [d for d in lint([], nets, 3.0) if d.code in ("L303", "L304")]
+    assert time.monotonic() - started < BUDGET
+    assert [d.severity for d in found] == ["error"]  # a hundred lines do not fit in 3 m
+
+
+def test_beyond_eight_lines_the_order_relations_still_hold() -> None:
+    """Beyond eight lines the given order was kept even where the packs forbid it, and the width came out 0.00 m."""
+    packs = load_packs([LINT_A])
+    nets = parse_networks("water:160mm," * 8 + "datatransport:50mm")  # datatransport must come before water
+    need, arrangement = required_width(packs, nets)
+    assert need is not None and need > 1.5 + 8 * 0.16  # 1.5 m between telecom and water, eight pipes side by side
+    assert arrangement[0] == "datatransport"
+    eight = required_width(packs, nets[-2:] + nets[:6])  # eight lines: every permutation tried, same first line
+    assert eight[1][0] == "datatransport"
+
+
+def test_no_order_at_all_is_reported_not_a_zero_width(tmp_path: Path) -> None:
+    pack = tmp_path / "cycle.rules"
+    pack.write_text('pack cycle\n  title "T"\n  authority "A"\n  version "1"\ninclude imkl\n'
+                    'rule C-1\n  title "x"\n  severity error\n  source "s"\n  require order left-to-right: water, gas\n'
+                    'rule C-2\n  title "x"\n  severity error\n  source "s"\n  require order left-to-right: gas, datatransport\n'
+                    'rule C-3\n  title "x"\n  severity error\n  source "s"\n  require order left-to-right: datatransport, water\n',
+                    encoding="utf-8")
+    nets = parse_networks("water:160mm,gasLageDruk:110mm,datatransport:50mm," + "water:160mm," * 7)
+    found = [d for d in lint([str(pack)], nets, 10.0) if d.code == "L303"]
+    assert found and "no left-to-right order" in found[0].message
+
+
+def proposals_file(tmp_path: Path, count: int, sets: int = 1) -> Path:
+    """Write a proposals file of `count` aliases of one proposal making `sets` changes."""
+    changes = ", ".join(["NEN-COV-W: 0.60m"] + [f"R-{k}: 0.5m" for k in range(sets - 1)])
+    path = tmp_path / "proposals.yaml"
+    path.write_text(f"- &p {{name: p, set: {{{changes}}}}}\n" + "- *p\n" * (count - 1), encoding="utf-8")
+    return path
+
+
+def test_20000_aliases_of_one_proposal_are_refused_at_once(tmp_path: Path) -> None:
+    path = proposals_file(tmp_path, 20_000)
+    started = time.monotonic()
+    with pytest.raises(LiggingError) as caught:
+        wi.load_proposals(path)
+    assert time.monotonic() - started < QUICK
+    assert str(wi.MAX_PROPOSALS) in caught.value.diagnostic.message
+
+
+def test_proposal_and_change_limits_at_their_boundary(tmp_path: Path) -> None:
+    assert len(wi.load_proposals(proposals_file(tmp_path, wi.MAX_PROPOSALS))) == wi.MAX_PROPOSALS
+    with pytest.raises(LiggingError):
+        wi.load_proposals(proposals_file(tmp_path, wi.MAX_PROPOSALS + 1))
+    assert len(wi.load_proposals(proposals_file(tmp_path, 1, wi.MAX_SETS))[0].sets) == wi.MAX_SETS
+    with pytest.raises(LiggingError) as caught:
+        wi.load_proposals(proposals_file(tmp_path, 1, wi.MAX_SETS + 1))
+    assert caught.value.diagnostic.span.line == 1
+    with pytest.raises(LiggingError):
+        wi.proposals_from_args([f"NEN-COV-W={k}m" for k in range(wi.MAX_SETS + 1)], [], None)
+
+
+def test_deeply_nested_or_list_keyed_proposals_are_bad_input(tmp_path: Path) -> None:
+    """Both ended in exit 3: RecursionError, and a node repr printed as the rule."""
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("- name: p\n  set: {NEN-COV-W: " + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
+    keyed = tmp_path / "keyed.yaml"
+    keyed.write_text("- name: p\n  set: {[1, 2]: 0.6m}\n", encoding="utf-8")
+    for path in (deep, keyed):
+        started = time.monotonic()
+        with pytest.raises(LiggingError) as caught:
+            wi.load_proposals(path)
+        assert time.monotonic() - started < QUICK
+        assert caught.value.diagnostic.span.file == str(path) and caught.value.diagnostic.span.line == 2
+        assert "ScalarNode" not in caught.value.diagnostic.message
