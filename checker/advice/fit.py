@@ -16,15 +16,12 @@ from dataclasses import dataclass, replace
 
 from checker.advice.layout import Deviation, Layout, layout, start_from_standard
 from checker.engine.evaluate import Engine
-from checker.model.section import CABLE_THEMAS, THEMAS, Obj, Section, Zone
-from dsl.diagnostics import Diagnostic, LiggingError, Span
+from checker.io.zone_spec import ARG, parse_zones
+from checker.model.section import CABLE_THEMAS, DEFAULT_SIZE, THEMAS, Obj, Section, Zone
+from dsl.diagnostics import Diagnostic, LiggingError
 from dsl.units import UnitProblem, length
 from nen7171.reference import home_zone
-from nen7171.zones import is_zone_kind
 
-ARG = Span("<command line>", 1, 1)
-# sizes used when a network is named without one; illustrative, typical of Dutch distribution networks
-DEFAULT_SIZE = {"cable": 0.05, "pipe": 0.11}
 PRECISION = 0.005
 MAX_WIDTH = 64.0
 NETWORK_SPEC = re.compile(r"^(?P<net>[A-Za-z]+)(?::(?:(?P<n>\d+)x)?(?P<size>[0-9.]+)\s*(?P<unit>[a-z]*))?$")
@@ -50,25 +47,6 @@ class Fit:
 
 def _bad(message: str) -> LiggingError:
     return LiggingError(Diagnostic(ARG, message))
-
-
-def parse_zones(spec: str) -> tuple[Zone, ...]:
-    """Parse `trottoir:2.0,rijbaan:5.5` into contiguous zones from the facade."""
-    zones = []
-    at = 0.0
-    for part in spec.split(","):
-        kind, _, size = part.strip().partition(":")
-        if not is_zone_kind(kind):
-            raise _bad(f"unknown zone kind '{kind}' in --zones (expected e.g. trottoir:2.0,rijbaan:5.5)")
-        try:
-            width = length(size or "", "m")
-        except UnitProblem as exc:
-            raise _bad(f"zone '{kind}': {exc}") from None
-        if width <= 0:
-            raise _bad(f"zone '{kind}' must have a positive width")
-        zones.append(Zone(kind, at, at + width, ARG))
-        at += width
-    return tuple(zones)
 
 
 def parse_networks(specs: list[str], prefix: str = "") -> list[Obj]:

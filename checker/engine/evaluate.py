@@ -25,14 +25,15 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from checker.engine import columnar
-from checker.engine.select import Predicate, compare, compare_many, compile_selector, mask, members
+from checker.engine.select import Predicate, compare, compare_many, compile_selector, in_service, mask, members
 from checker.model import geometry as geo
-from checker.model.findings import SEVERITIES, Finding
+from checker.model.findings import SEVERITIES, Finding, note_depth_bases
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackRule, PackSet, in_force
+from nen7171.zones import UNKNOWN_ZONE
 
 OVERLAP_RULE = "LIG-OVERLAP"
 NON_PHYSICAL = ("tree", "reservation")
@@ -156,7 +157,7 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask | None:
         if name == "line":
             return lambda ctx: ctx.kinds(*LINE_KINDS).copy()
         if name == "racked":
-            return lambda ctx: np.asarray(ctx.rack_of >= 0)
+            return lambda ctx: np.asarray((ctx.rack_of >= 0) & (ctx.kind[np.maximum(ctx.rack_of, 0)] == "rack"))
         return None
     if isinstance(sel, ast.SelUnion):
         parts = [column_selector(p, packs) for p in sel.parts]
@@ -218,6 +219,7 @@ class _Compiler:
 
     def sel(self, selector: ast.Selector) -> Callable[[Context], BoolArray]:
         key = len(self.preds)
+        selector = in_service(selector)
         pred = compile_selector(selector, self.packs)
         column = column_selector(selector, self.packs)
         self.preds.append(pred)
@@ -313,7 +315,7 @@ class _Compiler:
             for k, i in enumerate(idx):
                 under = {z.kind for z in ctx.section.zones
                          if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
-                ok[k] = under <= kinds if rel.mode == "within" else not (under & kinds)
+                ok[k] = under - {UNKNOWN_ZONE} <= kinds if rel.mode == "within" else not (under & kinds)
             return Outcome((idx,), None, ok, None, rel.mode, "")
 
         return run
@@ -507,7 +509,7 @@ class Engine:
             for row in self._rows(cr, ctx):
                 findings.append(self._finding(cr, row, ctx))
         findings.extend(self._overlaps(ctx))
-        findings = [self._accept(f, section) for f in findings]
+        findings = note_depth_bases((self._accept(f, section) for f in findings), section)
         return sorted(findings, key=Finding.sort_key)
 
     def evaluate_many(self, sections: list[Section]) -> list[list[Finding]]:
@@ -547,7 +549,7 @@ class Engine:
             findings = [f for _, f in entries]
             if section.accept:
                 findings = [self._accept(f, section) for f in findings]
-            result.append(findings)
+            result.append(note_depth_bases(findings, section))
         return result
 
     def _batch_plans(self) -> tuple[_Plan, ...]:
@@ -830,7 +832,7 @@ class Engine:
             subjects=row.subjects, measured=row.measured, required=required, op=row.op, unit=row.unit,
             message=describe(req.relation, row, objs), source=rule.source,
             rule_at=req.relation.span if row.alternative else rule.span, case_at=anchor.span,
-            baseline=all(o.status == "existing" for o in objs), title=rule.title,
+            baseline=all(o.in_ground for o in objs), title=rule.title,
             illustrative=rule.illustrative, exception=exception,
         )
 
@@ -879,7 +881,7 @@ def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
         message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
         source="physical: two bodies cannot occupy the same space",
         rule_at=Span("ligging", 1, 1), case_at=anchor.span,
-        baseline=first.status == "existing" and second.status == "existing", title="Objects overlap",
+        baseline=first.in_ground and second.in_ground, title="Objects overlap",
     )
 
 

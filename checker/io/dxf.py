@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from ezdxf import units
 from ezdxf.document import Drawing
 from ezdxf.entities.circle import Circle
@@ -47,6 +46,7 @@ from ezdxf.enums import InsertUnits, TextEntityAlignment
 from ezdxf.filemanagement import new, readfile
 from ezdxf.lldxf.const import DXFError
 
+from checker.io.case_text import case_yaml
 from checker.model.section import CABLE_THEMAS, LINE_KINDS, THEMAS, Obj, Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet
@@ -588,18 +588,6 @@ def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, floa
     case["zones"] = zones
     case["objects"] = objects
     return case
-
-
-def case_yaml(case: dict[str, Any]) -> str:
-    """Return a case mapping as case.yaml text, one object per line."""
-    head = {k: v for k, v in case.items() if k not in ("zones", "objects")}
-    text = str(yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=1000))
-    for key in ("zones", "objects"):
-        text += f"{key}:\n"
-        for item in case[key]:
-            line = yaml.safe_dump(item, sort_keys=False, allow_unicode=True, default_flow_style=True, width=100_000).strip()
-            text += f"  - {line}\n"
-    return text
 
 
 def write_case(case: dict[str, Any], out: Path) -> None:
