@@ -37,6 +37,7 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     jsonl = "jsonl"
+    geojson = "geojson"
 
 
 class BatchEngine(str, Enum):
@@ -98,7 +99,9 @@ def check(
     console = Console(highlight=False, soft_wrap=True)
     results = []
     files = discover(paths)
-    for result in track(check_paths(files, engine), len(files), sys.stderr):
+    # a map shows where findings are; it does not carry suggestions (each costs re-evaluations)
+    checked = check_paths(files, engine, suggestions=fmt is not Format.geojson)
+    for result in track(checked, len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:
             sys.stdout.write(json.dumps(result.as_json(engine.packs), ensure_ascii=False) + "\n")
@@ -108,6 +111,10 @@ def check(
         print_total(console, results)
     elif fmt is Format.sarif:
         sys.stdout.write(json.dumps(sarif_log(results, engine.packs), ensure_ascii=False, indent=2) + "\n")
+    elif fmt is Format.geojson:
+        from checker.io.geojson import findings_geojson
+
+        sys.stdout.write(json.dumps(findings_geojson(results), ensure_ascii=False) + "\n")
     if log:
         from checker.policy.backlog import log_results
 
