@@ -91,7 +91,8 @@ def plan_svg(results: Sequence[tuple[int, CaseResult]], packs: PackSet) -> str:
                 points = " ".join(px(x, y) for x, y in shapely.get_coordinates(part))
                 parts.append(f'<polyline class="imkl-line" data-feature="{_e(e.id)}" data-thema="{_e(thema)}" '
                              f'data-status="{_e(e.status)}" points="{points}" fill="none" stroke="{colour}" '
-                             f'stroke-width="{3.0 if e.container else 1.6}" stroke-opacity="0.85"{dash}/>')
+                             f'stroke-width="{3.0 if e.container else 1.6}" stroke-opacity="0.85" pointer-events="none"'
+                             f'{dash}/>')
     for i, r in placed:
         place = r.section.place
         assert place is not None
@@ -104,6 +105,8 @@ def plan_svg(results: Sequence[tuple[int, CaseResult]], packs: PackSet) -> str:
         parts.append(f'<a class="section-link" href="#case-{i}"><g class="section" data-case="{_e(r.path)}" '
                      f'data-worst="{level}" data-baseline="{str(baseline).lower()}" data-index="{i}">'
                      f'<title>{_e(r.section.name)}: worst {level}{" (baseline)" if baseline else ""}</title>'
+                     f'<polyline class="hit" points="{px(x1, y1)} {px(x2, y2)}" stroke="#000000" stroke-opacity="0" '
+                     f'stroke-width="14" fill="none" pointer-events="stroke"/>'
                      f'<polyline points="{px(x1, y1)} {px(x2, y2)}" stroke="{colour}" stroke-width="4" fill="none"'
                      f'{dash}/><circle cx="{px(x1, y1).split(",")[0]}" cy="{px(x1, y1).split(",")[1]}" r="3" '
                      f'fill="{colour}"/><text x="{px(x2, y2).split(",")[0]}" y="{px(x2, y2).split(",")[1]}" '
@@ -113,7 +116,7 @@ def plan_svg(results: Sequence[tuple[int, CaseResult]], packs: PackSet) -> str:
     bar = _scale_bar(scale, height)
     svg = (f'<svg class="plan" xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {WIDTH:.0f} {height:.0f}" data-minx="{minx:.3f}" data-maxy="{maxy:.3f}" '
-           f'data-scale="{scale:.6f}"><rect width="100%" height="100%" fill="#fafafa"/>{"".join(parts)}{bar}</svg>')
+           f'data-scale="{scale:.6f}"><rect width="100%" height="100%" fill="#fafafa" pointer-events="none"/>{"".join(parts)}{bar}</svg>')
     said = "".join(f'<p class="meta">{_e(n)}</p>' for n in notes)
     return (f'<section id="plan"><h2>Plan</h2><p class="meta">RD New (EPSG:28992), north up; the delivery\'s lines in '
             f'their PMKL colours, each section line coloured by its worst finding (dashed: only baseline findings, '

@@ -113,8 +113,12 @@ def _open(path: Path) -> Iterator[tuple[_Counted, str]]:
     shown = str(path)
     try:
         is_zip = zipfile.is_zipfile(path)
+        with path.open("rb") as head:
+            magic = head.read(4)
     except OSError as exc:
         raise _error(shown, f"cannot read: {exc.strerror or exc}") from None
+    if not is_zip and magic.startswith(b"PK\x03\x04"):
+        raise _error(shown, "a broken zip file (its local header is there, its directory is not)")
     if not is_zip:
         try:
             handle = path.open("rb")
@@ -555,7 +559,7 @@ class _Reader:
                         del root[0]
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (1, 1)
-            message = str(exc.msg or exc).split(", line ")[0]
+            message = str(exc.msg or exc).split(", line ")[0].replace(", use XML_PARSE_HUGE option", "")
             raise _error(self.where, f"broken XML: {message}", max(line, 1), max(column, 1)) from None
         except _TooBig:
             raise _error(self.where, f"the GML inflates past {stream.limit} bytes: refused (zip bomb or not a "
