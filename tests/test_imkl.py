@@ -452,3 +452,19 @@ def test_geojson_places_each_finding_at_its_subjects(tmp_path: Path) -> None:
                   if f["properties"]["layer"] == "finding"}
     assert by_subject["rv-1"] == [155020.0, 388014.0 + 3.0]
     assert isinstance(result, CaseResult)
+
+
+def test_the_shipped_example_case_is_what_the_import_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """cases/best-imkl-voorbeeld/case.yaml is the import's output, unedited: the README's command reproduces it."""
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "case.yaml"
+    code, _, _ = cli(["import", "tests/data/imkl/IMKL3-0-Voorbeeldbestand.xml", "--line",
+                      "154842.30,388229.47 154847.47,388220.91", "--name", "Best, middenspanningstracé (IMKL 3.0-voorbeeld)",
+                      "-o", str(out)], capsys)
+    assert code == 0
+    shipped = (ROOT / "cases" / "best-imkl-voorbeeld" / "case.yaml").read_text(encoding="utf-8")
+    written = out.read_text(encoding="utf-8")
+    # the delivery path is relative to where each file lies; everything else is the same text
+    assert written.split("\nplace:")[0] == shipped.split("\nplace:")[0]
+    assert load_case(out).place.start == load_case(ROOT / "cases" / "best-imkl-voorbeeld").place.start

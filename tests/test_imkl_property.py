@@ -11,6 +11,7 @@ that neither meets the section nor runs along it within the corridor.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import shapely
@@ -27,7 +28,7 @@ THEMAS = ("water", "laagspanning", "datatransport", "gasLageDruk", "rioolVrijver
 
 coordinate = st.floats(min_value=80.0, max_value=140.0, allow_nan=False, allow_infinity=False)
 polyline = st.lists(st.tuples(coordinate, st.floats(min_value=180.0, max_value=225.0, allow_nan=False)),
-                    min_size=2, max_size=6).filter(lambda pts: all(math.dist(a, b) > 0.05 for a, b in zip(pts, pts[1:])))
+                    min_size=2, max_size=6).filter(lambda pts: all(math.dist(a, b) > 0.05 for a, b in itertools.pairwise(pts)))
 
 
 @st.composite

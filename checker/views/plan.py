@@ -116,7 +116,8 @@ def plan_svg(results: Sequence[tuple[int, CaseResult]], packs: PackSet) -> str:
     bar = _scale_bar(scale, height)
     svg = (f'<svg class="plan" xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {WIDTH:.0f} {height:.0f}" data-minx="{minx:.3f}" data-maxy="{maxy:.3f}" '
-           f'data-scale="{scale:.6f}"><rect width="100%" height="100%" fill="#fafafa" pointer-events="none"/>{"".join(parts)}{bar}</svg>')
+           f'data-scale="{scale:.6f}"><rect width="100%" height="100%" fill="#fafafa" pointer-events="none"/>'
+           f'{"".join(parts)}{bar}</svg>')
     said = "".join(f'<p class="meta">{_e(n)}</p>' for n in notes)
     return (f'<section id="plan"><h2>Plan</h2><p class="meta">RD New (EPSG:28992), north up; the delivery\'s lines in '
             f'their PMKL colours, each section line coloured by its worst finding (dashed: only baseline findings, '

@@ -266,27 +266,25 @@ class Cutter:
     def _objects(self, found: list[Hit], rd: Any) -> list[dict[str, Any]]:
         """Turn hits into case objects: containers with what they hold, bundles of lines, stretches along."""
         points = sorted((h for h in found if h.x is not None), key=lambda h: (h.x or 0.0, h.element.id))
-        held_by = self._holders(points)
-        # a container held by another holds nothing itself: its contents stay inside it, unlisted
-        inner: dict[int, list[int]] = {}
-        for j, k in list(held_by.items()):
-            if k in held_by:
-                inner.setdefault(k, []).append(j)
-                del held_by[j]
-        contents: dict[int, list[int]] = {}
-        for j, k in held_by.items():
-            contents.setdefault(k, []).append(j)
-        absorbed = {j for js in inner.values() for j in js}
+        claims = self._claims(points)
+        claimed = {j for js in claims.values() for j in js}
         objects: list[tuple[float, str, dict[str, Any]]] = []
         loose: list[Hit] = []
         for k, h in enumerate(points):
-            if k in held_by or k in absorbed:
+            if k in claimed:
                 continue
-            if h.element.container:
-                held = [(points[j], [points[i] for i in inner.get(j, [])]) for j in sorted(contents.get(k, []))]
-                objects.extend(self._container(h, held, rd))
-            else:
+            if not h.element.container:
                 loose.append(h)
+                continue
+            # everything inside, however deep: lines are drawn in this container, inner containers named
+            inside, stack = [], list(claims.get(k, []))
+            while stack:
+                j = stack.pop()
+                inside.append(j)
+                stack.extend(claims.get(j, []))
+            lines = sorted((j for j in inside if not points[j].element.container), key=lambda j: (points[j].x or 0.0, j))
+            inner = sorted({points[j].element.id for j in inside if points[j].element.container})
+            objects.extend(self._container(h, [points[j] for j in lines], inner, rd))
         for bundle in _bundles(loose, self.delivery.thema):
             objects.extend(self._bundle(bundle, rd))
         for h in found:
@@ -306,36 +304,49 @@ class Cutter:
             out.append(_tidy(obj))
         return out
 
-    def _holders(self, points: list[Hit]) -> dict[int, int]:
-        """Return, per content hit, the container hit it lies in.
+    def _claims(self, points: list[Hit]) -> dict[int, list[int]]:
+        """Return, per container hit, the hits that lie directly in it.
 
         A container that names what it holds (cables, pipes, ducts) claims those features
         where they cross within its half width plus the IMKL ±1 m; one that names nothing
-        claims the lines of its own beheerder that cross within its half width plus
-        `INFER` — deliveries often draw a bed's cables on the bed's own centreline without
-        listing them. Outer containers (beds, ducts) claim before sleeves.
+        claims the lines and smaller containers of its own beheerder and thema that cross
+        within its half width plus `INFER` — deliveries often draw what lies in a bed on the
+        bed's own centreline without listing it. Outer containers claim first (a Kabelbed,
+        then a Duct, then a Mantelbuis); each hit lies in one container.
         """
-        held_by: dict[int, int] = {}
+        taken: set[int] = set()
+        claims: dict[int, list[int]] = {}
         by_element: dict[str, list[int]] = {}
         for k, h in enumerate(points):
             by_element.setdefault(h.element.id, []).append(k)
         for k, h in sorted(enumerate(points), key=lambda item: (-_order(item[1].element), item[0])):
-            if not h.element.container or k in held_by:
+            if not h.element.container:
                 continue
             half = 0.5 * (h.element.width or h.element.diameter or 0.0)
             x = h.x or 0.0
+            mine: list[int] = []
             if h.element.holds:
                 for content in h.element.holds:
-                    near = [j for j in by_element.get(content, []) if j not in held_by and j != k
+                    near = [j for j in by_element.get(content, []) if j not in taken and j != k
                             and abs((points[j].x or 0.0) - x) <= half + CORRIDOR]
                     if near:
-                        held_by[min(near, key=lambda j: abs((points[j].x or 0.0) - x))] = k
+                        mine.append(min(near, key=lambda j: abs((points[j].x or 0.0) - x)))
+                        taken.add(mine[-1])
             else:
+                thema = self.delivery.thema(h.element)
                 for j, other in enumerate(points):
-                    if (j != k and j not in held_by and other.element.owner == h.element.owner
-                            and _order(other.element) < _order(h.element) and abs((other.x or 0.0) - x) <= half + INFER):
-                        held_by[j] = k
-        return held_by
+                    if (j != k and j not in taken and other.element.owner == h.element.owner
+                            and self.delivery.thema(other.element) == thema and _order(other.element) < _order(h.element)
+                            and abs((other.x or 0.0) - x) <= half + INFER):
+                        mine.append(j)
+                        taken.add(j)
+            if mine:
+                claims[k] = mine
+        # a container claimed by another one claims first in the order above only if it is outer;
+        # drop claims that would make a cycle (two containers naming each other)
+        for k in list(claims):
+            claims[k] = [j for j in claims[k] if k not in claims.get(j, [])]
+        return claims
 
     def _common(self, element: Element, key: str) -> dict[str, Any]:
         """Return the fields every imported object carries (id is a placeholder until numbering)."""
@@ -381,22 +392,24 @@ class Cutter:
             out.append((x, PREFIX[obj["network"]], obj))
         return out
 
-    def _container(self, h: Hit, held: list[tuple[Hit, list[Hit]]], rd: Any) -> list[tuple[float, str, dict[str, Any]]]:
-        """Return a container and what it holds, side by side inside it, vertically centred.
+    def _container(self, h: Hit, held: list[Hit], inner: list[str], rd: Any) -> list[tuple[float, str, dict[str, Any]]]:
+        """Return a container and the lines in it, side by side inside it, vertically centred.
 
-        `held` pairs each content with the contents of its own (a container in a container):
-        those are not drawn, only named in its note.
+        Containers inside it (a Duct in a Kabelbed, a Mantelbuis in a Duct) are protective
+        layers around the same lines: they are named in its note, not drawn.
         """
         e = h.element
         x = h.x or 0.0
         depth = self.finder.depth(e, rd(x))
-        boxes = [_box(c.element, []) if c.element.container else (*_size(c.element), []) for c, _ in held]
-        sizes = [float(b[0]) for b in boxes]
+        sized = [_size(c.element) for c in held]
+        sizes = [size for size, _ in sized]
         width, height, notes = _box(e, sizes)
         if sum(sizes) > width + 1e-9:
             notes.append(f"{e.cls} {width * 1000:.0f} mm wide in the delivery, narrower than the "
                          f"{sum(sizes) * 1000:.0f} mm it holds: drawn {sum(sizes) * 1000:.0f} mm wide")
             width = sum(sizes)
+        if inner:
+            notes.append("around what it holds also " + ", ".join(inner) + " (not drawn)")
         obj = self._common(e, self.key())
         obj.update({"x": _r(x), "cover": _r(depth.cover), "width": _r(width), "height": _r(height)})
         if notes:
@@ -406,29 +419,15 @@ class Cutter:
         slack = max(width - sum(sizes), 0.0) / (len(sizes) + 1)
         left = x - 0.5 * width + slack
         keys = []
-        for (c, inside), size in zip(held, sizes, strict=True):
-            inner = self._common(c.element, self.key())
+        for c, (size, given) in zip(held, sized, strict=True):
+            line = self._common(c.element, self.key())
             centre = left + 0.5 * size
-            said: list[str] = []
-            if c.element.container:
-                w, hgt, inner_notes = _box(c.element, [])
-                inner.update({"x": _r(centre), "cover": _r(depth.cover + max(height - hgt, 0.0) / 2),
-                              "width": _r(w), "height": _r(hgt)})
-                said += inner_notes
-                if inside:
-                    said.append("holds " + ", ".join(sorted({i.element.id for i in inside})) + " (not drawn)")
-                prefix = CONTAINER_PREFIX[c.element.cls]
-            else:
-                d, given = _size(c.element)
-                inner.update({"x": _r(centre), "cover": _r(depth.cover + max(height - d, 0.0) / 2), "diameter": _r(d)})
-                if not given:
-                    said.append(f"no diameter in the delivery: drawn {d * 1000:.0f} mm (illustrative)")
-                prefix = PREFIX[inner["network"]]
-            if said:
-                inner["note"] = "; ".join(said)
-            inner["source"] = _source(depth, c.element.id)
-            keys.append(inner["id"])
-            out.append((centre, prefix, inner))
+            line.update({"x": _r(centre), "cover": _r(depth.cover + max(height - size, 0.0) / 2), "diameter": _r(size)})
+            if not given:
+                line["note"] = f"no diameter in the delivery: drawn {size * 1000:.0f} mm (illustrative)"
+            line["source"] = _source(depth, c.element.id)
+            keys.append(line["id"])
+            out.append((centre, PREFIX[line["network"]], line))
             left += size + slack
         if keys:
             obj["holds"] = keys
@@ -471,8 +470,8 @@ def _bundles(hits: list[Hit], thema: Any) -> list[list[Hit]]:
 
 
 def _order(element: Element) -> int:
-    """Rank containers so that outer ones (which hold containers) claim their contents first."""
-    return 2 if element.container and element.cls != "Mantelbuis" else 1 if element.container else 0
+    """Rank containers from the outside in (Kabelbed, Duct, Mantelbuis; a line is innermost)."""
+    return {"Kabelbed": 3, "Duct": 2, "Mantelbuis": 1}.get(element.cls, 0)
 
 
 def _box(e: Element, sizes: list[float]) -> tuple[float, float, list[str]]:
