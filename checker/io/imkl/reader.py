@@ -52,6 +52,12 @@ GI_MEMBER = re.compile(r"(^|/)GI_gebiedsinformatielevering[^/]*\.xml$", re.IGNOR
 MAX_GML_BYTES = 1 << 30  # 1 GiB of GML: far beyond any delivery (KLIC's own guideline is 50 MB)
 MAX_RATIO = 200  # a member that inflates more than this many times its compressed size is refused
 RATIO_FLOOR = 1 << 20  # small members may compress well (a few repeated lines); judge ratios above 1 MiB
+PROBE = 1 << 16  # bytes read ahead to check the root element before streaming
+MEMBERS = (f"{{{GML}}}featureMember", f"{{{GML}}}featureMembers")
+# the features the reader keeps; the parser reports only these and the members
+READ_TAGS = (*MEMBERS, f"{{{US_NET_COMMON}}}UtilityLink",
+             *(f"{{{IMKL}}}{name}" for name in (*LINE_CLASSES, *CONTAINER_CLASSES, "Utiliteitsnet", "DiepteTovMaaiveld",
+                                                "DiepteNAP", "Beheerder")))
 MAX_WARNINGS = 50
 # a kabelDiameter above this is no cable's (the IMKL 3.0 example has 2 m ones: a uom mistake); it is ignored
 MAX_CABLE = 0.25
@@ -158,10 +164,17 @@ def _open(path: Path) -> Iterator[tuple[_Counted, str]]:
             yield _Counted(handle, limit), where
 
 
+_LOCAL: dict[object, str] = {}
+
+
 def _local(tag: object) -> str:
-    """Return the local name of an element tag ({namespace}name → name)."""
-    text = tag if isinstance(tag, str) else ""
-    return text.rsplit("}", 1)[-1]
+    """Return the local name of an element tag ({namespace}name → name); a delivery repeats few tags, so cache them."""
+    got = _LOCAL.get(tag)
+    if got is None:
+        got = (tag if isinstance(tag, str) else "").rpartition("}")[2]
+        if len(_LOCAL) < 4096:
+            _LOCAL[tag] = got
+    return got
 
 
 def _namespace(tag: object) -> str:
@@ -397,9 +410,16 @@ class _Reader:
 
     def element(self, feature: Any, cls: str) -> None:
         ident = self.required_id(feature)
-        nets = self.hrefs(feature, "inNetwork")
-        links = self.hrefs(feature, "link")
-        status_node = self.child(feature, "currentStatus")
+        named: dict[str, list[Any]] = {}
+        for c in feature:
+            named.setdefault(_local(c.tag), []).append(c)
+
+        def hrefs(name: str) -> tuple[str, ...]:
+            return tuple(h for c in named.get(name, ()) if (h := self.href(c)) is not None)
+
+        nets = hrefs("inNetwork")
+        links = hrefs("link")
+        status_node = named["currentStatus"][0] if "currentStatus" in named else None
         status = _href_value(self.href(status_node) or "") if status_node is not None else ""
         if status not in STATUSES:
             self.warn(status_node if status_node is not None else feature,
@@ -435,14 +455,14 @@ class _Reader:
                 self.warn(feature, f"{cls} {ident}: {key} {size:g} m is not a size: taken as not given")
                 diameter = None if key == "diameter" else diameter
                 width = None if key == "width" else width
-        accuracy_node = self.child(feature, "geoNauwkeurigheidXY")
+        accuracy_node = named["geoNauwkeurigheidXY"][0] if "geoNauwkeurigheidXY" in named else None
         accuracy = ACCURACY.get(_href_value(self.href(accuracy_node) or "")) if accuracy_node is not None else None
-        holds = tuple(dict.fromkeys(h for name in ("cables", "pipes", "ducts") for h in self.hrefs(feature, name) if h != ident))
+        holds = tuple(dict.fromkeys(h for name in ("cables", "pipes", "ducts") for h in hrefs(name) if h != ident))
         self.elements.append(Element(
             id=ident, cls=cls, net=nets[0] if nets else None, links=links, status=status,
             line=feature.sourceline or 1, diameter=diameter, width=width,
             attributes=tuple(dict(attributes).items()), holds=holds if cls in CONTAINER_CLASSES else (),
-            depths=self.hrefs(feature, "dieptelegging"), accuracy=accuracy, owner=self.owner_code(ident)))
+            depths=hrefs("dieptelegging"), accuracy=accuracy, owner=self.owner_code(ident)))
         if not links:
             self.warn(feature, f"{cls} {ident} has no net:link: it has no centreline and cannot be cut")
 
@@ -532,31 +552,48 @@ class _Reader:
         else:
             raise self.error(root, f"no IMKL namespace ({IMKL}) on the FeatureCollection: not an IMKL delivery")
 
-    def parse(self, stream: _Counted) -> None:
-        """Stream the document, feature by feature, clearing each from the tree once read."""
-        parser = etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True,
-                                 load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
-        depth = 0
-        members = (f"{{{GML}}}featureMember", f"{{{GML}}}featureMembers")
+    def probe(self, head: bytes) -> None:
+        """Check the root element (and that there is no DTD) from the first bytes, before streaming the rest."""
+        pull = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True, load_dtd=False,
+                                   huge_tree=False, remove_comments=True, remove_pis=True)
         try:
-            for event, element in parser:
-                if event == "start":
-                    if depth == 0:
-                        self.root(element)
-                    depth += 1
-                    continue
-                depth -= 1
-                if depth == 2 and element.getparent() is not None and element.getparent().tag in members:
-                    self.feature(element)
+            pull.feed(head)
+            for _, element in pull.read_events():
+                self.root(element)
+                return
+        except etree.XMLSyntaxError:
+            return  # the streaming parse reports it, at its position
+        if len(head) >= PROBE:
+            raise _error(self.where, f"no XML element in the first {PROBE} bytes: not an IMKL delivery")
+
+    def parse(self, stream: _Counted) -> None:
+        """Stream the document, feature by feature, clearing each from the tree once read.
+
+        Only the elements kept are reported by the parser (`tag`): members and the feature
+        classes read; everything else is built by libxml2 and dropped with its member.
+        """
+        try:
+            head = stream.read(PROBE)
+            self.probe(head)
+            parser = etree.iterparse(_Prefixed(head, stream), events=("end",), tag=READ_TAGS, resolve_entities=False,
+                                     no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+                                     remove_pis=True)
+            for _, element in parser:
+                if element.tag in MEMBERS:
                     element.clear(keep_tail=False)
-                    parent = element.getparent()
+                    holder = element.getparent()
+                    while holder is not None and element.getprevious() is not None:
+                        del holder[0]
+                    continue
+                parent = element.getparent()
+                if parent is None or parent.tag not in MEMBERS:
+                    continue  # a feature class nested in another feature: not a feature of the collection
+                self.feature(element)
+                if parent.tag == MEMBERS[1]:
+                    # gml:featureMembers holds all features in one element: drop each as it is read
+                    element.clear(keep_tail=False)
                     while element.getprevious() is not None:
                         del parent[0]
-                elif depth == 1:
-                    element.clear(keep_tail=False)
-                    root = element.getparent()
-                    while element.getprevious() is not None:
-                        del root[0]
         except etree.XMLSyntaxError as exc:
             line, column = exc.position if exc.position else (1, 1)
             message = str(exc.msg or exc).split(", line ")[0].replace(", use XML_PARSE_HUGE option", "")
@@ -566,6 +603,23 @@ class _Reader:
                                      f"delivery)") from None
         if not self.version:
             raise _error(self.where, "an empty document: no GML FeatureCollection")
+
+
+class _Prefixed:
+    """A stream that first returns the bytes already read ahead, then the rest."""
+
+    def __init__(self, head: bytes, rest: _Counted) -> None:
+        self.head = head
+        self.rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            if size < 0 or size >= len(self.head):
+                out, self.head = self.head, b""
+                return out
+            out, self.head = self.head[:size], self.head[size:]
+            return out
+        return self.rest.read(size)
 
 
 def _is_float(text: str) -> bool:
