@@ -374,12 +374,14 @@ class Engine:
         )
 
     def _accept(self, finding: Finding, section: Section) -> Finding:
-        """Mark a finding covered by an `accept:` entry: granted, expired, or stale."""
+        """Mark a finding covered by an `accept:` entry: granted, pending approval, expired, or stale."""
         for acc in section.accept:
             if acc.rule != finding.rule or (acc.subjects and acc.subjects != finding.subjects):
                 continue
             state = "accepted"
-            if acc.until < self.today:
+            if acc.pending:
+                state = "pending"
+            elif acc.until < self.today:
                 state = "expired"
             elif acc.measured is not None and finding.measured is not None \
                     and abs(acc.measured - finding.measured) > TOLERANCE:
