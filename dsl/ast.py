@@ -247,6 +247,23 @@ class Validity:
     span: Span
 
 
+INSTRUMENT_KINDS = ("norm", "voorwaarden", "richtlijn", "beleidsregel", "omgevingsplan", "verordening",
+                    "instemmingsbesluit", "wet", "besluit", "projectafspraak")
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """`instrument KIND "citation" [by "party"]`: the legal instrument rules live in, and who can change it.
+
+    `changed_by` is empty when the pack's authority is the one that can change it.
+    """
+
+    kind: str
+    citation: str
+    changed_by: str
+    span: Span
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One rule: metadata, conditions, and requirements tried in order (`otherwise`)."""
@@ -263,6 +280,7 @@ class Rule:
     overrides: str | None
     alternatives: tuple[Requirement, ...]
     span: Span
+    instrument: Instrument | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,3 +325,4 @@ class RulePack:
     rules: tuple[Rule, ...]
     path: str
     span: Span
+    instrument: Instrument | None = None

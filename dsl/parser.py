@@ -112,13 +112,16 @@ class _ToAst(Transformer[Token, Any]):
             rules=rules,
             path=self.path,
             span=hspan,
+            instrument=fields.get("instrument"),
         )
 
     @v_args(meta=True)
     def header(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span]:
         name, *fields = children
         out: dict[str, Any] = {}
-        for key, value in fields:
+        for key, value, *_ in fields:
+            if key == "instrument" and key in out:
+                raise self.error(value.span, f"pack '{name}' sets 'instrument' twice")
             out[key] = value
         for required in ("title", "authority", "version"):
             if required not in out:
@@ -200,6 +203,7 @@ class _ToAst(Transformer[Token, Any]):
             overrides=fields.get("overrides"),
             alternatives=fields["require"],
             span=span,
+            instrument=fields.get("instrument"),
         )
 
     @v_args(meta=True)
@@ -251,6 +255,20 @@ class _ToAst(Transformer[Token, Any]):
     @v_args(meta=True)
     def f_overrides(self, meta: Any, c: list[Token]) -> tuple[str, str, Span]:
         return "overrides", f"{c[0]}:{c[1]}", self.span(meta)
+
+    @v_args(meta=True)
+    def instrument(self, meta: Any, c: list[Token]) -> tuple[str, ast.Instrument, Span]:
+        kind = str(c[0])
+        if kind not in ast.INSTRUMENT_KINDS:
+            near = difflib.get_close_matches(kind, ast.INSTRUMENT_KINDS, n=1)
+            hint = f" — did you mean '{near[0]}'?" if near else f" (one of: {', '.join(ast.INSTRUMENT_KINDS)})"
+            raise self.error(self.tspan(c[0]), f"unknown instrument kind '{kind}'{hint}")
+        citation = self.unquote(c[1]).strip()
+        if not citation:
+            raise self.error(self.tspan(c[1]), "instrument is empty — name the document it lives in")
+        changed_by = self.unquote(c[2]).strip() if len(c) > 2 else ""
+        span = self.span(meta)
+        return "instrument", ast.Instrument(kind, citation, changed_by, span), span
 
     @v_args(meta=True)
     def f_require(self, meta: Any, c: list[ast.Requirement]) -> tuple[str, tuple[ast.Requirement, ...], Span]:
