@@ -101,11 +101,24 @@ class Cover:
 
 
 @dataclass(frozen=True, slots=True)
+class Pairing:
+    """`with same owner` / `with different network`: which pairs of the two selections a relation judges.
+
+    `same` keeps the pairs whose every named field is equal (two objects without the field
+    count as equal); `different` keeps the pairs where any named field differs.
+    """
+
+    mode: str
+    names: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Clearance:
-    """`clearance PLANE [inside rack] between SIDE and SIDE >= Q`: distance between two selections.
+    """`clearance PLANE [inside rack] between SIDE and SIDE [with same|different F] OP Q`: distance between two selections.
 
     Pairs held by the same rack are the rack's own business: a plain clearance skips them,
-    one written `inside rack` looks only at them.
+    one written `inside rack` looks only at them. A `pairing` narrows the pairs further.
     """
 
     plane: str
@@ -115,6 +128,7 @@ class Clearance:
     op: str
     limit: Quantity
     span: Span
+    pairing: Pairing | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -298,7 +298,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def _two_sided(self, c: list[Any]) -> tuple[bool, str, ast.Side, ast.Side, str, ast.Quantity]:
         ref, plane, inside = "edge", "", False
-        rest = list(c)
+        rest = [item for item in c if not isinstance(item, ast.Pairing)]
         while rest and isinstance(rest[0], Token):
             token = rest.pop(0)
             if token.type == "REF":
@@ -316,7 +316,18 @@ class _ToAst(Transformer[Token, Any]):
     def clearance(self, meta: Any, c: list[Any]) -> ast.Clearance:
         inside, plane, a, b, op, q = self._two_sided(c)
         self.op(c[-2], (">=", "<="), "clearance")
-        return ast.Clearance(plane or "shortest", inside, a, b, op, self.length(q, "clearance"), self.span(meta))
+        pairing = next((item for item in c if isinstance(item, ast.Pairing)), None)
+        return ast.Clearance(plane or "shortest", inside, a, b, op, self.length(q, "clearance"), self.span(meta),
+                             pairing)
+
+    @v_args(meta=True)
+    def pairing(self, meta: Any, c: list[Token]) -> ast.Pairing:
+        mode, *fields = c
+        names = tuple(str(f) for f in fields)
+        repeated = next((n for k, n in enumerate(names) if n in names[:k]), None)
+        if repeated is not None:
+            raise self.error(self.span(meta), f"'{repeated}' is named twice after 'with {mode}'")
+        return ast.Pairing(str(mode), names, self.span(meta))
 
     @v_args(meta=True)
     def crossing(self, meta: Any, c: list[Any]) -> ast.CrossingClearance:

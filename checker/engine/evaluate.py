@@ -25,7 +25,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from checker.engine import columnar
-from checker.engine.select import Predicate, compare, compare_many, compile_selector, mask, members
+from checker.engine.select import Predicate, compare, compare_many, compile_selector, mask, members, paired
 from checker.model import geometry as geo
 from checker.model.findings import SEVERITIES, Finding
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
@@ -246,6 +246,8 @@ class _Compiler:
             line_like = ~ctx.kinds("crossing")
             i, j = _pairs(sa(ctx) & line_like, sb(ctx) & line_like)
             keep = geo.rack_scope(ctx.rack_of, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            keep = paired(ctx.objects, i, j, rel.pairing)
             i, j = i[keep], j[keep]
             measured = geo.gaps(ctx.frame, i, j, rel.plane, rel.a.ref, rel.b.ref)
             return Outcome((i, j), measured, compare_many(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
