@@ -161,12 +161,26 @@ class Cover:
 
 
 @dataclass(frozen=True, slots=True)
+class Pairing:
+    """`with same owner` / `with different network`: which pairs of the two selections a relation judges.
+
+    `same` keeps the pairs whose every named field is equal (two objects without the field
+    count as equal); `different` keeps the pairs where any named field differs.
+    """
+
+    mode: str
+    names: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Clearance:
     """`clearance PLANE [RACKS] [without crossings] between SIDE and SIDE >= Q`: distance between two selections.
 
     `racks` is the rack scope (RACK_SCOPES; `outside` unless written), `racks_written` tells
     whether the rule said it. A clearance never judges crossings (`crossing between` does);
     `crossings_written` tells whether the rule said `without crossings`.
+    A `pairing` (`with same owner`, `with different network`) narrows the pairs further.
     """
 
     plane: str
@@ -183,6 +197,7 @@ class Clearance:
     def inside_rack(self) -> bool:
         """Tell whether only pairs held by one rack are judged."""
         return self.racks == "inside"
+    pairing: Pairing | None = None
 
 
 @dataclass(frozen=True, slots=True)

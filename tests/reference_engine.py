@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from checker.engine.evaluate import OVERLAP_RULE, RELATION_KIND, conditions_hold, exclusion_applies, sayer
-from checker.engine.select import compare, compile_selector
+from checker.engine.select import compare, compile_selector, pair_field
 from checker.model import geometry as geo
 from checker.model.findings import Finding
 from checker.model.section import TOLERANCE, Obj, Section
@@ -112,13 +112,21 @@ def cover(rel: ast.Cover, s: Plain) -> Judged:
     return Judged(rows, rel.limit.value, rel.op)
 
 
+def kept_by_pairing(s: Plain, i: int, j: int, pairing: ast.Pairing | None) -> bool:
+    """Tell whether `with same|different F, ...` keeps the pair (every pair without one)."""
+    if pairing is None:
+        return True
+    equal = all(pair_field(s.objects[i], name) == pair_field(s.objects[j], name) for name in pairing.names)
+    return equal if pairing.mode == "same" else not equal
+
+
 def clearance(rel: ast.Clearance, s: Plain) -> Judged:
     line_like = [not s.kind(i, "crossing") for i in range(len(s.objects))]
     a = [p and q for p, q in zip(s.picks(rel.a.selector), line_like, strict=True)]
     b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
     rows = []
     for i, j in pairs(s, a, b):
-        if rack_scope(s, i, j, rel.inside_rack):
+        if rack_scope(s, i, j, rel.inside_rack) and kept_by_pairing(s, i, j, rel.pairing):
             gap = s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref)
             rows.append(Row((i, j), gap, compare(gap, rel.op, rel.limit.value)))
     return Judged(rows, rel.limit.value, rel.op)

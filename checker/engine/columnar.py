@@ -22,7 +22,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, compare_many, compile_selector, members
+from checker.engine.select import Predicate, compare_many, compile_selector, members, paired
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
@@ -507,6 +507,8 @@ class RelationCompiler:
             line_like = act & ~b.is_crossing
             i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
             keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            keep = paired(b.objects, i, j, rel.pairing)
             i, j = i[keep], j[keep]
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
             return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)
