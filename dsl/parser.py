@@ -23,7 +23,7 @@ from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, to_si
 
 SEVERITIES = ("error", "warning", "info")
 RELATIONS = ("cover", "clearance", "crossing", "order", "zone", "exclusion", "access",
-             "capacity", "only", "bounds")
+             "capacity", "only", "bounds", "keep")
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 CAPACITY_MEASURES = ("count", "width")
 SIDES = ("one", "both", "declared")
@@ -50,6 +50,8 @@ def _keywords() -> dict[str, str]:
     words["REF"] = "edge|axis"
     words["PLANE"] = "horizontal|vertical|shortest"
     words["DIRECTION"] = "left-to-right|top-to-bottom"
+    words["PAIRING"] = "same|different"
+    words["KEPT"] = "depth|position|side"
     return words
 
 
@@ -409,6 +411,10 @@ class _ToAst(Transformer[Token, Any]):
     @v_args(meta=True)
     def permission(self, meta: Any, c: list[Any]) -> ast.CrossPermission:
         return ast.CrossPermission(c[0], c[1], self.span(meta))
+
+    @v_args(meta=True)
+    def keep(self, meta: Any, c: list[Any]) -> ast.Keep:
+        return ast.Keep(c[1], str(c[0]), self.span(meta))
 
     @v_args(meta=True)
     def bounds_profile(self, meta: Any, c: list[Any]) -> ast.Bounds:  # c: selector, WITHIN

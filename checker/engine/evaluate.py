@@ -429,6 +429,15 @@ class _Compiler:
         return run
 
 
+    def c_keep(self, rel: ast.Keep) -> Callable[[Context], Outcome]:
+        def run(ctx: Context) -> Outcome:
+            # a drawn depth is judged against the drawing by the solver, never by a check
+            none = np.empty(0, dtype=np.intp)
+            return Outcome((none,), None, np.ones(0, dtype=bool), None, "keep", "")
+
+        return run
+
+
 def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
     """Tell whether an exclusion judges subject s against target t.
 
@@ -452,7 +461,7 @@ def _ragged(cols: list[IntArray]) -> IntArray:
 RELATION_KIND = {
     ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "crossing", ast.Order: "order",
     ast.ZoneRule: "zone", ast.Exclusion: "exclusion", ast.Access: "access", ast.Capacity: "capacity",
-    ast.CrossPermission: "crossing", ast.Bounds: "bounds",
+    ast.CrossPermission: "crossing", ast.Bounds: "bounds", ast.Keep: "keep",
 }
 
 
