@@ -351,3 +351,19 @@ def test_a_solver_failure_is_not_reported_as_a_conflict(nen: Engine, monkeypatch
     out = io.StringIO()
     layout_module.report(Console(file=out, width=200, color_system=None), result, "t")
     assert "numerical failure" in out.getvalue() and "fixed rules conflict" not in out.getvalue()
+
+
+def test_layout_output_keeps_the_text_drops_expect_and_records_each_deviation(everything: Engine, tmp_path: Path) -> None:
+    source = ROOT / "cases" / "dordrecht-componistenbuurt" / "case.yaml"
+    result = layout(load_case(source), everything)
+    assert result.deviations
+    out = write_case(source, result, tmp_path / "new" / "folder" / "case.yaml")
+    text = out.read_text(encoding="utf-8")
+    # comments and the user's units stay; the stale expect block goes
+    assert "# new sewer system in the rijbaan" in text and "diameter: 110 mm" in text and "expect:" not in text
+    again = load_case(out)
+    assert {(a.rule, a.subjects) for a in again.accept} == {(d.rule, d.subjects) for d in result.deviations}
+    found = [f for f in everything.evaluate(again) if counts(f) and f.severity != "info"]
+    # the re-check shows exactly the named deviations, each pending approval, and nothing else
+    assert {(f.rule, f.subjects) for f in found if not f.baseline} == {(d.rule, d.subjects) for d in result.deviations}
+    assert all(dict(f.accepted).get("state") == "pending" for f in found if not f.baseline)

@@ -32,13 +32,14 @@ a section that needs deviations.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -47,6 +48,7 @@ from scipy.sparse import coo_array
 
 from checker.engine.evaluate import Engine, exclusion_applies
 from checker.engine.select import Predicate, compile_selector, mask, paired
+from checker.io.case_edit import add_accept, move_object, read_case_text, remove_expect, validate
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
 from checker.model.section import TOLERANCE, Accepted, Section
@@ -1246,22 +1248,36 @@ def start_from_standard(section: Section, packs: PackSet) -> dict[str, tuple[flo
     return dict(reference_layout(zones, lines, packs))
 
 
-def write_case(source: Path, result: Layout, out: Path) -> None:
-    """Write the case file with the solved positions (x and cover in metres) of the moved units."""
+def write_case(source: Path, result: Layout, out: Path) -> Path:
+    """Write the laid-out case next to the user's own text: moves, no stale `expect:`, deviations to approve.
+
+    The case text is edited, not re-dumped (checker/io/case_edit.py): comments, key order and
+    units stay as written. Each moved unit (a rack with what it holds) is moved; the `expect:`
+    block, which described the old positions, goes; each deviation the layout needs becomes
+    an `accept:` entry for exactly its rule, subjects and value, with the reason, approver and
+    date left to fill in — until then the re-check shows it as pending approval, and nothing
+    else. A folder (or a missing parent folder) is created; the file written is returned.
+    """
     if result.section is None:
         raise LiggingError(Diagnostic(Span(str(source), 1, 1), "no layout to write: the rules admit none"))
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    by_id = result.section.by_id()
-    moved = {m.id for m in result.moves}
-    moved |= {held for m in result.moves for held in by_id[m.id].holds}
-    unit = data.get("units", "m")
-    for entry in data.get("objects", []):
-        o = by_id.get(str(entry.get("id")))
-        if o is None or o.id not in moved:
-            continue
-        entry["x"] = o.x if unit == "m" else f"{o.x:g} m"
-        entry["cover"] = o.cover if unit == "m" else f"{o.cover:g} m"
-    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    opened = read_case_text(source)
+    text = opened.text
+    for m in result.moves:
+        text = move_object(text, m.id, dx=m.dx, dz=m.dz)
+    text = remove_expect(text)
+    for d in result.deviations:
+        text = add_accept(text, d.rule, d.subjects, measured=d.to)
+    target = out / "case.yaml" if out.is_dir() else out
+    validate(text, str(target))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise LiggingError(Diagnostic(Span(str(target), 1, 1), f"cannot write: {exc.strerror or exc}")) from None
+    return target
 
 
 def report(console: Console, result: Layout, title: str) -> None:
