@@ -209,7 +209,8 @@ def _worse(new: Deviation, old: Deviation) -> bool:
 
 def print_fit(console: Console, found: Fit, title: str, only: set[str] | None = None) -> None:
     """Print a capacity answer: the layout report, then every placed line with the diameter it has (or assumed)."""
-    report(console, found.layout, title)
+    # a minimum width starts from the reference layout: its moves mean nothing to the reader
+    report(console, found.layout, title, moves=only is not None)
     if found.zones:
         console.print(Text("  zones: " + ", ".join(f"{kind} {w:.3f} m" for kind, w in found.zones)))
     section = found.layout.section

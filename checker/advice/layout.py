@@ -1280,7 +1280,7 @@ def write_case(source: Path, result: Layout, out: Path) -> Path:
     return target
 
 
-def report(console: Console, result: Layout, title: str) -> None:
+def report(console: Console, result: Layout, title: str, moves: bool = True) -> None:
     """Print a layout: the moves as a table, deviations with their sources, the conflict and the alternative."""
     console.print(Text(title, style="bold underline"))
     if result.timed_out:
@@ -1294,6 +1294,8 @@ def report(console: Console, result: Layout, title: str) -> None:
                            "the result is not proven", style="yellow"))
     if not result.feasible and not (result.timed_out or result.solver_error):
         console.print(Text("  no layout: the fixed rules conflict", style="bold red"))
+    elif not moves:
+        pass
     elif not result.moves:
         console.print(Text("  every planned object can stay where it is", style="green"))
     else:
