@@ -15,9 +15,6 @@ from dsl.diagnostics import Span
 TOLERANCE = 0.001
 KINDS = ("cable", "pipe", "crossing", "tree", "structure", "container", "rack", "reservation")
 LINE_KINDS = ("cable", "pipe")
-# sizes of a line named or delivered without one (fit's network specs, an IMKL feature without a
-# diameter); illustrative, typical of Dutch distribution networks
-DEFAULT_SIZE = {"cable": 0.05, "pipe": 0.11}
 # planned: judged; existing: already in the ground (findings among existing objects only are a baseline);
 # disused (buiten gebruik): in the ground, out of service — it takes space, but an operator's rules do
 # not judge it unless a rule names the status itself (`line[status = disused]`)

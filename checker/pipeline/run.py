@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from checker.advice.suggest import suggest
+from checker.advice.suggest import suggest_all
 from checker.engine.evaluate import Engine
 from checker.io.loader import load_case
 from checker.model.findings import SEVERITIES, CaseResult, counts
@@ -51,8 +51,11 @@ def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True) -> 
             loaded = ((str(file), load_case(file)) for file in discover([path]))
         for where, section in loaded:
             findings = engine.evaluate(section)
-            found = tuple(suggest(engine, section, findings)) if suggestions else tuple(findings)
-            yield CaseResult(section, where, found)
+            if not suggestions:
+                yield CaseResult(section, where, tuple(findings))
+                continue
+            got = suggest_all(engine, section, findings)
+            yield CaseResult(section, where, got.findings, (got.note(),) if got.unsearched else ())
 
 
 def exit_code(results: list[CaseResult], fail_on: str) -> int:

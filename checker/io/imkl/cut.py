@@ -18,7 +18,8 @@ Status: functional → `existing`, disused → `disused` (takes space, not judge
 operator's rules), projected → `planned` (someone's design, judged like a proposal); the
 INSPIRE value is kept as the attribute `condition`. Every object records its feature and
 depth basis (`checker.io.imkl.depth`) under `source`. A line or container the delivery
-gives no size is drawn at `DEFAULT_SIZE` and says so in its `note`. Objects get short ids
+gives no size is drawn at its thema's typical diameter (`checker.model.sizes`, illustrative)
+and says so in its `note`. Objects get short ids
 by thema or container class, numbered from the facade.
 """
 
@@ -35,7 +36,8 @@ from shapely.geometry.base import BaseGeometry
 
 from checker.io.imkl.delivery import LINE_CLASSES, Delivery, Element
 from checker.io.imkl.depth import REACH, Depth, DepthFinder, weakest
-from checker.model.section import CABLE_THEMAS, DEFAULT_SIZE, Zone
+from checker.model.section import CABLE_THEMAS, Zone
+from checker.model.sizes import typical_diameter
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet
 from nen7171.zones import UNKNOWN_ZONE
@@ -179,12 +181,11 @@ def _r(value: float) -> float:
     return 0.0 if rounded == 0 else rounded
 
 
-def _size(element: Element) -> tuple[float, bool]:
-    """Return a line's diameter and whether it came from the delivery (else the default, illustrative)."""
+def _size(element: Element, thema: str) -> tuple[float, bool]:
+    """Return a line's diameter and whether it came from the delivery (else the thema's typical one, illustrative)."""
     if element.diameter is not None:
         return element.diameter, True
-    kind = "pipe" if element.container else LINE_CLASSES.get(element.cls, "pipe")
-    return DEFAULT_SIZE[kind], False
+    return typical_diameter(thema), False
 
 
 class Cutter:
@@ -348,6 +349,10 @@ class Cutter:
             claims[k] = [j for j in claims[k] if k not in claims.get(j, [])]
         return claims
 
+    def thema(self, element: Element) -> str:
+        """Return an element's thema (its net's; `overig` when the net names none)."""
+        return self.delivery.thema(element) or "overig"
+
     def _common(self, element: Element, key: str) -> dict[str, Any]:
         """Return the fields every imported object carries (id is a placeholder until numbering)."""
         thema = self.delivery.thema(element) or "overig"
@@ -369,7 +374,7 @@ class Cutter:
 
     def _bundle(self, bundle: list[Hit], rd: Any) -> list[tuple[float, str, dict[str, Any]]]:
         """Return loose lines; lines of one beheerder drawn on one centreline are placed side by side there."""
-        sizes = [_size(h.element) for h in bundle]
+        sizes = [_size(h.element, self.thema(h.element)) for h in bundle]
         centre = sum(h.x or 0.0 for h in bundle) / len(bundle)
         left = centre - 0.5 * sum(size for size, _ in sizes)
         out = []
@@ -401,9 +406,9 @@ class Cutter:
         e = h.element
         x = h.x or 0.0
         depth = self.finder.depth(e, rd(x))
-        sized = [_size(c.element) for c in held]
+        sized = [_size(c.element, self.thema(c.element)) for c in held]
         sizes = [size for size, _ in sized]
-        width, height, notes = _box(e, sizes)
+        width, height, notes = _box(e, sizes, self.thema(e))
         if sum(sizes) > width + 1e-9:
             notes.append(f"{e.cls} {width * 1000:.0f} mm wide in the delivery, narrower than the "
                          f"{sum(sizes) * 1000:.0f} mm it holds: drawn {sum(sizes) * 1000:.0f} mm wide")
@@ -438,7 +443,7 @@ class Cutter:
         e = h.element
         a, b = h.start or 0.0, h.end or 0.0
         first, last = self.finder.depth(e, rd(a)), self.finder.depth(e, rd(b))
-        size = e.width if e.container and e.width else _size(e)[0]
+        size = e.width if e.container and e.width else _size(e, self.thema(e))[0]
         given = (e.width if e.container else e.diameter) is not None
         obj = self._common(e, self.key())
         obj.pop("kind", None)
@@ -474,18 +479,18 @@ def _order(element: Element) -> int:
     return {"Kabelbed": 3, "Duct": 2, "Mantelbuis": 1}.get(element.cls, 0)
 
 
-def _box(e: Element, sizes: list[float]) -> tuple[float, float, list[str]]:
+def _box(e: Element, sizes: list[float], thema: str) -> tuple[float, float, list[str]]:
     """Return a container's rectangle (width, height) from the delivery, and notes on what was not given."""
     notes: list[str] = []
     if e.cls == "Mantelbuis":
         if e.diameter is not None:
             return e.diameter, e.diameter, ["a Mantelbuis, drawn as the square around its circle"]
-        side = max(sizes, default=DEFAULT_SIZE["pipe"])
+        side = max(sizes, default=typical_diameter(thema))
         return side, side, [f"no pipeDiameter in the delivery: drawn {side * 1000:.0f} mm square (illustrative)"]
     if e.width is not None:
         width = e.width
     else:
-        width = sum(sizes) if sizes else DEFAULT_SIZE["pipe"]
+        width = sum(sizes) if sizes else typical_diameter(thema)
         notes.append(f"no ductWidth in the delivery: drawn {width * 1000:.0f} mm wide"
                      + (" (what it holds, side by side)" if sizes else " (illustrative)"))
     if sizes:
