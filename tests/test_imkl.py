@@ -281,7 +281,7 @@ def test_the_official_example_cut_checks_without_input_errors(tmp_path: Path) ->
     found = Engine(load_packs()).evaluate(section)
     assert {o.source.depth for o in section.objects if o.source} == {"declared"}
     bed = section.by_id()["kb-1"]
-    assert len(bed.holds) == 9 and bed.width == pytest.approx(0.45)  # nine MV cables drawn on one trench line
+    assert len(bed.holds) == 9 and bed.width == pytest.approx(9 * 0.07)  # nine MV cables drawn on one trench line
     assert section.by_id()["kb-2"].status == "disused"
     assert found and all(f.baseline for f in found)
     assert all("not measured" in f.message for f in found if f.kind == "cover")
