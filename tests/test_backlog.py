@@ -202,7 +202,7 @@ def test_logging_the_shipped_cases_gives_one_entry_per_regulation(where: str, mo
     assert "asks the same" in water.evidence
     # one entry for the tree rule, its occurrences beneath it
     trees = items["BOOM-HART-TRACE"]
-    assert trees.friction == "space" and len(trees.cases) == 4 and trees.occurrences >= 10
+    assert trees.friction == "space" and len(trees.cases) >= 4 and trees.occurrences >= 10
     assert items["VKLS-WARMTE-WATER"].friction == "data"
     # a tier swap fixes the non-conform rack: a design error, not friction
     assert "VKLS-ORDER" not in items

@@ -12,10 +12,10 @@ rule, or pair of rules, what it is:
   engine's own candidates, re-evaluated) breaks rule B. Meeting the cover a telecom cable
   needs in a VKLS rack means lowering the rack below the depth VKLS allows.
 - **space**: the rule does not fit the room the case has: no tried move meets it, or the
-  moves that do only leave the profile, run into another object or meet the same rule
-  elsewhere; the objects lie as they are (existing); or a deviation was granted.
-- **data**: the rule's value is a placeholder (`illustrative`), or only placeholder rules
-  block it: the question is the value before it is the friction.
+  moves that do only run into another object, meet the same rule elsewhere or break rules
+  whose values are placeholders; or the objects lie as they are (existing, trees, crossings).
+- **data**: the rule's value is a placeholder (`illustrative`): the question is the value
+  before it is the friction.
 - **praktijktoets**: a rule that keeps a harmonisation proposal from working in a case
   (`ligging whatif --log`, see `checker.policy.whatif`).
 
@@ -28,7 +28,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from checker.advice.suggest import MAX_TRIES, _movable, candidates, moved
+from checker.advice.suggest import MAX_TRIES, _Kept, _movable, _physical, candidates, moved
 from checker.engine.evaluate import Engine
 from checker.engine.lint import contradicting_pairs
 from checker.model.findings import SEVERITIES, Finding, counts, fingerprint
@@ -182,7 +182,8 @@ class Classifier:
         """Return the friction among a case's findings, one per rule or rule pair, in a stable order."""
         pool = [f for f in findings if f.severity in ("error", "warning") and f.pack != PHYSICAL_PACK
                 and not is_design_error(f)]
-        case = _Case(section, case_path, tuple(findings), frozenset(g.fingerprint for g in findings if counts(g)))
+        case = _Case(section, case_path, tuple(findings),
+                     frozenset(g.fingerprint for g in findings if counts(g) and g.severity != "info"))
         out: list[Friction] = []
         taken: set[int] = set()
         for f in sorted(pool, key=lambda g: (g.subjects, g.rule)):
@@ -259,10 +260,11 @@ class Classifier:
         t = clearing[0]
         firm = [g for g in t.new if g.rule in common and not self._illustrative(g.rule, planned)]
         if not firm:
+            # no rule with a real value stands in the way: the room, as the packs encode it for now
             names = ", ".join(sorted(common))
-            kind = "space" if f.accepted else "data"
-            return [self._make(kind, f, own, title, f"{asks}; every way to meet it breaks only rules whose values "
-                                                    f"are placeholders ({names})", case)]
+            return [self._make("space", f, own, title, f"{asks}; every way to meet it breaks only rules whose values "
+                                                       f"are placeholders ({names}), so the room as encoded does not "
+                                                       "hold it; their real values may change that", case)]
         out = []
         used: set[int] = set()
         for g in sorted(firm, key=lambda x: (x.rule, x.subjects)):
@@ -303,11 +305,14 @@ class Classifier:
         """Try the moves (and, for an order, the swap) that could meet f; None when nothing of it may move."""
         section = case.section
         units = _movable(section, f)
+        kept = _Kept(self.engine, section) if units else None
         tries: list[tuple[float, str, Section]] = []
         for unit in units:
             for dx, dz in candidates(section, f, unit):
-                tries.append((math.hypot(dx, dz), _move_words(unit.id, dx, dz),
-                              moved(section, unit.id, dx, dz)))
+                # the moves the suggestion engine would try: inside the profile, below ground, as `keep` rules allow
+                if _physical(section, unit, dx, dz) and kept is not None and kept.allows(section, unit, dx, dz):
+                    tries.append((math.hypot(dx, dz), _move_words(unit.id, dx, dz),
+                                  moved(section, unit.id, dx, dz)))
         tries = sorted(tries, key=lambda t: (t[0], t[1]))[:MAX_TRIES]
         swap = _swapped(section, f)
         if swap is not None:
@@ -318,7 +323,7 @@ class Classifier:
         out = []
         for (size, words, _), after in zip(tries, afters, strict=True):
             cleared = f.fingerprint not in {g.fingerprint for g in after}
-            new = tuple(g for g in after if counts(g) and g.fingerprint not in case.before)
+            new = tuple(g for g in after if counts(g) and g.severity != "info" and g.fingerprint not in case.before)
             out.append(_Try(size, words, cleared, new))
         return out
 
