@@ -219,7 +219,8 @@ def input_digest(case_path: str, packs: PackSet, extra: str = "") -> str:
 
 # ---- writing: entries and occurrences ------------------------------------------------------
 
-def _history(db: Store, entry: int, who: str, at: str, what: str, old: str, new: str, note: str) -> None:
+def add_history(db: Store, entry: int, who: str, at: str, what: str, old: str, new: str, note: str) -> None:
+    """Record one change of an entry (inside the caller's write transaction)."""
     db.execute("INSERT INTO history (entry_id, at, who, field, old, new, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
                (entry, at, who, what, old, new, note))
 
@@ -236,7 +237,7 @@ def _live(db: Store, entry: int) -> int:
     raise error(db.display, f"backlog entries merged in a circle through entry {entry}")
 
 
-def _find_entry(db: Store, key: str) -> int | None:
+def find_entry(db: Store, key: str) -> int | None:
     """Return the live entry for a rule key (following merges), or None."""
     rows = db.rows("SELECT id, merged_into FROM entries WHERE rules_key = ? ORDER BY id", (key,))
     live = [r for r in rows if r["merged_into"] is None]
@@ -245,7 +246,7 @@ def _find_entry(db: Store, key: str) -> int | None:
     return _live(db, int(rows[0]["id"])) if rows else None
 
 
-def _store_rules(db: Store, entry: int, rules: Sequence[RuleRef]) -> None:
+def store_rules(db: Store, entry: int, rules: Sequence[RuleRef]) -> None:
     """Record an entry's rules; known ones get their latest pack version, source and instrument."""
     start = int(db.value("SELECT count(*) FROM entry_rules WHERE entry_id = ?", (entry,)))
     for k, r in enumerate(rules):
@@ -259,17 +260,19 @@ def _store_rules(db: Store, entry: int, rules: Sequence[RuleRef]) -> None:
                     r.instrument, r.changed_by))
 
 
-def _create_entry(db: Store, fr: Friction, who: str, at: str, status: str = "new", triage: str | None = None,
+def create_entry(db: Store, fr: Friction, who: str, at: str, status: str = "new", triage: str | None = None,
                   phase: str = "inzicht", note: str = "") -> int:
+    """Create the entry a friction belongs to, with its rules and a first history line; return its id."""
     entry = db.insert("INSERT INTO entries (rules_key, friction, title, severity, triage, status, phase, created_at, "
                       "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       (fr.key, fr.kind, fr.title, fr.severity, triage, status, phase, at, who))
-    _store_rules(db, entry, fr.rules)
-    _history(db, entry, who, at, "status", "", status, note or f"logged ({fr.kind})")
+    store_rules(db, entry, fr.rules)
+    add_history(db, entry, who, at, "status", "", status, note or f"logged ({fr.kind})")
     return entry
 
 
-def _occur(db: Store, entry: int, fr: Friction, run_id: str, origin: str, input_: str, who: str, at: str) -> bool:
+def add_occurrence(db: Store, entry: int, fr: Friction, run_id: str, origin: str, input_: str, who: str, at: str) -> bool:
+    """Add an occurrence beneath an entry; False when this run already recorded it (same case and objects)."""
     cur = db.execute(
         "INSERT INTO occurrences (entry_id, run_id, origin, friction, fingerprint, case_path, municipality, planned, "
         "subjects, place, measured, required, op, amount, unit, message, evidence, accepted, input, at, who) "
@@ -286,9 +289,9 @@ def record(db: Store, frictions: Iterable[Friction], run_id: str, who: str, orig
     at = now()
     new_entries = new_occ = 0
     for fr in frictions:
-        entry = _find_entry(db, fr.key)
+        entry = find_entry(db, fr.key)
         if entry is None:
-            entry = _create_entry(db, fr, who, at)
+            entry = create_entry(db, fr, who, at)
             new_entries += 1
         else:
             row = db.rows("SELECT friction, severity FROM entries WHERE id = ?", (entry,))[0]
@@ -296,8 +299,8 @@ def record(db: Store, frictions: Iterable[Friction], run_id: str, who: str, orig
             worst = min(row["severity"], fr.severity, key=SEVERITIES.index)
             if (kind, worst) != (row["friction"], row["severity"]):
                 db.execute("UPDATE entries SET friction = ?, severity = ? WHERE id = ?", (kind, worst, entry))
-            _store_rules(db, entry, [r for r in fr.rules if r.version or r.authority])
-        new_occ += _occur(db, entry, fr, run_id, origin, (inputs or {}).get(fr.case_path, ""), who, at)
+            store_rules(db, entry, [r for r in fr.rules if r.version or r.authority])
+        new_occ += add_occurrence(db, entry, fr, run_id, origin, (inputs or {}).get(fr.case_path, ""), who, at)
     return new_entries, new_occ
 
 
@@ -423,7 +426,7 @@ def add_manual(db: Where, rules: Sequence[RuleRef], title: str, kind: str = "", 
 
     def work(s: Store) -> int:
         record(s, [fr], run, actor, "manual")
-        entry = _find_entry(s, fr.key)
+        entry = find_entry(s, fr.key)
         assert entry is not None  # record() just made or found it
         return entry
 
@@ -465,7 +468,7 @@ def _advance_phase(db: Store, entry: int, row: dict[str, object], phase: str, wh
     if old == "back-log" or PHASES.index(phase) <= PHASES.index(old):
         return
     db.execute("UPDATE entries SET phase = ? WHERE id = ?", (phase, entry))
-    _history(db, entry, who, at, "phase", old, phase, note)
+    add_history(db, entry, who, at, "phase", old, phase, note)
 
 
 def triage(db: Where, entry: int, triage_class: str, note: str = "", who: str | None = None) -> None:
@@ -478,10 +481,10 @@ def triage(db: Where, entry: int, triage_class: str, note: str = "", who: str | 
         row = _entry_row(s, entry)
         at = now()
         s.execute("UPDATE entries SET triage = ? WHERE id = ?", (triage_class, entry))
-        _history(s, entry, actor, at, "triage", str(row["triage"] or ""), triage_class, note)
+        add_history(s, entry, actor, at, "triage", str(row["triage"] or ""), triage_class, note)
         if row["status"] == "new":
             s.execute("UPDATE entries SET status = 'triaged' WHERE id = ?", (entry,))
-            _history(s, entry, actor, at, "status", "new", "triaged", note or f"triaged as {triage_class}")
+            add_history(s, entry, actor, at, "status", "new", "triaged", note or f"triaged as {triage_class}")
             _advance_phase(s, entry, row, "prioriteren", actor, at, note or "triaged")
 
     with open_backlog(db, "update") as store:
@@ -504,7 +507,7 @@ def set_status(db: Where, entry: int, status: str, note: str, who: str | None = 
             raise error(s.display, f"entry {entry} has no triage class: run `ligging backlog triage {entry} CLASS`")
         at = now()
         s.execute("UPDATE entries SET status = ? WHERE id = ?", (status, entry))
-        _history(s, entry, actor, at, "status", old, status, note)
+        add_history(s, entry, actor, at, "status", old, status, note)
         if status in PHASE_FOR_STATUS:
             _advance_phase(s, entry, row, PHASE_FOR_STATUS[status], actor, at, note)
 
@@ -523,7 +526,7 @@ def set_phase(db: Where, entry: int, phase: str, note: str, who: str | None = No
         if row["phase"] == phase:
             return
         s.execute("UPDATE entries SET phase = ? WHERE id = ?", (phase, entry))
-        _history(s, entry, actor, now(), "phase", str(row["phase"]), phase, note)
+        add_history(s, entry, actor, now(), "phase", str(row["phase"]), phase, note)
 
     with open_backlog(db, "update") as store:
         store.write(work)
@@ -541,15 +544,15 @@ def merge(db: Where, keep: int, other: int, note: str = "", who: str | None = No
         s.execute("UPDATE occurrences SET entry_id = ? WHERE entry_id = ?", (keep, other))
         moved = [r for r in s.rows("SELECT * FROM entry_rules WHERE entry_id = ? ORDER BY position", (other,))]
         known = {r["rule"] for r in s.rows("SELECT rule FROM entry_rules WHERE entry_id = ?", (keep,))}
-        _store_rules(s, keep, [RuleRef(str(r["rule"]), str(r["pack"]), str(r["version"]), str(r["authority"]),
+        store_rules(s, keep, [RuleRef(str(r["rule"]), str(r["pack"]), str(r["version"]), str(r["authority"]),
                                        str(r["source"]), str(r["instrument_kind"]), str(r["instrument"]),
                                        str(r["changed_by"]), str(r["role"])) for r in moved if r["rule"] not in known])
         worst = min(str(kept["severity"]), str(gone["severity"]), key=SEVERITIES.index)
         kind = strongest((str(kept["friction"]), str(gone["friction"])))
         s.execute("UPDATE entries SET severity = ?, friction = ? WHERE id = ?", (worst, kind, keep))
         s.execute("UPDATE entries SET merged_into = ? WHERE id = ?", (keep, other))
-        _history(s, keep, actor, at, "merge", "", str(other), note or f"entry {other} merged in")
-        _history(s, other, actor, at, "merged_into", "", str(keep), note or f"merged into entry {keep}")
+        add_history(s, keep, actor, at, "merge", "", str(other), note or f"entry {other} merged in")
+        add_history(s, other, actor, at, "merged_into", "", str(keep), note or f"merged into entry {keep}")
 
     with open_backlog(db, "update") as store:
         store.write(work)

@@ -29,12 +29,12 @@ from checker.model.findings import SEVERITIES, fingerprint
 from checker.policy.backlog import (
     Item,
     Occurrence,
-    _create_entry,
-    _find_entry,
-    _history,
-    _occur,
-    _store_rules,
+    add_history,
+    add_occurrence,
+    create_entry,
     default_who,
+    find_entry,
+    store_rules,
 )
 from checker.policy.backlog_schema import (
     CLASSES,
@@ -321,22 +321,22 @@ def import_csv(db: Path | str | None, source: Path, who: str | None = None) -> I
         seen: set[str] = set()
         for row in parsed:
             fr = row.friction
-            entry = _find_entry(s, fr.key)
+            entry = find_entry(s, fr.key)
             if entry is None:
-                entry = _create_entry(s, Friction(row.entry_class, fr.rules, row.entry_title, fr.severity,
+                entry = create_entry(s, Friction(row.entry_class, fr.rules, row.entry_title, fr.severity,
                                                   fr.fingerprint, "", "", "", (), None, None, "", None, "", ""),
                                       actor, at, row.status, row.triage, row.phase,
                                       f"imported from {source.name}:{row.line}")
                 if row.status != "new":
-                    _history(s, entry, actor, at, "phase", "", row.phase, f"imported from {source.name}:{row.line}")
+                    add_history(s, entry, actor, at, "phase", "", row.phase, f"imported from {source.name}:{row.line}")
                 added += 1
                 seen.add(fr.key)
             elif fr.key not in seen:
                 present += 1
                 seen.add(fr.key)
-                _store_rules(s, entry, [r for r in fr.rules if r.version or r.authority])
+                store_rules(s, entry, [r for r in fr.rules if r.version or r.authority])
             if row.run:
-                occ += _occur(s, entry, fr, row.run, row.origin, row.input, row.who or actor, row.at or at)
+                occ += add_occurrence(s, entry, fr, row.run, row.origin, row.input, row.who or actor, row.at or at)
         return added, present, occ
 
     with open_backlog(db, "create") as store:
