@@ -88,12 +88,6 @@ class Store:
         self._reopen = reopen
         self.needs_schema = False
 
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         """Close the connection."""
         self.con.close()

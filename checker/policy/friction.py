@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from checker.advice.suggest import MAX_TRIES, _Kept, _movable, _physical, candidates, moved
 from checker.engine.evaluate import Engine
 from checker.engine.lint import contradicting_pairs
-from checker.model.findings import SEVERITIES, Finding, counts, fingerprint
+from checker.model.findings import SEVERITIES, Finding, counts
 from checker.model.section import TOLERANCE, Section
 from dsl import ast
 from dsl.packs import PackRule, PackSet, in_force
@@ -370,13 +370,3 @@ def strongest(kinds: Iterable[str]) -> str:
     """Return the strongest class among those seen (contradiction before praktijktoets, space, data)."""
     seen = [k for k in kinds if k in CLASSES]
     return min(seen, key=CLASSES.index) if seen else "space"
-
-
-def select_friction(findings: Sequence[Finding], section: Section, case_path: str, engine: Engine) -> list[Friction]:
-    """Return the friction among one case's findings (see the module docstring)."""
-    return Classifier(engine).frictions(findings, section, case_path)
-
-
-def fingerprint_of(rule_ids: Sequence[str], subjects: Sequence[str]) -> str:
-    """Return the fingerprint of a rule (pair) on subjects, as findings compute theirs."""
-    return fingerprint("+".join(rule_ids), tuple(sorted(subjects)))
