@@ -370,6 +370,7 @@ backlog_app = typer.Typer(
 )
 app.add_typer(backlog_app, name="backlog")
 WHO_HELP = "Who makes the change (default: $USER)."
+MAX_ENTRY = 2**62  # entry ids are 64-bit integers in both stores
 
 
 class Rank(str, Enum):
@@ -459,7 +460,7 @@ def backlog_list(
 
 @backlog_app.command("show")
 def backlog_show(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
     weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
     backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
@@ -473,7 +474,7 @@ def backlog_show(
 
 @backlog_app.command("triage")
 def backlog_triage(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
     triage_class: str = typer.Argument(
         ..., metavar="CLASS", help="encoding-error, regulatory-friction, data-problem or accepted-open-norm."
     ),
@@ -489,7 +490,7 @@ def backlog_triage(
 
 @backlog_app.command("status")
 def backlog_status(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
     status: str = typer.Argument(..., help="triaged, proposed, harmonised or rejected."),
     note: str = typer.Option(..., "--note", help="Why (kept in the history)."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
@@ -503,7 +504,7 @@ def backlog_status(
 
 @backlog_app.command("phase")
 def backlog_phase(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
     phase: str = typer.Argument(..., help="inzicht, prioriteren, integratie, praktijktoets or back-log."),
     note: str = typer.Option(..., "--note", help="Why (kept in the history)."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
@@ -517,8 +518,8 @@ def backlog_phase(
 
 @backlog_app.command("merge")
 def backlog_merge(
-    keep: int = typer.Argument(..., help="Entry id that stays."),
-    other: int = typer.Argument(..., help="Entry id merged into it."),
+    keep: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id that stays."),
+    other: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id merged into it."),
     note: str = typer.Option("", "--note", help="Why."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
     backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),

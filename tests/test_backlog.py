@@ -777,3 +777,22 @@ def test_layout_log_records_each_rule_that_must_give_way(tmp_path: Path, capsys:
     assert items["VKLS-WARMTE-WATER"].friction == "data" and items["VKLS-DEPTH"].friction == "space"
     detail = bl.detail(where, items["VKLS-DEPTH"].id, load_weights())
     assert [o.origin for o in detail.occurrences] == ["layout"] and "1.20" in detail.item.evidence
+
+
+@pytest.mark.parametrize("args", [
+    ("backlog", "show", "99999999999999999999999"),
+    ("backlog", "merge", "1", "99999999999999999999999"),
+    ("backlog", "triage", "0", "data-problem"),
+    ("backlog", "add", "--rule", "TEL-COV-DT", "--title", "x", "--amount", "nan"),
+    ("backlog", "add", "--rule", "TEL-COV-DT", "--rule", "NEN-COV-LS", "--rule", "VKLS-DEPTH", "--title", "x"),
+    ("backlog", "list", "--status", "bogus"),
+    ("backlog", "list", "--backlog", "postgresql://ann:pw@127.0.0.1:1/x"),
+])
+def test_hostile_command_lines_end_in_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    where = str(tmp_path / "b.db")
+    bl.log_frictions(where, [friction(1)])
+    full = args if "--backlog" in args else (*args, "--backlog", where)
+    assert cli(*full) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ligging: ") and err.count("\n") == 1 and "pw@" not in err
