@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.cli import run
-from checker.io.case_write import write_checked_case
+from checker.io.case_text import save_case
 from checker.io.dxf import (
     APP,
     KIND_LAYERS,
@@ -92,7 +92,7 @@ def test_round_trip_reproduces_every_case(name: str, packs: PackSet, tmp_path: P
     export_dxf(original, packs, drawing)
     assert audit_errors(ezdxf.readfile(drawing)) == []
     out = tmp_path / "case.yaml"
-    write_checked_case(import_dxf(drawing), out, str(drawing))
+    save_case(import_dxf(drawing), out, str(drawing))
     back = load_case(out)
     assert back.name == original.name and back.planned == original.planned
     assert_same_section(original, back)
@@ -108,7 +108,7 @@ def test_plain_cad_drawing_without_xdata_imports_from_layers_and_texts(name: str
     drawing = tmp_path / "plain.dxf"
     doc.saveas(drawing)
     out = tmp_path / "case.yaml"
-    write_checked_case(import_dxf(drawing), out, str(drawing))
+    save_case(import_dxf(drawing), out, str(drawing))
     back = load_case(out)
     for a, b in zip(original.objects, back.objects, strict=True):
         if a.kind == "reservation":  # a reservation's network lives only in XDATA
@@ -258,7 +258,7 @@ def test_import_refuses_a_title_block_the_loader_would_refuse(tag: str, value: s
     out = tmp_path / "case.yaml"
     out.write_text("kept\n", encoding="utf-8")
     with pytest.raises(LiggingError) as caught:
-        write_checked_case(import_dxf(drawing), out, str(drawing))
+        save_case(import_dxf(drawing), out, str(drawing))
     assert caught.value.diagnostic.span.file == str(drawing) and words in caught.value.diagnostic.message
     assert out.read_text(encoding="utf-8") == "kept\n"  # an earlier file stays as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["case.yaml", "x.dxf"]  # no temporary file left behind
@@ -308,7 +308,7 @@ def test_writing_to_a_device_writes_through_it(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        write_checked_case(case, fifo, "x.dxf")
+        save_case(case, fifo, "x.dxf")
         assert fifo.is_fifo()
         assert os.read(reader, 1 << 16).startswith(b"ligging: 1\n")
     finally:
@@ -338,7 +338,8 @@ def test_long_and_unicode_text_survives_export_and_import(owner: str, note: str,
     with tempfile.TemporaryDirectory() as tmp:
         drawing, out = Path(tmp) / "x.dxf", Path(tmp) / "case.yaml"
         export_dxf(original, load_packs(["imkl"]), drawing)
-        back = write_checked_case(import_dxf(drawing), out, str(drawing))
+        save_case(import_dxf(drawing), out, str(drawing))
+        back = load_case(out)
     assert_same_section(original, back)
 
 

@@ -9,12 +9,16 @@ just inside the limit still finishes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from checker.engine.lint import MAX_NETWORKS, lint, parse_networks, required_width
+from checker.engine.lint import lint, parse_networks, required_width
+from checker.io import dxf, loader
+from checker.model.sizes import MAX_LINES
 from checker.policy import whatif as wi
+from dsl import packs, parser, units
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT
@@ -29,27 +33,27 @@ def test_lint_networks_refuses_2000_lines_at_once() -> None:
     with pytest.raises(LiggingError) as caught:
         parse_networks(",".join(["water:160mm", "gasLageDruk:110mm"] * 1000))
     assert time.monotonic() - started < QUICK
-    assert caught.value.diagnostic.span.file == "--networks" and str(MAX_NETWORKS) in caught.value.diagnostic.message
+    assert caught.value.diagnostic.span.file == "--networks" and str(MAX_LINES) in caught.value.diagnostic.message
 
 
 def test_lint_networks_at_the_limit_finishes() -> None:
     nets = parse_networks(",".join(["datatransport:50mm", "water:160mm", "gasLageDruk:110mm", "laagspanning:60mm"]
-                                   * (MAX_NETWORKS // 4)))
-    assert len(nets) == MAX_NETWORKS
+                                   * (MAX_LINES // 4)))
+    assert len(nets) == MAX_LINES
     started = time.monotonic()
     found = [d for d in lint([], nets, 3.0) if d.code in ("L303", "L304")]
     assert time.monotonic() - started < BUDGET
-    assert [d.severity for d in found] == ["error"]  # a hundred lines do not fit in 3 m
+    assert [d.severity for d in found] == ["error"]  # forty lines do not fit in 3 m
 
 
 def test_beyond_eight_lines_the_order_relations_still_hold() -> None:
     """Beyond eight lines the given order was kept even where the packs forbid it, and the width came out 0.00 m."""
-    packs = load_packs([LINT_A])
+    loaded = load_packs([LINT_A])
     nets = parse_networks("water:160mm," * 8 + "datatransport:50mm")  # datatransport must come before water
-    need, arrangement = required_width(packs, nets)
+    need, arrangement = required_width(loaded, nets)
     assert need is not None and need > 1.5 + 8 * 0.16  # 1.5 m between telecom and water, eight pipes side by side
     assert arrangement[0] == "datatransport"
-    eight = required_width(packs, nets[-2:] + nets[:6])  # eight lines: every permutation tried, same first line
+    eight = required_width(loaded, nets[-2:] + nets[:6])  # eight lines: every permutation tried, same first line
     assert eight[1][0] == "datatransport"
 
 
@@ -107,3 +111,45 @@ def test_deeply_nested_or_list_keyed_proposals_are_bad_input(tmp_path: Path) -> 
         assert time.monotonic() - started < QUICK
         assert caught.value.diagnostic.span.file == str(path) and caught.value.diagnostic.span.line == 2
         assert "ScalarNode" not in caught.value.diagnostic.message
+
+
+def _mib(value: int) -> str:
+    return f"{value // 2**20} MiB"
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+@pytest.mark.parametrize("constant, value, shown", [
+    ("loader.MAX_FILE_BYTES", loader.MAX_FILE_BYTES, _mib),
+    ("loader.MAX_NODES", loader.MAX_NODES, _count),
+    ("loader.MAX_DEPTH", loader.MAX_DEPTH, _count),
+    ("loader.MAX_OBJECTS", loader.MAX_OBJECTS, _count),
+    ("loader.MAX_NUMBER", loader.MAX_NUMBER, lambda v: f"10^{len(str(v)) - 1}"),
+    ("packs.MAX_PACK_BYTES", packs.MAX_PACK_BYTES, _count),
+    ("parser.MAX_RULE_TEXT", parser.MAX_RULE_TEXT, _count),
+    ("parser.MAX_NESTING", parser.MAX_NESTING, _count),
+    ("packs.MAX_PACKS", packs.MAX_PACKS, _count),
+    ("packs.MAX_RULES", packs.MAX_RULES, _count),
+    ("dxf.MAX_DXF_BYTES", dxf.MAX_DXF_BYTES, _mib),
+    ("dxf.LABEL_BUDGET", dxf.LABEL_BUDGET, _count),
+    ("dxf.XDATA_BYTES", dxf.XDATA_BYTES, _count),
+    ("whatif.MAX_PROPOSALS", wi.MAX_PROPOSALS, _count),
+    ("whatif.MAX_SETS", wi.MAX_SETS, _count),
+    ("whatif.MAX_SET_TEXT", wi.MAX_SET_TEXT, _count),
+    ("sizes.MAX_LINES", MAX_LINES, _count),
+    ("units.MAX_UNIT_TEXT", units.MAX_UNIT_TEXT, _count),
+])
+def test_docs_state_each_limit_as_the_code_has_it(constant: str, value: int, shown: Callable[[int], str]) -> None:
+    doc = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    lines = [line for line in doc.splitlines() if f"`{constant}`" in line or f"`dsl.{constant}`" in line]
+    assert lines, f"docs/limits.md does not name {constant}"
+    assert any(shown(value) in line for line in lines), (constant, shown(value), lines)
+
+
+def test_docs_list_the_accepted_units() -> None:
+    doc = " ".join((ROOT / "docs" / "limits.md").read_text(encoding="utf-8").split())
+    for dimension, names in units.ACCEPTED_UNITS.items():
+        if dimension != "number":
+            assert f"{', '.join(names[:-1])} or {names[-1]}" in doc, dimension

@@ -5,9 +5,9 @@ section number per object; zones are a padded (section by zone) matrix. Candidat
 are generated for all sections in bulk (`Batch.pairs`), so each relation runs once per
 batch: `RelationCompiler.compile` turns a relation into a function of the batch and a mask of
 the objects whose section has the rule in force, returning a `BatchOutcome` (subject
-index columns, measured values, pass/fail per row). The values are computed with the
-same floating-point operations as the per-section path in `checker.engine.evaluate`, so both
-agree exactly. Shapely is called only for rows whose exact shape decides the outcome
+index columns, measured values, pass/fail per row). Values use the floating-point
+operations of `checker.model.geometry` (frame, gaps), so a plain per-section evaluation
+(`tests/reference_engine.py`) agrees exactly. Shapely is called only for rows whose exact shape decides the outcome
 (a circle or crossing whose bounding box touches an exclusion zone or another body and
 that closed-form bounds cannot clear); those shapes are cached per batch.
 """
@@ -22,12 +22,13 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, compare_many, compile_selector, members
+from checker.engine.select import Predicate, compare_many, compile_selector, in_service, members, paired
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.packs import PackSet
+from nen7171.zones import UNKNOWN_ZONE
 
 # textual attribute tests answered from columns; the rest are asked per object
 COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
@@ -56,7 +57,8 @@ class Batch:
         self.network_codes = names
         self.status = np.array([o.status for o in objs], dtype=object)
         self.planned = self.status == "planned"
-        self.existing = self.status == "existing"
+        # in the ground: findings among these objects only are a baseline
+        self.existing = (self.status == "existing") | (self.status == "disused")
         self.spans = [o.span for o in objs]
         self.line = np.array([sp.line for sp in self.spans], dtype=np.int64)
         self.column = np.array([sp.column for sp in self.spans], dtype=np.int64)
@@ -222,7 +224,7 @@ class Batch:
         return out
 
     def boxes(self, idx: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Return the bounding boxes of objects idx as Context.box does (frame boxes; body bounds for crossings, trees)."""
+        """Return the bounding boxes of objects idx: frame boxes; the bounds of the body shape for crossings and trees."""
         minx = self.left[idx].copy()
         miny = self.top[idx].copy()
         maxx = self.right[idx].copy()
@@ -242,7 +244,7 @@ class Batch:
     def pairs(self, a: BoolArray, b: BoolArray, dedup: bool = True) -> tuple[IntArray, IntArray]:
         """Return all pairs (i in a, j in b, i != j) within one section, for all sections at once.
 
-        With `dedup` a pair selected both ways is kept once (i < j), as engine._pairs does;
+        With `dedup` a pair selected both ways is kept once (i < j);
         pairs come i-major, then j, in object order.
         """
         ia = np.flatnonzero(a)
@@ -298,7 +300,10 @@ Run = Callable[[Batch, BoolArray, bool], BatchOutcome]
 
 
 def box_gaps(a: tuple[FloatArray, ...], b: tuple[FloatArray, ...]) -> FloatArray:
-    """Return geometry.box_gap for rows of two box columns (minx, miny, maxx, maxy)."""
+    """Return the distances between rows of two box columns (minx, miny, maxx, maxy), negative when they overlap.
+
+    A lower bound of the distance between any shapes inside the boxes.
+    """
     dx = np.maximum(b[0] - a[2], a[0] - b[2])
     dy = np.maximum(b[1] - a[3], a[1] - b[3])
     return np.asarray(np.where((dx > 0) & (dy > 0), np.hypot(dx, dy), np.maximum(dx, dy)), dtype=float)
@@ -312,7 +317,11 @@ def point_box(px: FloatArray, pz: FloatArray, box: tuple[FloatArray, ...]) -> Fl
 
 
 def shape_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
-    """Return geometry.shape_gap for rows of two shape columns, with one GEOS call per operation."""
+    """Return the distances between rows of two shape columns; where they intersect, minus the smaller side of the intersection.
+
+    The overlap depth is exact for axis-aligned boxes and near-exact for the circles drawn;
+    one GEOS call per operation for all rows.
+    """
     if len(a) == 0:
         return np.empty(0)
     inter = shapely.intersection(a, b)
@@ -405,7 +414,8 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
         if name == "line":
             return lambda b: b.kinds(*LINE_KINDS).copy()
         if name == "racked":
-            return lambda b: np.asarray(b.rack_of >= 0)
+            rack = KINDS.index("rack")
+            return lambda b: np.asarray((b.rack_of >= 0) & (b.kind[np.maximum(b.rack_of, 0)] == rack))
         pred = compile_selector(sel, packs)
         return lambda b: np.fromiter((pred(b.sections[int(b.sec[g])], o) for g, o in enumerate(b.objects)),
                                      dtype=bool, count=b.n)
@@ -469,6 +479,7 @@ class RelationCompiler:
 
     def sel(self, selector: ast.Selector) -> Callable[[Batch], BoolArray]:
         """Return the cached batch mask of a selector."""
+        selector = in_service(selector)
         compile_selector(selector, self.packs)  # reports unknown names
         key = self.count
         self.count += 1
@@ -500,6 +511,8 @@ class RelationCompiler:
             line_like = act & ~b.is_crossing
             i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
             keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            keep = paired(b.objects, i, j, rel.pairing)
             i, j = i[keep], j[keep]
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
             return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)
@@ -586,6 +599,8 @@ class RelationCompiler:
                      > TOLERANCE)
             listed = np.isin(b.zone_kind, kinds) & b.zone_real
             if rel.mode == "within":
+                # a surface not known (onbekend) is not judged
+                listed = listed | (b.zone_kind == UNKNOWN_ZONE)
                 ok = ~np.any(under & ~listed[s], axis=1)
             else:
                 ok = ~np.any(under & listed[s], axis=1)
@@ -738,6 +753,14 @@ class RelationCompiler:
             meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE)
             i, j = i[meets], j[meets]
             return BatchOutcome((i, j), None, np.asarray(allowed(b)[i]), None, "may cross", "")
+
+        return run
+
+    def c_keep(self, rel: ast.Keep) -> Run:
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            # a drawn depth is judged against the drawing by the solver, never by a check
+            none = np.empty(0, dtype=np.intp)
+            return BatchOutcome((none,), None, np.ones(0, dtype=bool), None, "keep", "")
 
         return run
 

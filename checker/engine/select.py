@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.model.geometry import BoolArray, FloatArray
+from checker.model.geometry import BoolArray, FloatArray, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError
@@ -41,6 +41,28 @@ def members(packs: PackSet, group: str, seen: tuple[str, ...] = ()) -> frozenset
         else:
             out.add(member)
     return frozenset(out)
+
+
+def names_status(sel: ast.Selector) -> bool:
+    """Tell whether a selector tests the status itself (`line[status = disused]`)."""
+    if isinstance(sel, ast.SelWhere):
+        return any(t.name == "status" for t in sel.tests) or names_status(sel.base)
+    if isinstance(sel, ast.SelUnion):
+        return any(names_status(p) for p in sel.parts)
+    if isinstance(sel, ast.SelNot):
+        return names_status(sel.part)
+    return False
+
+
+def in_service(sel: ast.Selector) -> ast.Selector:
+    """Return a rule's selector narrowed to objects in service, unless it tests the status itself.
+
+    A disused line (buiten gebruik) takes space — it still overlaps, still blocks a trench —
+    but no operator's rule judges it: every relation selects through this narrowing.
+    """
+    if names_status(sel):
+        return sel
+    return ast.SelWhere(sel, (ast.AttrTest("status", "!=", "disused", sel.span),), sel.span)
 
 
 def compile_selector(sel: ast.Selector, packs: PackSet) -> Predicate:
@@ -78,6 +100,7 @@ def _name(sel: ast.SelName, packs: PackSet) -> Predicate:
     if name == "line":
         return lambda s, o: o.kind in LINE_KINDS
     if name == "racked":
+        # held by a rack (a bed or sleeve that holds lines does not rack them)
         return lambda s, o: any(o.id in r.holds for r in s.objects if r.kind == "rack")
     near = difflib.get_close_matches(name, names(packs), n=1)
     hint = f" — did you mean '{near[0]}'?" if near else " (not a thema, group or kind)"
@@ -144,3 +167,26 @@ def _attr(test: ast.AttrTest) -> Predicate:
 def mask(pred: Predicate, section: Section) -> BoolArray:
     """Return the objects of `section` matching `pred`, as a boolean column."""
     return np.fromiter((pred(section, o) for o in section.objects), dtype=bool, count=len(section.objects))
+
+
+PAIR_FIELDS = ("owner", "network", "kind", "status")
+
+
+def pair_field(obj: Obj, name: str) -> float | str | None:
+    """Return the value a pairing compares: a field of the object, or an attribute from the case (None if absent)."""
+    if name in PAIR_FIELDS:
+        value: float | str | None = getattr(obj, name)
+        return value
+    return obj.attribute(name)
+
+
+def paired(objects: list[Obj] | tuple[Obj, ...], i: IntArray, j: IntArray, pairing: ast.Pairing | None) -> BoolArray:
+    """Return which pairs (i[k], j[k]) a relation's `with same|different` pairing keeps (all without one)."""
+    if pairing is None or len(i) == 0:
+        return np.ones(len(i), dtype=bool)
+    equal = np.ones(len(i), dtype=bool)
+    for name in pairing.names:
+        equal &= np.fromiter((pair_field(objects[a], name) == pair_field(objects[b], name)
+                              for a, b in zip(i.tolist(), j.tolist(), strict=True)), dtype=bool, count=len(i))
+    # `same a, b`: every named field is equal; `different a, b`: some named field differs
+    return equal if pairing.mode == "same" else ~equal

@@ -51,7 +51,7 @@ from ezdxf.lldxf.const import DXFError
 from scipy.spatial import cKDTree
 
 from checker.io.loader import MAX_OBJECTS
-from checker.model.section import CABLE_THEMAS, LINE_KINDS, THEMAS, Obj, Section
+from checker.model.section import CABLE_THEMAS, LINE_KINDS, STATUSES, THEMAS, Obj, Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet
 from dsl.units import ATTRIBUTE_DIMENSIONS
@@ -104,6 +104,11 @@ def _xdata(obj: Obj) -> list[tuple[int, str]]:
     pairs += [("holds", held) for held in obj.holds]
     pairs += [("measure", m) for m in obj.measures]
     pairs += [("attribute", json.dumps([k, v], ensure_ascii=False)) for k, v in obj.attributes]
+    if obj.source is not None:
+        # where an imported object came from (feature id and depth basis): one JSON string per field
+        pairs += [("source", json.dumps([k, v], ensure_ascii=False))
+                  for k, v in (("feature", obj.source.feature), ("depth", obj.source.depth),
+                               ("tolerance", obj.source.tolerance), ("point", obj.source.point)) if v is not None]
     return [(1000, text) for key, value in pairs for text in _xdata_strings(key, str(value))]
 
 
@@ -422,8 +427,8 @@ def _shape(entity: DXFEntity, frame: Frame, path: str) -> _Shape | None:
     """Read one entity as an object candidate (finite numbers only), or None when it is not one."""
     shape = _raw_shape(entity, frame, path)
     if shape is not None and not _finite((shape.centre, shape.fields, shape.trunk)):
-        raise _error(path, f"an entity on layer {entity.dxf.layer} (handle {entity.dxf.handle}) has a coordinate or "
-                           "size that is not a finite number in metres")
+        raise _error(path, f"an entity on layer {shape.layer} (handle {entity.dxf.get('handle', '?')}) has a "
+                           "coordinate or size that is not a finite number in metres")
     return shape
 
 
@@ -440,7 +445,7 @@ def _finite(value: Any) -> bool:
 
 def _raw_shape(entity: DXFEntity, frame: Frame, path: str) -> _Shape | None:
     """Read one entity as an object candidate, or None when it is not one."""
-    layer = entity.dxf.layer
+    layer = entity.dxf.get("layer", "0")
     if layer not in THEMAS and layer not in LAYER_KINDS:
         return None
     xdata = _xdata_of(entity)
@@ -493,7 +498,7 @@ def _texts(doc: Drawing, layers: set[str]) -> list[tuple[str, tuple[float, float
     """Return (text, position) of TEXT and MTEXT entities on the given layers."""
     out: list[tuple[str, tuple[float, float]]] = []
     for entity in doc.modelspace().query("TEXT MTEXT"):
-        if entity.dxf.layer not in layers:
+        if entity.dxf.get("layer", "0") not in layers:
             continue
         if isinstance(entity, Text):
             _, point, _ = entity.get_placement()
@@ -657,7 +662,7 @@ def _zones(doc: Drawing, frame: Frame, path: str) -> list[dict[str, Any]]:
     """Read the surface zones: closed bands on the zones layer, kinds from their texts."""
     bands: list[tuple[float, float, tuple[float, float]]] = []
     for entity in doc.modelspace().query("LWPOLYLINE POLYLINE"):
-        if entity.dxf.layer != LAYER_ZONES:
+        if entity.dxf.get("layer", "0") != LAYER_ZONES:
             continue
         points = _polygon(entity)
         band = _band(points, frame) if points is not None else None
@@ -722,8 +727,9 @@ def _object(shape: _Shape, ident: str, path: str) -> dict[str, Any]:
         out["diameter"] = shape.trunk
     if shape.kind == "rack":
         out["sides"] = xd.get("sides", ["single"])[0]
-    if xd.get("status", ["planned"])[0] == "existing":
-        out["status"] = "existing"
+    status = xd.get("status", ["planned"])[0]
+    if status in STATUSES and status != "planned":
+        out["status"] = status
     if "measure" in xd:
         out["measures"] = sorted(xd["measure"])
     if "attribute" in xd:
@@ -732,6 +738,19 @@ def _object(shape: _Shape, ident: str, path: str) -> dict[str, Any]:
             key, value = _attribute(raw, ident, path)
             attributes[key] = _attribute_value(key, value)
         out["attributes"] = attributes
+    return out
+
+
+def _source(raw: list[str], ident: str, path: str) -> dict[str, Any]:
+    """Return an imported object's source (feature, depth basis, ...) from its XDATA strings."""
+    out: dict[str, Any] = {}
+    for text in raw:
+        try:
+            key, value = json.loads(text)
+        except (ValueError, TypeError, RecursionError):
+            raise _error(path, f"object {ident}: source XDATA '{text[:60]}' is not a [key, value] pair") from None
+        if key in ("feature", "depth", "tolerance", "point"):
+            out[str(key)] = value
     return out
 
 
@@ -773,8 +792,17 @@ def _holds(rack: dict[str, Any], objects: list[dict[str, Any]]) -> list[str]:
 
 def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, float] | None = None) -> dict[str, Any]:
     """Read a drawing into the mapping of a case file (DESIGN §3)."""
-    shown = str(path)
     doc = _read(path)
+    try:
+        return _case_of(doc, path, scale, origin)
+    except DXFError as exc:
+        # ezdxf read the file, but an entity lacks what its type must have (a text without its text, ...)
+        raise _error(str(path), f"a damaged entity in the drawing: {type(exc).__name__}: {exc}") from None
+
+
+def _case_of(doc: Drawing, path: Path, scale: float | None, origin: tuple[float, float] | None) -> dict[str, Any]:
+    """Return the case mapping of a drawing that ezdxf has read."""
+    shown = str(path)
     title = _title_values(doc)
     frame = _frame(doc, title, scale, origin, shown)
     shapes = [s for e in doc.modelspace() if (s := _shape(e, frame, shown)) is not None]
@@ -798,11 +826,15 @@ def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, floa
             raise _error(shown, f"two objects carry the id '{ident}'; give each object its own id text")
         seen.add(ident)
         objects.append(_object(shape, ident, shown))
+        if "source" in shape.xdata:
+            objects[-1]["source"] = _source(shape.xdata["source"], ident, shown)
     for shape, obj in zip(shapes, objects, strict=True):
         if shape.kind == "rack":
             obj["holds"] = shape.xdata["holds"] if "holds" in shape.xdata else _holds(obj, objects)
             if not obj["holds"]:
                 del obj["holds"]
+        elif "holds" in shape.xdata and "width" in obj:
+            obj["holds"] = shape.xdata["holds"]  # a bed, duct or sleeve holding lines
     zones = _zones(doc, frame, shown)
     width = _parse_number(title["WIDTH"], "title block WIDTH", shown) if "WIDTH" in title else zones[-1]["to"]
     case: dict[str, Any] = {"ligging": 1, "name": title.get("NAME") or path.stem}

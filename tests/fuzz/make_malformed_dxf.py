@@ -127,7 +127,7 @@ def main() -> None:
     (CORPUS / "dxf-binary-garbage.dxf").write_bytes(bytes(range(256)) * 4)
     text = (CORPUS / "dxf-duplicate-ids.dxf").read_text(encoding="utf-8")
     (CORPUS / "dxf-truncated.dxf").write_text(text[: len(text) // 2], encoding="utf-8")
-    (CORPUS / "dxf-base-drawing.dxf-base").write_text(_text(base()), encoding="utf-8")
+    (CORPUS / "support" / "drawing.dxf").write_text(_text(base()), encoding="utf-8")
 
 
 def _text(doc: Drawing) -> str:
