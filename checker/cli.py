@@ -8,6 +8,7 @@ user-facing errors leave through `fail_input`, which prints one line
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 from enum import Enum
@@ -64,6 +65,10 @@ def fail_input(diagnostic: Diagnostic) -> NoReturn:
 def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks (for developers).")) -> None:
     """ligging: dwarsprofielen against liggingseisen, NEN 7171 and VKLS."""
     STATE["debug"] = debug
+    if not debug:
+        # libraries log what they repaired in a file (ezdxf: "Ignored invalid DXF entity ..."); ligging speaks
+        # for itself on stderr, one line per problem, so their records go nowhere unless --debug asks for them
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 @app.command()
@@ -231,7 +236,10 @@ def layout_cmd(
     if drawing is not None and result.section is not None:
         from checker.views.render import render_svg
 
-        drawing.write_text(render_svg(result.section, result.findings, engine.packs), encoding="utf-8")
+        try:
+            drawing.write_text(render_svg(result.section, result.findings, engine.packs), encoding="utf-8")
+        except OSError as exc:
+            raise LiggingError(Diagnostic(Span(str(drawing), 1, 1), f"cannot write the drawing: {exc.strerror or exc}")) from None
     if log and (result.deviations or len(result.conflict) == 2):
         from checker.policy.backlog import log_layout
 

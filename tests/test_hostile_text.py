@@ -196,3 +196,21 @@ def test_escapes_are_lossless_where_they_must_be() -> None:
     assert "\n" not in printable(HOSTILE) and "\x1b" not in printable(HOSTILE)
     assert markup("<\x01>") == "&lt;\\x01&gt;"
     assert load_packs(["imkl"]).packs  # shipped packs are plain text
+
+
+def test_library_log_records_do_not_reach_stderr(tmp_path: Path) -> None:
+    """ezdxf logs what it repairs in a damaged drawing; without --debug stderr holds only ligging's own lines."""
+    from checker.io.dxf import export_dxf
+    from checker.io.loader import load_case
+    from tests.conftest import ROOT
+
+    drawing = tmp_path / "repaired.dxf"
+    export_dxf(load_case(ROOT / "cases" / "leiden-vkls"), load_packs(["imkl"]), drawing)
+    lines = drawing.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line == "DIMSTYLE" and lines[i - 1].strip() == "0")
+    lines[at] = "0.0"  # an entity type ezdxf ignores with a warning
+    drawing.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, err = ligging("import", str(drawing), "-o", str(tmp_path / "case.yaml"), cwd=tmp_path)
+    assert (code, err) == (0, "")
+    code, _, err = ligging("--debug", "import", str(drawing), "-o", str(tmp_path / "case.yaml"), cwd=tmp_path)
+    assert code == 0 and "Ignored invalid DXF entity" in err

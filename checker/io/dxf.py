@@ -29,6 +29,7 @@ import heapq
 import json
 import math
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -300,9 +301,12 @@ def _read(path: Path) -> Drawing:
     """Read a DXF file, turning every failure into a one-line LiggingError."""
     shown = str(path)
     try:
-        size = path.stat().st_size
+        status = path.stat()
     except OSError as exc:
         raise _error(shown, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise _error(shown, "not a file (a DXF drawing is a file; a device or pipe has no size to check)")
+    size = status.st_size
     if size > MAX_DXF_BYTES:
         raise _error(shown, f"drawing is {size} bytes; DXF drawings are limited to {MAX_DXF_BYTES} bytes")
     try:

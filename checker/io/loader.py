@@ -1099,7 +1099,10 @@ def read_text(file: Path, shown: str, what: str, limit: int = MAX_FILE_BYTES) ->
         size = file.stat().st_size
         if size > limit:
             raise LiggingError(Diagnostic(Span(shown, 1, 1), f"file is {size} bytes; {what} are limited to {limit}"))
-        data = file.read_bytes()
+        with file.open("rb") as stream:
+            data = stream.read(limit + 1)  # a device or pipe says size 0: /dev/zero never ends
+        if len(data) > limit:
+            raise LiggingError(Diagnostic(Span(shown, 1, 1), f"more than {limit} bytes; {what} are limited to {limit}"))
     except OSError as exc:
         raise LiggingError(Diagnostic(Span(shown, 1, 1), f"cannot read: {exc.strerror or exc}")) from None
     try:
