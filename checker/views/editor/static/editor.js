@@ -68,6 +68,7 @@ async function loadSuggestions() {
       state.findings = got.findings;
       state.suggestions_ready = true;
       drawFindings(state.findings, state.summary);
+      window.__ligging.suggested = version;
     }
   } catch (e) {
     showError(e.message);
@@ -98,10 +99,13 @@ function adopt(next) {
   }
 }
 
+let zoom = 1;
+
 function setDrawing(svgText) {
   $("drawing").innerHTML = svgText;
   const svg = svgElement();
   if (!svg || !state) return;
+  svg.style.width = `${zoom * 100}%`;
   const byId = Object.fromEntries(state.objects.map((o) => [o.id, o]));
   for (const g of svg.querySelectorAll("g.object")) {
     const obj = byId[g.dataset.id];
@@ -465,11 +469,20 @@ async function propose() {
   $("propose").disabled = true;
   $("status").textContent = "the layout solver is working…";
   proposalDismissed = -1;
-  await run(() => api("POST", "/api/layout"));
+  const got = await run(() => api("POST", "/api/layout"));
   $("propose").disabled = false;
+  $("status").textContent = got ? "layout proposal ready" : "";
 }
 
 $("propose").addEventListener("click", propose);
+for (const [id, factor] of [["zoom-in", 1.25], ["zoom-out", 0.8]]) {
+  $(id).addEventListener("click", () => {
+    zoom = Math.min(6, Math.max(1, zoom * factor));
+    const svg = svgElement();
+    if (svg) svg.style.width = `${zoom * 100}%`;
+    $("zoom-level").textContent = `${Math.round(zoom * 100)} %`;
+  });
+}
 $("proposal-accept").addEventListener("click", () => edit({ op: "layout", version: state.proposal.version }));
 $("proposal-dismiss").addEventListener("click", () => {
   proposalDismissed = state.proposal.version;
