@@ -147,6 +147,16 @@ def selector_words(sel: ast.Selector) -> str:
     return f"{selector_words(sel.base)} with {tests}"
 
 
+def pairing_words(pairing: ast.Pairing | None) -> str:
+    """Say which pairs a `with same|different` pairing keeps (empty without one)."""
+    if pairing is None:
+        return ""
+    joined = " and ".join(pairing.names)
+    if pairing.mode == "same":
+        return f", for pairs with the same {joined}"
+    return f", for pairs that differ in {' or '.join(pairing.names)}"
+
+
 def _bound(op: str, q: ast.Quantity) -> str:
     return f"{'at least' if op in ('>=', '>') else 'at most'} {q.text}"
 
@@ -158,7 +168,7 @@ def relation_words(rel: ast.Relation) -> str:
     if isinstance(rel, ast.Clearance):
         scope = " within one rack" if rel.inside_rack else ""
         return (f"the {rel.plane} clearance ({rel.a.ref} to {rel.b.ref}) between {selector_words(rel.a.selector)} "
-                f"and {selector_words(rel.b.selector)}{scope} is {_bound(rel.op, rel.limit)}")
+                f"and {selector_words(rel.b.selector)}{scope}{pairing_words(rel.pairing)} is {_bound(rel.op, rel.limit)}")
     if isinstance(rel, ast.CrossingClearance):
         return (f"where a {selector_words(rel.a.selector)} crossing passes {selector_words(rel.b.selector)}, "
                 f"the {rel.plane} clearance is {_bound(rel.op, rel.limit)}")
