@@ -428,6 +428,19 @@ function drawGhost() {
       ghost.removeAttribute("data-id");
       ghost.setAttribute("transform", `translate(${m.dx * scale} ${m.dz * scale})`);
       svg.append(ghost);
+      const body = g.querySelector(".body");
+      if (body && !state.objects.find((o) => o.holds.includes(m.id))) {
+        // an arrow from where the object is to where the solver would put it
+        const box = body.getBBox();
+        const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+        const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+        line.setAttribute("class", "ghost-arrow");
+        line.setAttribute("x1", cx);
+        line.setAttribute("y1", cy);
+        line.setAttribute("x2", cx + m.dx * scale);
+        line.setAttribute("y2", cy + m.dz * scale);
+        svg.append(line);
+      }
     }
   }
 }
