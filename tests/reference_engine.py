@@ -112,24 +112,29 @@ def cover(rel: ast.Cover, s: Plain) -> Judged:
     return Judged(rows, rel.limit.value, rel.op)
 
 
-def kept_by_pairing(s: Plain, i: int, j: int, pairing: ast.Pairing | None) -> bool:
-    """Tell whether `with same|different F, ...` keeps the pair (every pair without one)."""
-    if pairing is None:
-        return True
-    equal = all(pair_field(s.objects[i], name) == pair_field(s.objects[j], name) for name in pairing.names)
-    return equal if pairing.mode == "same" else not equal
-
-
 def clearance(rel: ast.Clearance, s: Plain) -> Judged:
     line_like = [not s.kind(i, "crossing") for i in range(len(s.objects))]
     a = [p and q for p, q in zip(s.picks(rel.a.selector), line_like, strict=True)]
     b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
     rows = []
     for i, j in pairs(s, a, b):
-        if rack_scope(s, i, j, rel.inside_rack) and kept_by_pairing(s, i, j, rel.pairing):
+        if rack_scope(s, i, j, rel.inside_rack) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
             gap = s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref)
             rows.append(Row((i, j), gap, compare(gap, rel.op, rel.limit.value)))
     return Judged(rows, rel.limit.value, rel.op)
+
+
+def pairs_with(pairing: ast.Pairing | None, a: Obj, b: Obj) -> bool:
+    """Tell whether a `with same|different` pairing judges the pair (a, b): equal on all fields, or not."""
+    if pairing is None:
+        return True
+    equal = all(pair_field(a, name) == pair_field(b, name) for name in pairing.names)
+    return equal if pairing.mode == "same" else not equal
+
+
+def keep(rel: ast.Keep, s: Plain) -> Judged:
+    # a drawn depth, position or side is the solver's business: a check judges nothing
+    return Judged([], None, "keep", "")
 
 
 def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
@@ -344,7 +349,7 @@ def bounds(rel: ast.Bounds, s: Plain) -> Judged:
 RELATIONS: dict[type, Callable[..., Judged]] = {
     ast.Cover: cover, ast.Clearance: clearance, ast.CrossingClearance: crossingclearance, ast.Order: order,
     ast.ZoneRule: zonerule, ast.Exclusion: exclusion, ast.Access: access, ast.Capacity: capacity,
-    ast.CrossPermission: crosspermission, ast.Bounds: bounds,
+    ast.CrossPermission: crosspermission, ast.Bounds: bounds, ast.Keep: keep,
 }
 
 

@@ -750,6 +750,14 @@ class RelationCompiler:
 
         return run
 
+    def c_keep(self, rel: ast.Keep) -> Run:
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            # a drawn depth is judged against the drawing by the solver, never by a check
+            none = np.empty(0, dtype=np.intp)
+            return BatchOutcome((none,), None, np.ones(0, dtype=bool), None, "keep", "")
+
+        return run
+
     def c_bounds(self, rel: ast.Bounds) -> Run:
         sel = self.sel(rel.selector)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from checker.engine.select import GEOMETRIC, PAIR_FIELDS, PSEUDO_KINDS
 from checker.model.section import CABLE_THEMAS, KINDS, THEMAS, TOLERANCE
+from checker.model.sizes import MAX_DIAMETER, MAX_LINES, typical_diameter
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet, load_packs, shipped_names
@@ -342,7 +343,8 @@ class _Linter:
             for pr in self.packs.rules:
                 rel = pr.rule.alternatives[0].relation
                 if isinstance(rel, ast.Order) and rel.direction == "left-to-right" and not rel.inside_rack:
-                    chosen = tuple((_first_thema(self.selection(s).atoms), 0.0) for s in rel.sequence)
+                    chosen = tuple((name, typical_diameter(name)) for name in
+                                   (_first_thema(self.selection(s).atoms) for s in rel.sequence))
                     if all(name for name, _ in chosen) and (chosen, rel.span) not in sets:
                         sets.append((chosen, rel.span))
         seen: set[tuple[tuple[str, float], ...]] = set()
@@ -351,7 +353,8 @@ class _Linter:
                 continue
             seen.add(chosen)
             need, arrangement = required_width(self.packs, chosen)
-            names = ", ".join(arrangement)
+            sizes = dict(chosen)
+            names = ", ".join(f"{n} ({sizes[n] * 1000:.0f} mm)" for n in arrangement)
             if width is not None and need > width + TOLERANCE:
                 self.out.append(_diag(span, "error", "L303",
                                       f"{names} need a profile at least {need:.2f} m wide for their order and horizontal "
@@ -587,10 +590,16 @@ def parse_networks(text: str) -> tuple[tuple[str, float], ...]:
         if name not in THEMAS:
             raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"unknown network '{name}'{_hint(name, THEMAS)}"))
         try:
-            # `160mm` and `160 mm` both read as a diameter; a bare number is in millimetres
-            out.append((name, length(re.sub(r"^\s*([-+.\d]+)\s*", r"\1 ", size).strip(), "mm") if size else 0.0))
+            # `160mm` and `160 mm` both read as a diameter; a bare number is in millimetres; none: the typical size
+            diameter = length(re.sub(r"^\s*([-+.\d]+)\s*", r"\1 ", size).strip(), "mm") if size else typical_diameter(name)
         except UnitProblem as exc:
             raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"{name}: {exc}")) from None
+        if not 0.0 < diameter <= MAX_DIAMETER:
+            raise LiggingError(Diagnostic(Span("--networks", 1, 1),
+                                          f"{name}: a diameter is more than 0 and at most {MAX_DIAMETER:g} m"))
+        out.append((name, diameter))
+        if len(out) > MAX_LINES:
+            raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"at most {MAX_LINES} networks in one row"))
     return tuple(out)
 
 
