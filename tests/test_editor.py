@@ -396,3 +396,16 @@ def test_drag_suggest_undo_save_in_chromium(case: Path, tmp_path: Path) -> None:
     changed = [(a, b) for a, b in zip(original.splitlines(), saved.splitlines(), strict=True) if a != b]
     assert len(changed) == 1 and changed[0][0].startswith("  - {id: kpn-1,") and changed[0][1].startswith("  - {id: kpn-1,")
     assert parse_case(saved, "x").by_id()["kpn-1"].cover == pytest.approx(obj(state, "kpn-1")["cover"])
+
+
+def test_every_page_asset_is_declared_package_data() -> None:
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "checker.views.editor" in config["packages"]
+    patterns = config["package-data"]["checker.views.editor"]
+    static = ROOT / "checker" / "views" / "editor" / "static"
+    files = sorted(p.relative_to(static.parent).as_posix() for p in static.iterdir())
+    assert files == ["static/editor.css", "static/editor.js", "static/index.html"]
+    assert all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in files)

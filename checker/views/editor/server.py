@@ -169,7 +169,15 @@ def create_app(session: EditSession, token: str, port: int, layout: bool = False
         return answer(session.state)
 
     async def suggestions(request: Request) -> Response:
-        return answer(session.suggestions)
+        if session.suggested is None:  # each candidate move is re-checked: off the event loop, so drags stay live
+            try:
+                found = await run_in_threadpool(session.find_suggestions, session.version, session.section,
+                                                session.findings)
+            except Exception as exc:
+                sys.stderr.write(f"ligging edit: suggestions failed: {type(exc).__name__}: {exc}\n")
+                return JSONResponse({"error": f"looking for moves failed ({type(exc).__name__})"}, status_code=500)
+            session.keep_suggestions(*found)
+        return answer(session.suggestions_json)
 
     async def explain(request: Request) -> Response:
         rule = request.path_params["rule"]

@@ -97,10 +97,26 @@ class EditSession:
     def suggestions(self) -> dict[str, Any]:
         """Attach the verified suggestions to the current findings (slower: each is re-checked)."""
         if self.suggested is None:
-            started = time.perf_counter()
-            self.suggested = tuple(suggest(self.engine, self.section, self.findings))
-            self.timing["suggest_ms"] = (time.perf_counter() - started) * 1000
-        return {"version": self.version, "findings": self._findings_json(self.suggested)}
+            self.keep_suggestions(*self.find_suggestions(self.version, self.section, self.findings))
+        return self.suggestions_json()
+
+    def find_suggestions(self, version: int, section: Section, findings: tuple[Finding, ...]
+                         ) -> tuple[int, tuple[Finding, ...], float]:
+        """Return the findings of one version with their suggestions (may run off the event loop)."""
+        started = time.perf_counter()
+        found = tuple(suggest(self.engine, section, findings))
+        return version, found, (time.perf_counter() - started) * 1000
+
+    def keep_suggestions(self, version: int, found: tuple[Finding, ...], took_ms: float) -> None:
+        """Keep suggestions found for the current version (a later edit makes them stale: dropped)."""
+        if version == self.version:
+            self.suggested = found
+            self.timing["suggest_ms"] = took_ms
+
+    def suggestions_json(self) -> dict[str, Any]:
+        """Return the current findings with whatever suggestions are known."""
+        return {"version": self.version, "findings": self._findings_json(self.suggested or self.findings),
+                "ready": self.suggested is not None}
 
     def explain(self, rule: str) -> str:
         """Return `ligging explain RULE` for a rule of the loaded packs."""

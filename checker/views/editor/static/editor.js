@@ -64,7 +64,7 @@ async function loadSuggestions() {
   const version = state.version;
   try {
     const got = await api("POST", "/api/suggestions");
-    if (state.version === version && got.version === version) {
+    if (state.version === version && got.version === version && got.ready) {
       state.findings = got.findings;
       state.suggestions_ready = true;
       drawFindings(state.findings, state.summary);
