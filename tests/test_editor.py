@@ -276,6 +276,11 @@ def test_edit_refuses_a_missing_case_and_a_taken_port(tmp_path: Path, server: Se
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from checker.cli import run; run()"]
     missing = subprocess.run([*command, "edit", str(tmp_path / "nope"), "--no-browser"], capture_output=True, text=True)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "expected a case folder" in missing.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text((WALLEN / "case.yaml").read_text().replace("cover: 0.40", "cover: -0.40"))
+    bad = subprocess.run([*command, "edit", str(broken), "--no-browser"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.startswith(f"ligging: {broken}:15:") and "cannot be negative" in bad.stderr and bad.stderr.count("\n") == 1
     taken = subprocess.run([*command, "edit", str(WALLEN), "--no-browser", "--port", str(server.port)],
                            capture_output=True, text=True, timeout=120)
     assert taken.returncode == 2 and taken.stderr.startswith("ligging: --port:1:1: cannot listen on 127.0.0.1:")

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from checker.engine.evaluate import Engine
-from checker.io.case_edit import read_case_text
+from checker.io.case_edit import read_case_text, validate
 from checker.views.editor.session import EditRefused, EditSession
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
@@ -253,6 +253,7 @@ def serve(case: Path, engine: Engine, port: int = 0, open_browser: bool = True, 
     import uvicorn
 
     opened = read_case_text(case)
+    validate(opened.text, str(opened.path))  # a broken case is the usual one-line error, before any server starts
     session = EditSession(opened, engine, str(opened.path))
     try:
         sock = bind(port)
