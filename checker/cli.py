@@ -37,6 +37,7 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     jsonl = "jsonl"
+    geojson = "geojson"
 
 
 class BatchEngine(str, Enum):
@@ -98,7 +99,9 @@ def check(
     console = Console(highlight=False, soft_wrap=True)
     results = []
     files = discover(paths)
-    for result in track(check_paths(files, engine), len(files), sys.stderr):
+    # a map shows where findings are; it does not carry suggestions (each costs re-evaluations)
+    checked = check_paths(files, engine, suggestions=fmt is not Format.geojson)
+    for result in track(checked, len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:
             sys.stdout.write(json.dumps(result.as_json(engine.packs), ensure_ascii=False) + "\n")
@@ -108,6 +111,10 @@ def check(
         print_total(console, results)
     elif fmt is Format.sarif:
         sys.stdout.write(json.dumps(sarif_log(results, engine.packs), ensure_ascii=False, indent=2) + "\n")
+    elif fmt is Format.geojson:
+        from checker.io.geojson import findings_geojson
+
+        sys.stdout.write(json.dumps(findings_geojson(results), ensure_ascii=False) + "\n")
     if log:
         from checker.policy.backlog import log_results
 
@@ -358,17 +365,62 @@ def export_cmd(
     export_dxf(load_case(case), load_packs(list(pack or [])), output)
 
 
+IMKL_SUFFIXES = (".zip", ".xml", ".gml")
+
+
 @app.command("import")
 def import_cmd(
-    drawing: Path = typer.Argument(..., help="A DXF drawing of a cross-section."),
-    output: Path = typer.Option(..., "-o", "--output", help="case.yaml to write."),
-    scale: float | None = typer.Option(None, "--scale", help="Metres per drawing unit (default: title block, else $INSUNITS)."),
-    origin: str | None = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
+    source: Path = typer.Argument(..., help="A DXF drawing of a cross-section, or a KLIC delivery (Levering_*.zip, its GML)."),
+    output: Path = typer.Option(..., "-o", "--output", help="case.yaml to write (FILE.jsonl for --axis)."),
+    line: str | None = typer.Option(None, "--line", help="KLIC: the section line 'X1,Y1 X2,Y2' in RD New; x = 0 at the first."),
+    axis: str | None = typer.Option(None, "--axis", help="KLIC: a street axis 'X1,Y1 X2,Y2 ...' (RD New), cut per station."),
+    every: float = typer.Option(20.0, "--every", help="KLIC --axis: metres between stations."),
+    width: float = typer.Option(12.0, "--width", help="KLIC --axis: length of each section, centred on the axis (metres)."),
+    zones: str | None = typer.Option(None, "--zones", help="KLIC: surface zones from x = 0, e.g. trottoir:1.8,rijbaan:5.5 "
+                                                           "(default: one zone 'onbekend')."),
+    name: str | None = typer.Option(None, "--name", help="KLIC: the case name."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171)."
+    ),
+    corridor: float = typer.Option(1.0, "--corridor", help="KLIC: metres each side of the section in which a line running "
+                                                           "along it (a house connection) is a crossing."),
+    reach: float = typer.Option(5.0, "--reach", help="KLIC: metres from the cut within which a depth point counts as measured."),
+    scale: float | None = typer.Option(None, "--scale", help="DXF: metres per drawing unit (default: title block, $INSUNITS)."),
+    origin: str | None = typer.Option(None, "--origin", help="DXF: reference point X,Y in drawing units (facade at maaiveld)."),
 ) -> None:
-    """Read a DXF drawing (circles and closed polylines on thema layers, ids as text) into a case.yaml."""
+    """Make a case from a DXF drawing, or cut dwarsprofielen from a KLIC delivery (IMKL 2.0 or 3.0).
+
+    A KLIC delivery needs --line (one section, written as case.yaml) or --axis (a section every
+    --every metres along a street, written as JSON Lines for `ligging check FILE.jsonl`).
+    """
+    if source.suffix.lower() in IMKL_SUFFIXES:
+        from checker.io.imkl import sections
+
+        if scale is not None or origin is not None:
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--scale and --origin are for DXF drawings"))
+        if (line is None) == (axis is None):
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "a KLIC delivery needs --line \"X1,Y1 X2,Y2\" "
+                                                                        "or --axis \"X1,Y1 X2,Y2 ...\" (one of them)"))
+        for value, option in ((corridor, "--corridor"), (reach, "--reach")):
+            if not 0 <= value <= 50:
+                raise LiggingError(Diagnostic(Span("<command line>", 1, 1), f"{option} must be 0 to 50 metres"))
+        packs = load_packs(list(pack or ["nen7171"]))
+        if line is not None:
+            written = sections.cut_line(source, output, line, packs, zones, name, corridor, reach)
+        else:
+            written = sections.cut_axis(source, output, axis or "", every, width, packs, zones, name, corridor, reach)
+        for warning in written.warnings:
+            sys.stderr.write(f"ligging: warning: {warning}\n")
+        sys.stderr.write(f"ligging import: {written.line()}\n")
+        return
+    if source.suffix.lower() != ".dxf":
+        raise LiggingError(Diagnostic(Span(str(source), 1, 1), f"'{source.suffix or source.name}' is neither a DXF drawing "
+                                                              f"(.dxf) nor a KLIC delivery ({', '.join(IMKL_SUFFIXES)})"))
+    if line is not None or axis is not None or zones is not None:
+        raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--line, --axis and --zones are for KLIC deliveries"))
     from checker.io.dxf import import_dxf, parse_origin, write_case
 
-    write_case(import_dxf(drawing, scale, parse_origin(origin) if origin is not None else None), output)
+    write_case(import_dxf(source, scale, parse_origin(origin) if origin is not None else None), output)
 
 
 backlog_app = typer.Typer(

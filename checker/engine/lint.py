@@ -32,6 +32,8 @@ SEVERITIES = ("error", "warning", "info")
 KNOWN_ATTRIBUTES: dict[str, str] = {
     "diameter": "length", "width": "length", "height": "length", "cover": "length",
     "voltage": "voltage", "pressure": "pressure", "temperature": "temperature",
+    # from a KLIC delivery: the INSPIRE currentStatus, and the operating voltage beside the nominal one
+    "condition": "text", "operating_voltage": "voltage",
     "owner": "text", "status": "text", "kind": "text", "network": "text", "id": "text", "zone": "text",
     "measure": "text",
 }
