@@ -401,3 +401,22 @@ def test_a_huge_drawing_is_refused_by_its_size_before_it_is_read(tmp_path: Path,
     code, err = ligging(capsys, "import", str(big), "-o", str(tmp_path / "x.yaml"))
     assert time.monotonic() - started < 10
     assert code == 2 and str(MAX_DXF_BYTES) in err
+
+
+@pytest.mark.parametrize("entity", ["DICTIONARY", "LAYER", "ACDSDATA"])
+def test_a_table_or_object_among_the_entities_is_passed_over(entity: str, tmp_path: Path) -> None:
+    """test_dxf_fuzz found `entity.dxf.layer` raising DXFAttributeError (exit 3) for such an entity."""
+    doc = ezdxf.new("R2000")
+    msp = doc.modelspace()
+    msp.add_lwpolyline([(0, 0), (4, 0), (4, 0.25), (0, 0.25)], close=True, dxfattribs={"layer": LAYER_ZONES})
+    msp.add_text("trottoir", dxfattribs={"layer": LAYER_ZONES, "insert": (2, 0.1)})
+    msp.add_circle((1, -1), 0.05, dxfattribs={"layer": "water"})
+    msp.add_text("w-1", dxfattribs={"layer": "water", "insert": (1, -1)})
+    good = tmp_path / "good.dxf"
+    doc.saveas(good)
+    text = good.read_text(encoding="utf-8")
+    at = text.index("\n  0\n", text.index("ENTITIES"))
+    odd = tmp_path / "odd.dxf"
+    odd.write_text(text[:at] + f"\n  0\n{entity}\n  5\nFFF\n" + text[at + 1:], encoding="utf-8")
+    case = import_dxf(odd)
+    assert [o["id"] for o in case["objects"]] == ["w-1"]

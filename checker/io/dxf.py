@@ -449,13 +449,13 @@ def _finite(value: Any) -> bool:
 
 def _raw_shape(entity: DXFEntity, frame: Frame, path: str) -> _Shape | None:
     """Read one entity as an object candidate, or None when it is not one."""
+    if not isinstance(entity, DXFGraphic):
+        return None  # a damaged file can put a DICTIONARY or a LAYER among the entities: it has no layer to ask
     layer = entity.dxf.get("layer", "0")
     if layer not in THEMAS and layer not in LAYER_KINDS:
         return None
     xdata = _xdata_of(entity)
     kind = xdata.get("kind", [LAYER_KINDS.get(layer, "")])[0]
-    if not isinstance(entity, DXFGraphic):
-        return None
     if isinstance(entity, Line) and layer == KIND_LAYERS["tree"]:
         x = float(entity.dxf.start.x)
         return _Shape(layer, "tree", (x, float(entity.dxf.start.y)), {"x": _r(frame.x(x))}, xdata)
