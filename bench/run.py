@@ -46,13 +46,13 @@ def measure_batch(path: Path, jobs: int) -> dict[str, Any]:
     start = time.perf_counter()
     cpu0 = _cpu()
     done = 0
-    with open(os.devnull, "w", encoding="utf-8") as sink:
+    with open(os.devnull, "wb") as sink, open(os.devnull, "w", encoding="utf-8") as errors:
         def counted() -> Any:
             nonlocal done
             for checked in batch.run_batch([path], [], jobs):
-                done += 1
+                done += checked.sections
                 yield checked
-        batch.write_jsonl(counted(), sink, "error")
+        batch.write_jsonl(counted(), sink, errors, "error")
     elapsed = time.perf_counter() - start
     cpu = _cpu() - cpu0
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -81,7 +81,8 @@ def check(
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
     Sections may also come as FILE.jsonl (one case per line); `--format jsonl` streams one
-    finding per line, `{"case": "file.jsonl:LINE", ...}`, in input order.
+    finding per line, `{"case": "file.jsonl:LINE", ...}`, in input order; a bad line is reported with its
+    line number while every other line is still checked, and the run then exits 2.
     """
     if fmt is Format.jsonl:
         from checker.pipeline import batch
@@ -91,7 +92,9 @@ def check(
 
         total = batch.count(paths) if wants_progress(sys.stderr, 2) else 0
         checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler)
-        raise typer.Exit(batch.write_jsonl(track(checked, total, sys.stderr), sys.stdout, fail_on.value))
+        sys.stdout.flush()
+        shown = track(checked, total, sys.stderr, weight=lambda done: done.sections + len(done.errors))
+        raise typer.Exit(batch.write_jsonl(shown, sys.stdout.buffer, sys.stderr, fail_on.value))
     if jobs > 1 or engine_kind is not BatchEngine.local:
         raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "-j and --engine apply to --format jsonl"))
     engine = Engine(load_packs(list(pack or [])))

@@ -965,6 +965,8 @@ def parse_json_case(text: str, path: str, line_offset: int = 0) -> Section:
         json.loads(text)
     except json.JSONDecodeError as exc:
         raise LiggingError(Diagnostic(Span(path, line_offset + 1, exc.colno), f"JSON: {exc.msg}")) from None
+    except RecursionError:
+        pass  # nested deeper than Python's stack: the YAML path refuses it at its own depth limit, with the place
     return parse_case(text, path, line_offset)
 
 

@@ -7,7 +7,7 @@ stay clean. The bar is transient: it disappears when the run ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO, TypeVar
 
 from rich.console import Console
@@ -27,8 +27,9 @@ def wants_progress(stream: TextIO, total: int, minimum: int = MIN_CASES) -> bool
     return interactive and total >= minimum
 
 
-def track(items: Iterable[T], total: int, stream: TextIO, label: str = "checking") -> Iterator[T]:
-    """Yield `items` unchanged, advancing a bar on `stream` when `wants_progress` says so."""
+def track(items: Iterable[T], total: int, stream: TextIO, label: str = "checking",
+          weight: Callable[[T], int] | None = None) -> Iterator[T]:
+    """Yield `items` unchanged, advancing a bar on `stream` when `wants_progress` says so (by `weight(item)` cases each)."""
     if not wants_progress(stream, total):
         yield from items
         return
@@ -38,4 +39,4 @@ def track(items: Iterable[T], total: int, stream: TextIO, label: str = "checking
         task = bar.add_task(label, total=total)
         for item in items:
             yield item
-            bar.advance(task)
+            bar.advance(task, 1 if weight is None else weight(item))
