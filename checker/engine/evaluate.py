@@ -45,6 +45,7 @@ class Row:
     alternative: int
     exception: ast.Exception_ | None
 
+
 def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
     """Tell whether an exclusion judges subject s against target t.
 
@@ -60,7 +61,7 @@ def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: in
 RELATION_KIND = {
     ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "crossing", ast.Order: "order",
     ast.ZoneRule: "zone", ast.Exclusion: "exclusion", ast.Access: "access", ast.Capacity: "capacity",
-    ast.CrossPermission: "crossing", ast.Bounds: "bounds",
+    ast.CrossPermission: "crossing", ast.Bounds: "bounds", ast.Keep: "keep",
 }
 
 
@@ -374,12 +375,14 @@ class Engine:
         )
 
     def _accept(self, finding: Finding, section: Section) -> Finding:
-        """Mark a finding covered by an `accept:` entry: granted, expired, or stale."""
+        """Mark a finding covered by an `accept:` entry: granted, pending approval, expired, or stale."""
         for acc in section.accept:
             if acc.rule != finding.rule or (acc.subjects and acc.subjects != finding.subjects):
                 continue
             state = "accepted"
-            if acc.until < self.today:
+            if acc.pending:
+                state = "pending"
+            elif acc.until < self.today:
                 state = "expired"
             elif acc.measured is not None and finding.measured is not None \
                     and abs(acc.measured - finding.measured) > TOLERANCE:

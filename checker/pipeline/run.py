@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from checker.advice.suggest import suggest
+from checker.advice.suggest import suggest_all
 from checker.engine.evaluate import Engine
 from checker.io.loader import load_case
 from checker.model.findings import SEVERITIES, CaseResult, counts
@@ -41,8 +41,8 @@ def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
     """Load and check each case in turn (a bad case stops the run with its error)."""
     for file in discover(paths):
         section = load_case(file)
-        findings = engine.evaluate(section)
-        yield CaseResult(section, str(file), tuple(suggest(engine, section, findings)))
+        got = suggest_all(engine, section, engine.evaluate(section))
+        yield CaseResult(section, str(file), got.findings, (got.note(),) if got.unsearched else ())
 
 
 def exit_code(results: list[CaseResult], fail_on: str) -> int:
