@@ -179,3 +179,25 @@ def test_dask_local_cluster_gives_identical_output(jsonl: Path) -> None:
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster:
         assert _run(jsonl, engine="dask", scheduler=cluster.scheduler_address, chunk=8) == _run(jsonl, jobs=1)
+
+
+def test_parquet_rows_are_the_jsonl_lines(jsonl: Path, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    expected, code = _run(jsonl)
+    for jobs in (1, 2):
+        target = tmp_path / f"out{jobs}.parquet"
+        with target.open("wb") as out:
+            err = io.StringIO()
+            got_code = batch.write_batch(batch.run_batch([jsonl], [], jobs=jobs, chunk=6, fmt="parquet"), out, err,
+                                         "error", "parquet")
+        assert (got_code, err.getvalue()) == (code, "")
+        rows = pq.read_table(target).to_pylist()
+        assert len(rows) == len(expected)
+        for row, line in zip(rows, expected, strict=True):
+            assert row["case"] == line["case"] and row["subjects"] == line["subjects"]
+            for key in ("rule", "pack", "severity", "kind", "measured", "required", "op", "unit", "shortfall", "message",
+                        "source", "fingerprint", "baseline", "title"):
+                assert row[key] == line[key], key
+            assert (row["case_line"], row["case_column"]) == (line["case_at"]["line"], line["case_at"]["column"])  # type: ignore[index]
+            assert row["exception"] == (json.dumps(line["exception"], ensure_ascii=False) if "exception" in line else None)
+            assert row["section"].startswith("bench section") and row["station"] is None

@@ -211,11 +211,16 @@ def _worst(findings: list[Finding]) -> int:
     return worst
 
 
-def check_chunk(engine: Engine, chunk: Chunk, spill: str | None = None) -> Done:
-    """Check a chunk in one columnar pass; its finding lines go to the file `spill`, or into the result."""
+def check_chunk(engine: Engine, chunk: Chunk, spill: str | None = None, fmt: str = "jsonl") -> Done:
+    """Check a chunk in one columnar pass; its output (JSON lines or an Arrow stream) goes to `spill`, or into the result."""
     good, bad = load(chunk)
     found = engine.evaluate_many([section for _, section in good])
-    output = b"".join(finding_lines(case, findings) for (case, _), findings in zip(good, found, strict=True))
+    if fmt == "parquet":
+        from checker.io.parquet import chunk_bytes
+
+        output = chunk_bytes([(case, section, findings) for (case, section), findings in zip(good, found, strict=True)])
+    else:
+        output = b"".join(finding_lines(case, findings) for (case, _), findings in zip(good, found, strict=True))
     worst = min((_worst(findings) for findings in found), default=NONE_COUNTING)
     if spill is not None and output:
         with open(spill, "wb") as handle:
@@ -236,29 +241,32 @@ def _engine(packs: tuple[str, ...]) -> Engine:
     return got
 
 
-def remote_chunk(packs: tuple[str, ...], chunk: Chunk, spill: str | None = None) -> Done:
+def remote_chunk(packs: tuple[str, ...], chunk: Chunk, spill: str | None = None, fmt: str = "jsonl") -> Done:
     """Check a chunk in a worker process (pool or Dask), with the worker's engine."""
-    return check_chunk(_engine(packs), chunk, spill)
+    return check_chunk(_engine(packs), chunk, spill, fmt)
 
 
 def run_batch(paths: list[Path], packs: list[str], jobs: int = 1, engine: str = "local",
-              scheduler: str | None = None, chunk: int = CHUNK) -> Iterator[Done]:
-    """Yield every chunk's result in input order, checked locally, in `jobs` processes, or on Dask."""
+              scheduler: str | None = None, chunk: int = CHUNK, fmt: str = "jsonl") -> Iterator[Done]:
+    """Yield every chunk's result in input order, checked locally, in `jobs` processes, or on Dask.
+
+    `fmt` is what each chunk's output holds: finding lines ("jsonl") or an Arrow IPC stream ("parquet").
+    """
     refs = tuple(packs)
     local = _engine(refs)  # compiled here, once: a bad pack fails before any work starts
     chunks = plan(paths, chunk)
     if engine == "dask":
         if not scheduler:
             raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--engine dask needs --scheduler ADDRESS"))
-        yield from _dask(refs, chunks, scheduler)
+        yield from _dask(refs, chunks, scheduler, fmt)
     elif jobs <= 1:
         for part in chunks:
-            yield check_chunk(local, part)
+            yield check_chunk(local, part, None, fmt)
     else:
-        yield from _pool(refs, chunks, jobs)
+        yield from _pool(refs, chunks, jobs, fmt)
 
 
-def _pool(refs: tuple[str, ...], chunks: Iterator[Chunk], jobs: int) -> Iterator[Done]:
+def _pool(refs: tuple[str, ...], chunks: Iterator[Chunk], jobs: int, fmt: str) -> Iterator[Done]:
     """Run chunks on a process pool, a bounded window ahead of the consumer; each result spills to a file."""
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     folder = tempfile.mkdtemp(prefix="ligging-batch-")
@@ -266,7 +274,7 @@ def _pool(refs: tuple[str, ...], chunks: Iterator[Chunk], jobs: int) -> Iterator
         with context.Pool(jobs) as pool:
             window: deque[Any] = deque()
             for n, part in enumerate(chunks):
-                window.append(pool.apply_async(remote_chunk, (refs, part, os.path.join(folder, f"{n}.jsonl"))))
+                window.append(pool.apply_async(remote_chunk, (refs, part, os.path.join(folder, f"{n}.out"), fmt)))
                 if len(window) >= jobs * IN_FLIGHT_PER_WORKER:
                     yield window.popleft().get()
             while window:
@@ -275,7 +283,7 @@ def _pool(refs: tuple[str, ...], chunks: Iterator[Chunk], jobs: int) -> Iterator
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _dask(refs: tuple[str, ...], chunks: Iterator[Chunk], scheduler: str) -> Iterator[Done]:
+def _dask(refs: tuple[str, ...], chunks: Iterator[Chunk], scheduler: str, fmt: str) -> Iterator[Done]:
     """Run chunks on a Dask distributed cluster, a bounded window ahead of the consumer."""
     try:
         from distributed import Client
@@ -290,7 +298,7 @@ def _dask(refs: tuple[str, ...], chunks: Iterator[Chunk], scheduler: str) -> Ite
         workers = max(len(client.scheduler_info().get("workers", {})), 1)
         window: deque[Any] = deque()
         for part in chunks:
-            window.append(client.submit(remote_chunk, refs, part, pure=False))
+            window.append(client.submit(remote_chunk, refs, part, None, fmt, pure=False))
             if len(window) >= workers * IN_FLIGHT_PER_WORKER:
                 yield window.popleft().result()
         while window:
@@ -307,23 +315,53 @@ def _splice(done: Done, out: BinaryIO) -> None:
     os.unlink(done.spill)
 
 
-def write_jsonl(results: Iterable[Done], out: BinaryIO, err: TextIO, fail_on: str) -> int:
-    """Write each chunk's finding lines and bad lines as they arrive; return the exit code.
+def _stream(done: Done) -> bytes:
+    """Return a chunk's output bytes: from memory, or read from its spill file (then removed)."""
+    if done.spill is None:
+        return done.output
+    with open(done.spill, "rb") as handle:
+        data = handle.read()
+    os.unlink(done.spill)
+    return data
 
-    2 when any line was bad (after every good one was checked and written), else 1 when a
-    counting finding reaches `fail_on`, else 0.
+
+def write_batch(results: Iterable[Done], out: BinaryIO, err: TextIO, fail_on: str, fmt: str = "jsonl") -> int:
+    """Write each chunk's output and bad lines as they arrive, in input order; return the exit code.
+
+    JSON lines are spliced to `out` as they come; for "parquet" each chunk's Arrow stream
+    becomes row groups of one Parquet file. The code is 2 when any line was bad (after every
+    good one was checked and written), else 1 when a counting finding reaches `fail_on`, else 0.
     """
     limit = SEVERITIES.index(fail_on)
     code = 0
     bad = False
-    for done in results:
-        _splice(done, out)
-        out.flush()
-        for diagnostic in done.errors:
-            err.write(f"ligging: {diagnostic.one_line()}\n")
-            bad = True
-        if done.errors:
-            err.flush()
-        if done.worst <= limit:
-            code = 1
+    table = None
+    if fmt == "parquet":
+        from checker.io.parquet import ParquetOut
+
+        table = ParquetOut(out)
+    try:
+        for done in results:
+            if table is None:
+                _splice(done, out)
+                out.flush()
+            else:
+                data = _stream(done)
+                if data:
+                    table.write(data)
+            for diagnostic in done.errors:
+                err.write(f"ligging: {diagnostic.one_line()}\n")
+                bad = True
+            if done.errors:
+                err.flush()
+            if done.worst <= limit:
+                code = 1
+    finally:
+        if table is not None:
+            table.close()
     return 2 if bad else code
+
+
+def write_jsonl(results: Iterable[Done], out: BinaryIO, err: TextIO, fail_on: str) -> int:
+    """Write the finding lines of each chunk as they arrive (`write_batch` for JSON lines); return the exit code."""
+    return write_batch(results, out, err, fail_on)
