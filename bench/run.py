@@ -119,15 +119,24 @@ def measure_peers(path: Path, limit: int, postgis: bool) -> dict[str, Any]:
     from bench.naive import naive_findings
     from bench.peers import columns, floor, ligging_findings, numpy_findings, peer_packs
     from checker.engine.evaluate import Engine
-    from checker.io.loader import parse_case
+    from checker.io.loader import parse_case, parse_json_case
+    from checker.pipeline.batch import CHUNK
 
     with path.open(encoding="utf-8") as lines:
-        sample = [parse_case(text, str(path), n) for n, text in itertools.islice(enumerate(lines), limit)]
-    out: dict[str, Any] = {"sections": len(sample)}
-    engine = Engine(peer_packs())
+        texts = list(itertools.islice(lines, limit))
     t = time.perf_counter()
-    ours = ligging_findings(engine, sample)
-    out["ligging"] = time.perf_counter() - t
+    sample = [parse_json_case(text, str(path), n) for n, text in enumerate(texts)]
+    out: dict[str, Any] = {"sections": len(sample), "ligging_load": time.perf_counter() - t}
+    if sample != [parse_case(text, str(path), n) for n, text in enumerate(texts)]:
+        raise SystemExit("the JSON fast path differs from parse_case")
+    engine = Engine(peer_packs())
+    ligging_findings(engine, sample[:CHUNK])  # warm, as the PostGIS peer is warmed
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        ours = ligging_findings(engine, sample)
+        best = min(best, time.perf_counter() - t)
+    out["ligging"] = best
     t = time.perf_counter()
     cols = columns(sample)
     got = numpy_findings(cols)
@@ -227,16 +236,22 @@ def main(argv: list[str] | None = None) -> None:
             if args.peers:
                 p = child("measure_peers", str(path), json.dumps(args.peers), json.dumps(args.postgis))
                 n = p["sections"]
-                rows = [("ligging (engine, peer pack)", p["ligging"]), ("NumPy, all sections at once", p["numpy"]),
+                rows = [("ligging (engine, peer pack; load excluded)", p["ligging"]),
+                        ("ligging, load + check (JSON lines parsed)", p["ligging"] + p["ligging_load"]),
+                        ("NumPy, all sections at once", p["numpy"]),
                         ("NumPy floor (pairwise gaps only)", p["floor"]), ("naive shapely loop", p["naive"])]
                 if "postgis" in p:
-                    rows.append(("PostGIS (queries; load excluded)", p["postgis"]))
-                lines += ["", f"Peer rules on {n} sections ({p['findings']} findings); agreement: numpy "
+                    rows.append(("PostGIS, tuned (queries; load excluded)", p["postgis"]))
+                    rows.append(("PostGIS, load + queries (COPY, index, VACUUM ANALYZE)", p["postgis"] + p["postgis_load"]))
+                lines += ["", f"Peer rules on {n} sections ({p['findings']} findings, {p['findings'] / n:.1f} per section); "
+                          "agreement: numpy "
                           f"{p['agree_numpy']}, naive {p['agree_naive']}"
                           + (f", PostGIS {p['agree_postgis']}" if "agree_postgis" in p else ""), "",
-                          "| implementation | seconds | sections/s | ligging / this (throughput ratio) |", "|---|---:|---:|---:|"]
+                          "| implementation | seconds | sections/s | ligging / this (throughput ratio; load+check vs "
+                          "load+queries) |", "|---|---:|---:|---:|"]
                 for name, seconds in rows:
-                    lines.append(f"| {name} | {seconds:.2f} | {n / seconds:.0f} | {seconds / p['ligging']:.2f} |")
+                    ours = p["ligging"] + p["ligging_load"] if "load +" in name else p["ligging"]
+                    lines.append(f"| {name} | {seconds:.2f} | {n / seconds:.0f} | {seconds / ours:.2f} |")
                 print("\n".join(lines[-len(rows) - 4:]), flush=True)
     finally:
         # what was measured is kept even when a later measurement fails

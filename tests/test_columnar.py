@@ -389,10 +389,10 @@ def test_other_pack_sets() -> None:
         assert agree(engine, sections) > 0
 
 
-def spaced(count: int, seed: int, step: float = 0.5) -> dict[str, Any]:
+def spaced(count: int, seed: int, step: float = 0.5, nets: tuple[str, ...] = ("datatransport", "laagspanning", "water",
+           "gasLageDruk", "middenspanning", "warmte")) -> dict[str, Any]:
     """Return a wide section of `count` lines spaced `step` apart, some too close, too shallow or out of order."""
     rng = random.Random(seed)
-    nets = ["datatransport", "laagspanning", "water", "gasLageDruk", "middenspanning", "warmte"]
     objects: list[dict[str, Any]] = []
     for n in range(count):
         x = round(0.3 + step * n + rng.choice([0.0, 0.0, 0.0, -0.3 * step]), 3)
@@ -422,8 +422,9 @@ def test_wide_sections_where_pairs_are_pruned_agree(seed: int) -> None:
 
 
 def test_thousands_of_spaced_objects_cost_what_their_neighbours_do() -> None:
-    # issue 19: 2,000 spaced objects took 38 s and 1.6 GB; the documented limit is 5,000 per section
-    section = parse_json_case(json.dumps(spaced(4990, 7)), "spaced.jsonl")
+    # issue 19: 2,000 spaced objects took 38 s and 1.6 GB; the documented limit is 5,000 per section. One network:
+    # lines of many networks strewn at random are out of order pairwise, and those findings are the square itself
+    section = parse_json_case(json.dumps(spaced(4990, 7, nets=("datatransport",))), "spaced.jsonl")
     started = time.process_time()
-    SHIPPED.evaluate(section)
+    assert len(SHIPPED.evaluate(section)) < 5000
     assert time.process_time() - started < 20  # about 0.1 s on the bench machine: generous, but not quadratic
