@@ -65,7 +65,7 @@ def _number(value: float | None) -> str:
 def _fixed(f: Finding) -> tuple[bytes, bytes]:
     """Return the encoded text before the subjects and after the fingerprint, shared by a rule's findings."""
     key = (f.rule, f.pack, f.severity, f.kind, f.op, f.unit, f.required, f.source, f.rule_at.file, f.rule_at.line,
-           f.rule_at.column, f.title, f.illustrative, f.exception, f.accepted, f.suggestions)
+           f.rule_at.column, f.title, f.illustrative, f.exception, f.accepted, f.suggestions, f.depth_basis)
     got = _FIXED.get(key)
     if got is None:
         head = (f', "rule": {_text(f.rule)}, "pack": {_text(f.pack)}, "severity": {_text(f.severity)}, '
@@ -77,6 +77,8 @@ def _fixed(f: Finding) -> tuple[bytes, bytes]:
             rest["exception"] = dict(f.exception)
         if f.accepted:
             rest["accepted"] = dict(f.accepted)
+        if f.depth_basis:
+            rest["depth_basis"] = dict(f.depth_basis)
         tail = json.dumps(rest, ensure_ascii=False)
         # everything after "baseline": its value is per finding
         tail = tail[tail.index('"suggestions"') - 2:]
