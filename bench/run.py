@@ -39,8 +39,8 @@ def write_set(path: Path, count: int, objects: int, seed: int) -> None:
             out.write(json.dumps(case, separators=(",", ":")) + "\n")
 
 
-def measure_batch(path: Path, jobs: int) -> dict[str, Any]:
-    """Check a JSON Lines file through the batch path, discarding output; return rate and peak memory."""
+def measure_batch(path: Path, jobs: int, fmt: str = "jsonl") -> dict[str, Any]:
+    """Check a JSON Lines file through the batch path (JSON lines or Parquet), discarding output; return rate and memory."""
     from checker.pipeline import batch
 
     start = time.perf_counter()
@@ -49,10 +49,10 @@ def measure_batch(path: Path, jobs: int) -> dict[str, Any]:
     with open(os.devnull, "wb") as sink, open(os.devnull, "w", encoding="utf-8") as errors:
         def counted() -> Any:
             nonlocal done
-            for checked in batch.run_batch([path], [], jobs):
+            for checked in batch.run_batch([path], [], jobs, fmt=fmt):
                 done += checked.sections
                 yield checked
-        batch.write_jsonl(counted(), sink, errors, "error")
+        batch.write_batch(counted(), sink, errors, "error", fmt)
     elapsed = time.perf_counter() - start
     cpu = _cpu() - cpu0
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 100000])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--formats", nargs="+", default=["jsonl"], choices=["jsonl", "parquet"])
     parser.add_argument("--objects", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--latency-sections", type=int, default=1000)
@@ -209,16 +210,16 @@ def main(argv: list[str] | None = None) -> None:
             path = Path(tmp) / "sections.jsonl"
             write_set(path, biggest, args.objects, args.seed)
             if args.sizes:
-                lines += ["| sections | -j | sections/s (end to end, wall) | seconds | CPU ms per section | peak RSS MB |",
-                          "|---:|---:|---:|---:|---:|---:|"]
+                lines += ["| sections | format | -j | sections/s (end to end, wall) | seconds | CPU ms per section "
+                          "| peak RSS MB |", "|---:|---|---:|---:|---:|---:|---:|"]
             for size in args.sizes:
                 part = Path(tmp) / f"s{size}.jsonl"
                 with path.open(encoding="utf-8") as src, part.open("w", encoding="utf-8") as dst:
                     for text in itertools.islice(src, size):
                         dst.write(text)
-                for jobs in args.jobs:
-                    r = child("measure_batch", str(part), json.dumps(jobs))
-                    lines.append(f"| {size} | {jobs} | {r['rate']:.0f} | {r['seconds']:.1f} | {r['cpu_ms']:.1f} "
+                for fmt, jobs in itertools.product(args.formats, args.jobs):
+                    r = child("measure_batch", str(part), json.dumps(jobs), json.dumps(fmt))
+                    lines.append(f"| {size} | {fmt} | {jobs} | {r['rate']:.0f} | {r['seconds']:.1f} | {r['cpu_ms']:.2f} "
                                  f"| {r['maxrss_mb']:.0f} |")
                     print(lines[-1], flush=True)
             if args.latency_sections:
