@@ -201,3 +201,21 @@ def test_parquet_rows_are_the_jsonl_lines(jsonl: Path, tmp_path: Path) -> None:
             assert (row["case_line"], row["case_column"]) == (line["case_at"]["line"], line["case_at"]["column"])  # type: ignore[index]
             assert row["exception"] == (json.dumps(line["exception"], ensure_ascii=False) if "exception" in line else None)
             assert row["section"].startswith("bench section") and row["station"] is None
+
+
+def test_spill_files_are_spliced_and_removed(jsonl: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # pool workers write their chunk's lines to files of their own; the parent copies them in order and removes them
+    import tempfile
+
+    spills = tmp_path / "spills"
+    spills.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spills))
+    seen = []
+    out, err = io.BytesIO(), io.StringIO()
+    results = batch.run_batch([jsonl], [], jobs=2, chunk=5)
+    for done in results:
+        seen.append(done.spill)
+        batch.write_batch([done], out, err, "error")
+    assert any(seen) and all(s is None or not Path(s).exists() for s in seen)
+    assert list(spills.iterdir()) == []
+    assert [json.loads(line) for line in out.getvalue().decode("utf-8").splitlines()] == _expected(jsonl)
