@@ -14,6 +14,7 @@ and reports the ratios. Results are appended to bench/RESULTS.md as Markdown tab
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import json
 import os
@@ -43,22 +44,36 @@ def measure_batch(path: Path, jobs: int, fmt: str = "jsonl") -> dict[str, Any]:
     """Check a JSON Lines file through the batch path (JSON lines or Parquet), discarding output; return rate and memory."""
     from checker.pipeline import batch
 
+    class Sink(io.RawIOBase):
+        """Discard the output, counting finding lines (JSON lines) on the way."""
+
+        lines = 0
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            if fmt == "jsonl":
+                self.lines += bytes(data).count(b"\n")
+            return len(data)
+
     start = time.perf_counter()
     cpu0 = _cpu()
     done = 0
-    with open(os.devnull, "wb") as sink, open(os.devnull, "w", encoding="utf-8") as errors:
+    sink = Sink()
+    with open(os.devnull, "w", encoding="utf-8") as errors:
         def counted() -> Any:
             nonlocal done
             for checked in batch.run_batch([path], [], jobs, fmt=fmt):
                 done += checked.sections
                 yield checked
-        batch.write_batch(counted(), sink, errors, "error", fmt)
+        batch.write_batch(counted(), sink, errors, "error", fmt)  # type: ignore[arg-type]
     elapsed = time.perf_counter() - start
     cpu = _cpu() - cpu0
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"sections": done, "seconds": elapsed, "rate": done / elapsed, "maxrss_mb": max(own, children) / 1024,
-            "cpu_ms": 1000 * cpu / max(done, 1)}
+            "cpu_ms": 1000 * cpu / max(done, 1), "per_section": sink.lines / max(done, 1) if fmt == "jsonl" else None}
 
 
 def _cpu() -> float:
@@ -210,8 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             path = Path(tmp) / "sections.jsonl"
             write_set(path, biggest, args.objects, args.seed)
             if args.sizes:
-                lines += ["| sections | format | -j | sections/s (end to end, wall) | seconds | CPU ms per section "
-                          "| peak RSS MB |", "|---:|---|---:|---:|---:|---:|---:|"]
+                lines += ["| sections | format | -j | findings per section | sections/s (end to end, wall) | seconds "
+                          "| CPU ms per section | peak RSS MB |", "|---:|---|---:|---:|---:|---:|---:|---:|"]
             for size in args.sizes:
                 part = Path(tmp) / f"s{size}.jsonl"
                 with path.open(encoding="utf-8") as src, part.open("w", encoding="utf-8") as dst:
@@ -219,8 +234,9 @@ def main(argv: list[str] | None = None) -> None:
                         dst.write(text)
                 for fmt, jobs in itertools.product(args.formats, args.jobs):
                     r = child("measure_batch", str(part), json.dumps(jobs), json.dumps(fmt))
-                    lines.append(f"| {size} | {fmt} | {jobs} | {r['rate']:.0f} | {r['seconds']:.1f} | {r['cpu_ms']:.2f} "
-                                 f"| {r['maxrss_mb']:.0f} |")
+                    density = "" if r["per_section"] is None else f"{r['per_section']:.1f}"
+                    lines.append(f"| {size} | {fmt} | {jobs} | {density} | {r['rate']:.0f} | {r['seconds']:.1f} "
+                                 f"| {r['cpu_ms']:.2f} | {r['maxrss_mb']:.0f} |")
                     print(lines[-1], flush=True)
             if args.latency_sections:
                 e = child("measure_engine", str(path), json.dumps(args.latency_sections))
