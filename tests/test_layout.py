@@ -347,7 +347,6 @@ def test_a_solve_stopped_without_a_layout_is_not_turned_into_deviations(
 
 def test_a_solver_failure_is_not_reported_as_a_conflict(nen: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     import io
-    from types import SimpleNamespace
 
     from rich.console import Console
 
