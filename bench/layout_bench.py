@@ -14,7 +14,8 @@ shipped packs, whether the least movement was proven (within the solver's MOVE_G
 time limit stopped it and how far from the least it may be, and the machine's load.
 
     python bench/layout_bench.py            # 12 and 25 lines, seeds 0-4
-    python bench/layout_bench.py --crowded  # also the 25-line street without berms
+    python bench/layout_bench.py --crowded  # also the 20 m street of the earlier benchmark, 12 and 25 lines
+    python bench/layout_bench.py --crowded --without-conventions   # the same without the convention rules
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 
 from checker.advice.layout import layout
 from checker.engine.evaluate import Engine
@@ -128,13 +130,23 @@ def run(name: str, make, n: int, engine: Engine) -> None:  # type: ignore[no-unt
     sys.stdout.flush()
 
 
+# the conventions added as rules (issue 15): what they cost is the difference with them left out
+CONVENTIONS = ("NEN-NIET-GESTAPELD", "NEN-NUTSSTROOK", "NEN-ZIJDE", "NEN-RIOOL-DIEPTE", "WRM-PAAR-NAAST",
+               "WRM-PAAR-DIEPTE", "WRM-COV", "WRM-COV-MAX", "VKLS-DIEPTE-ONTWERP")
+
+
 def main() -> None:
-    """Time the solver on 12 and 25 lines (and the crowded street when asked)."""
-    engine = Engine(load_packs())
-    for n in (12, 25):
-        run("street", street, n, engine)
-    if "--crowded" in sys.argv[1:]:
-        run("crowded", crowded, 25, engine)
+    """Time the solver on 12 and 25 lines (and the crowded street when asked, with or without the conventions)."""
+    packs = load_packs()
+    if "--without-conventions" in sys.argv[1:]:
+        packs = replace(packs, rules=tuple(r for r in packs.rules if r.rule.id not in CONVENTIONS))
+    engine = Engine(packs)
+    if "--only-crowded" not in sys.argv[1:]:
+        for n in (12, 25):
+            run("street", street, n, engine)
+    if "--crowded" in sys.argv[1:] or "--only-crowded" in sys.argv[1:]:
+        for n in (12, 25):
+            run("crowded", crowded, n, engine)
 
 
 if __name__ == "__main__":

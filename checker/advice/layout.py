@@ -1,13 +1,15 @@
 """The layout solver: place the planned objects so every rule holds, or say which deviations it takes.
 
-A section and the rules in force become a mixed-integer linear programme (SciPy `milp`,
-HiGHS). Each movable unit — a planned cable, pipe, container or rack (a rack carries its
-contents) — gets a continuous axis `x` and cover; existing objects, crossings, trees,
-structures and reservations stay where they are, and so does whatever a `keep` rule keeps
-(a gravity sewer's depth). Each unit lies wholly in one surface zone (a binary per zone),
-inside the profile and below ground, so zone rules and the per-zone left-to-right order
-become linear. Clearances are disjunctions written with big-M binaries: `horizontal` is
-"left of or right of by d", `vertical` "above or below by d", and `shortest` (and physical
+A section and the rules in force become a mixed-integer linear programme, solved by HiGHS
+(highspy: it takes a start solution and says whether the one it returns is feasible; every
+vector it returns is checked against the rows all the same). Each movable unit — a planned
+cable, pipe, container or rack (a rack carries its contents) — gets a continuous axis `x`
+and cover; existing objects, crossings, trees, structures and reservations stay where they
+are, and so does whatever a `keep` rule keeps (a gravity sewer's depth). Each unit lies
+wholly in one surface zone (a binary per zone), inside the profile and below ground, so zone
+rules and the per-zone left-to-right order become linear. Clearances are disjunctions
+written with big-M binaries: `horizontal` is "left of or right of by d", `vertical` "above
+or below by d", and `shortest` (and physical
 non-overlap, which holds whatever packs are loaded) "apart by d horizontally or
 vertically", which is never looser than the engine's exact distance; a `<=` clearance is
 a conjunction. Alternatives (`otherwise`) are one more disjunction.
@@ -27,6 +29,14 @@ reports are the findings of that re-check (`RULE a, b (source): required 0.30 m 
 so accepting exactly those leaves nothing. A minimal conflicting set of error rules
 (deletion filtering) and the next-best deviation set (the cheapest one forbidden) explain
 a section that needs deviations.
+
+Solving is staged so that the answer is proven where it can be and never lost to the clock
+(`_solve_firm`): any layout first, then, because a cheaper layout moves no unit further than
+that one costs, a model that keeps units that close to their starts, which falls apart into
+groups that cannot meet (the two sides of a street); each group is optimised on its own,
+warm-started. A solve stopped by the time limit keeps its best layout and reports a gap that
+holds for the whole street; a stopped solve with nothing found says so and is never read as
+"the rules conflict".
 """
 
 from __future__ import annotations
