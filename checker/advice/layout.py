@@ -1526,7 +1526,9 @@ def _hard(p: Problem) -> list[PackRule]:
 
 def conflict_set(p: Problem) -> tuple[str, ...]:
     """Return a minimal set of rule ids that together admit no layout (deletion filtering over the hard rules)."""
-    keep = _hard(p)
+    # rules tried for removal first are the likelier to leave the set: what keeps a design as drawn (a rack's
+    # depth) goes last, so a conflict with the design is named as one rather than through a third rule
+    keep = sorted(_hard(p), key=_keeps)
     if feasible(p, keep):
         return ()
     k = 0
