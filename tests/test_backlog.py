@@ -771,16 +771,22 @@ def test_backlog_env_var_selects_the_server(pg_url: str, monkeypatch: pytest.Mon
 
 def test_layout_log_records_each_rule_that_must_give_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     where = str(tmp_path / "b.db")
+    # the VKLS rack keeps its designed depth (VKLS-DIEPTE-ONTWERP): the covers of its shallow tiers give way, and
+    # the telecom cover against the rack's design is the conflict the solver proves
     assert cli("layout", str(ROOT / "cases" / "leiden-vkls-conform"), "--log", "--backlog", where) == 1
     assert "new backlog created" in capsys.readouterr().err
     items = {i.key: i for i in bl.list_items(where, load_weights())}
-    assert {"VKLS-DEPTH", "DUN-COV-MAX", "VKLS-WARMTE-WATER"} <= set(items)
-    # Dunea and NEN 7171 both cap the water main at 1.00 m and give way by as much: one entry
-    assert "NEN-COV-W-MAX" not in items
-    assert [(r.rule, r.role) for r in items["DUN-COV-MAX"].rules] == [("DUN-COV-MAX", "rubs"), ("NEN-COV-W-MAX", "agrees")]
-    assert items["VKLS-WARMTE-WATER"].friction == "data" and items["VKLS-DEPTH"].friction == "space"
-    detail = bl.detail(where, items["VKLS-DEPTH"].id, load_weights())
-    assert [o.origin for o in detail.occurrences] == ["layout"] and "1.20" in detail.item.evidence
+    assert {"TEL-COV-DT", "NEN-COV-LS", "NEN-COV-MS", "VKLS-WARMTE-WATER", "TEL-COV-DT+VKLS-DIEPTE-ONTWERP"} <= set(items)
+    assert "VKLS-DEPTH" not in items
+    assert items["VKLS-WARMTE-WATER"].friction == "data" and items["TEL-COV-DT"].friction == "space"
+    assert items["TEL-COV-DT+VKLS-DIEPTE-ONTWERP"].friction == "contradiction"
+    detail = bl.detail(where, items["TEL-COV-DT"].id, load_weights())
+    assert [o.origin for o in detail.occurrences] == ["layout"] and "0.60" in detail.item.evidence
+    # Dunea and NEN 7171 both ask 0.70 m of the water main and give way by as much: one entry
+    assert cli("layout", str(ROOT / "cases" / "leiden-vkls"), "--log", "--backlog", where) == 1
+    items = {i.key: i for i in bl.list_items(where, load_weights())}
+    assert "NEN-COV-W" not in items
+    assert [(r.rule, r.role) for r in items["DUN-COV-MIN"].rules] == [("DUN-COV-MIN", "rubs"), ("NEN-COV-W", "agrees")]
 
 
 @pytest.mark.parametrize("args", [

@@ -164,6 +164,7 @@ class _Try:
     words: str
     cleared: bool
     new: tuple[Finding, ...]
+    kept: bool = False  # a move a `keep` rule forbids, probed for what it would break
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,9 +251,14 @@ class Classifier:
             still = ("its objects all exist already: the street as it lies" if f.baseline else
                      "none of its objects may be moved here (existing objects, trees, structures, crossings)")
             return [self._make("space", f, own, title, f"{asks}; {still}", case)]
-        clearing = [t for t in tries if t.cleared]
+        clearing = [t for t in tries if t.cleared and not t.kept]
         if any(not t.new for t in clearing):
             return []  # a move or swap meets it and breaks nothing: a design choice, not friction
+        if not clearing:
+            # only a move the design forbids meets it (lowering a rack, a sewer): friction with what that move breaks,
+            # room when it breaks nothing else
+            clearing = [t for t in tries if t.cleared and t.kept and self._blockers(t, own)]
+            tries = [t for t in tries if not t.kept] + clearing
         if not clearing:
             reach = f" (up to {max(t.size for t in tries):.2f} m)" if tries else ""
             return [self._make("space", f, own, title, f"{asks}; none of {len(tries)} tried moves{reach} meets it "
@@ -368,24 +374,29 @@ class Classifier:
         units = _movable(section, f)
         kept = _Kept(self.engine, section) if units else None
         tries: list[tuple[float, str, Section]] = []
+        designed: list[tuple[float, str, Section]] = []
         for unit in units:
             for dx, dz in candidates(section, f, unit):
-                # the moves the suggestion engine would try: inside the profile, below ground, as `keep` rules allow
-                if _physical(section, unit, dx, dz) and kept is not None and kept.allows(section, unit, dx, dz):
-                    tries.append((math.hypot(dx, dz), _move_words(unit.id, dx, dz),
-                                  moved(section, unit.id, dx, dz)))
+                # the moves the suggestion engine would try: inside the profile, below ground, as `keep` rules allow;
+                # a move a `keep` rule forbids (a rack's or a sewer's designed depth) is probed apart: what it would
+                # break is the friction the design stands in
+                if _physical(section, unit, dx, dz) and kept is not None:
+                    (tries if kept.allows(section, unit, dx, dz) else designed).append(
+                        (math.hypot(dx, dz), _move_words(unit.id, dx, dz), moved(section, unit.id, dx, dz)))
         tries = sorted(tries, key=lambda t: (t[0], t[1]))[:MAX_TRIES]
+        designed = sorted(designed, key=lambda t: (t[0], t[1]))[:MAX_TRIES]
         swap = _swapped(section, f)
         if swap is not None:
             tries.insert(0, (0.0, f"swapping {' and '.join(f.subjects)}", swap))
         if not units and swap is None:
             return None
-        afters = self.engine.evaluate_many([s for _, _, s in tries]) if tries else []
+        every = tries + designed
+        afters = self.engine.evaluate_many([s for _, _, s in every]) if every else []
         out = []
-        for (size, words, _), after in zip(tries, afters, strict=True):
+        for n, ((size, words, _), after) in enumerate(zip(every, afters, strict=True)):
             cleared = f.fingerprint not in {g.fingerprint for g in after}
             new = tuple(g for g in after if counts(g) and g.severity != "info" and g.fingerprint not in case.before)
-            out.append(_Try(size, words, cleared, new))
+            out.append(_Try(size, words, cleared, new, kept=n >= len(tries)))
         return out
 
     def _blockers(self, t: _Try, own: list[RuleRef]) -> list[str]:
