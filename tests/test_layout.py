@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -385,3 +386,19 @@ def test_layout_output_keeps_the_text_drops_expect_and_records_each_deviation(ev
     # the re-check shows exactly the named deviations, each pending approval, and nothing else
     assert {(f.rule, f.subjects) for f in found if not f.baseline} == {(d.rule, d.subjects) for d in result.deviations}
     assert all(dict(f.accepted).get("state") == "pending" for f in found if not f.baseline)
+
+
+def test_layout_output_never_replaces_a_device_and_gets_the_usual_mode(everything: Engine, tmp_path: Path) -> None:
+    """`layout -o /dev/full` (run as root) once moved a regular file over the device; new files were 0600."""
+    source = ROOT / "cases" / "dordrecht-componistenbuurt" / "case.yaml"
+    result = layout(load_case(source), everything)
+    link = tmp_path / "null.yaml"
+    link.symlink_to(os.devnull)
+    assert write_case(source, result, link) == link
+    assert link.is_symlink() and os.readlink(link) == os.devnull and not list(tmp_path.glob(".*.tmp"))
+    mask = os.umask(0o022)
+    try:
+        made = write_case(source, result, tmp_path / "made.yaml")
+    finally:
+        os.umask(mask)
+    assert made.stat().st_mode & 0o777 == 0o644

@@ -44,7 +44,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -59,6 +58,7 @@ from rich.text import Text
 from checker.engine.evaluate import Engine, exclusion_applies
 from checker.engine.select import Predicate, compile_selector, in_service, mask, paired
 from checker.io.case_edit import add_accept, move_object, read_case_text, remove_expect, validate
+from checker.io.case_text import write_atomically
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
 from checker.model.section import TOLERANCE, Accepted, Section
@@ -1642,12 +1642,10 @@ def write_case(source: Path, result: Layout, out: Path) -> Path:
     validate(text, str(target))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
     except OSError as exc:
         raise LiggingError(Diagnostic(Span(str(target), 1, 1), f"cannot write: {exc.strerror or exc}")) from None
+    # one writer for every case file: a device or pipe is written to, not replaced; a new file gets the umask's mode
+    write_atomically(text, target)
     return target
 
 
