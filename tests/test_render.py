@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -263,3 +264,21 @@ def test_control_characters_never_make_the_svg_malformed(name: str, engine: Engi
     root = ET.fromstring(svg)  # well-formed
     assert printable(obj.id) in objects_by_id(root)  # shown as escapes
     assert Image.open(io.BytesIO(render_png(section, engine.evaluate(section), engine.packs))).size[0] > 100
+
+
+@pytest.mark.parametrize("cover, diameter", [(99_000.0, 0.11), (1.0, 99_000.0), (3.0, 0.11), (12.0, 0.11)])
+def test_the_depth_scale_has_few_ticks_at_any_depth(cover: float, diameter: float, engine: Engine) -> None:
+    """A mistyped 99 km cover drew a tick every metre: a 16 MB SVG whose PNG did not finish in minutes."""
+    span = Span("<case>", 1, 1)
+    obj = Obj(id="w-1", kind="pipe", network="water", owner="Dunea", status="planned", x=1.0, cover=cover,
+              diameter=diameter, span=span)
+    section = Section(path="deep/case.yaml", name="deep", width=3.0, zones=(Zone("trottoir", 0.0, 3.0, span),),
+                      objects=(obj,))
+    findings = engine.evaluate(section)
+    svg = render_svg(section, findings, engine.packs)
+    ticks = [float(t.get("data-depth", "nan")) for t in ET.fromstring(svg).iter(f"{NS}line") if t.get("class") == "tick"]
+    assert 3 <= len(ticks) <= 21 and len(svg) < 100_000
+    assert ticks[0] == 0.0 and ticks[-1] >= obj.bottom - (ticks[1] - ticks[0])
+    steps = {round(b - a, 9) for a, b in itertools.pairwise(ticks)}
+    assert len(steps) == 1  # evenly spaced, no drift from adding the step up
+    assert Image.open(io.BytesIO(render_png(section, findings, engine.packs))).size[0] > 100
