@@ -340,8 +340,11 @@ class _Case:
             kind = self.choice(self.required(fields, "kind", "a zone", item.span), "zone kind", tuple(ZONE_KINDS))
             start = self.length(self.required(fields, "from", "a zone", item.span), "zone from")
             end = self.length(self.required(fields, "to", "a zone", item.span), "zone to")
-            if end <= start + TOLERANCE:
+            if end <= start:
                 raise self.error(item.span, f"zone {kind} ends ({end:g} m) before it starts ({start:g} m)")
+            if end <= start + TOLERANCE:  # positions are compared within TOLERANCE: such a zone has no inside
+                raise self.error(item.span, f"zone {kind} from {start:g} m to {end:g} m is not wider than "
+                                            f"{TOLERANCE * 1000:g} mm")
             expected_start = out[-1].end if out else 0.0
             if abs(start - expected_start) > TOLERANCE:
                 gap = "overlaps the previous zone" if start < expected_start else "leaves a gap after the previous zone"
