@@ -78,6 +78,10 @@ def check(
     backlog: Path | None = typer.Option(
         None, "--backlog", help="Backlog file for --log (default: $LIGGING_BACKLOG or backlog.db)."
     ),
+    at: int | None = typer.Option(
+        None, "--at", min=1800, max=2200,
+        help="Check the street as it stands in this year (objects' built/disused/removed, reservations' claim).",
+    ),
 ) -> None:
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
@@ -89,6 +93,8 @@ def check(
 
         if log:
             raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--log applies to text, json and sarif output"))
+        if at is not None:
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--at applies to text, json, sarif and geojson output"))
 
         total = batch.count(paths) if wants_progress(sys.stderr, 2) else 0
         checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler)
@@ -100,7 +106,7 @@ def check(
     results = []
     files = discover(paths)
     # a map shows where findings are; it does not carry suggestions (each costs re-evaluations)
-    checked = check_paths(files, engine, suggestions=fmt is not Format.geojson)
+    checked = check_paths(files, engine, suggestions=fmt is not Format.geojson, at=at)
     for result in track(checked, len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:

@@ -98,6 +98,9 @@ class Batch:
         self.top = z - hh
         self.bottom = z + hh
         self.rack_of = self._racks()
+        # years (checker.model.moment); a missing year never compares true
+        self.removed = np.array([np.inf if o.removed is None else o.removed for o in objs], dtype=float)
+        self.claim = np.array([-np.inf if o.claim is None else o.claim for o in objs], dtype=float)
         self.width = np.array([s.width for s in sections], dtype=float)
         self._zones()
         self._kinds: dict[tuple[str, ...], BoolArray] = {}
@@ -622,8 +625,10 @@ class RelationCompiler:
                     targets[g] = o.root_radius is not None and o.root_depth is not None
             t, s = b.pairs(targets, sel(b) & act & ~b.is_tree, dedup=False)
             keep = (b.rack_of[s] != t) & (b.rack_of[t] != s)
-            keep &= ~((b.kind[t] == KINDS.index("reservation")) & (b.network[s] != None)  # noqa: E711
-                      & (b.network[s] == b.network[t]))
+            reserved = b.kind[t] == KINDS.index("reservation")
+            keep &= ~(reserved & (b.network[s] != None) & (b.network[s] == b.network[t]))  # noqa: E711
+            # an object dug out by the reservation's claim year is not in its way
+            keep &= ~(reserved & (b.removed[s] <= b.claim[t]))
             t, s = t[keep], s[keep]
             zb = self._zone_boxes(b, t, roots)
             sb = b.boxes(s)

@@ -92,11 +92,11 @@ def count(paths: list[Path]) -> int:
     return sum(1 for _ in items(paths))
 
 
-def load_item(item: Item) -> Section:
-    """Load one section; a bad section raises `LiggingError` naming file:line:column."""
+def load_item(item: Item, at: int | None = None) -> Section:
+    """Load one section (the street in year `at`); a bad section raises `LiggingError` naming file:line:column."""
     if item.text is None:
-        return load_case(Path(item.path))
-    return parse_json_case(item.text, item.path, line_offset=item.line - 1)
+        return load_case(Path(item.path), at=at)
+    return parse_json_case(item.text, item.path, line_offset=item.line - 1, at=at)
 
 
 def _checked(case: str, findings: list[Finding]) -> Checked:

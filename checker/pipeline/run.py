@@ -39,16 +39,19 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True) -> Iterator[CaseResult]:
-    """Load and check each case in turn (a bad case stops the run with its error); `suggestions` adds them."""
+def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True, at: int | None = None) -> Iterator[CaseResult]:
+    """Load and check each case in turn (a bad case stops the run with its error); `suggestions` adds them.
+
+    `at` checks each street as it stands in that year (`checker.model.moment`), not in the year of its works.
+    """
     from checker.pipeline.batch import items, load_item
 
     for path in paths:
         loaded: Iterator[tuple[str, Section]]
         if path.suffix == ".jsonl" and path.is_file():
-            loaded = ((item.case, load_item(item)) for item in items([path]))
+            loaded = ((item.case, load_item(item, at)) for item in items([path]))
         else:
-            loaded = ((str(file), load_case(file)) for file in discover([path]))
+            loaded = ((str(file), load_case(file, at=at)) for file in discover([path]))
         for where, section in loaded:
             findings = engine.evaluate(section)
             if not suggestions:
