@@ -67,6 +67,11 @@ class Plain:
         for r, obj in enumerate(self.objects):
             for held in obj.holds:
                 self.rack_of[f.index[held]] = r
+        # a house connection belongs to its main's holder; main_of names its main
+        self.main_of = [-1 if o.connects is None else f.index[o.connects] for o in self.objects]
+        for c, m in enumerate(self.main_of):
+            if m >= 0:
+                self.rack_of[c] = self.rack_of[m]
 
     def picks(self, selector: ast.Selector) -> list[bool]:
         """Return, per object, whether the selector picks it."""
@@ -146,6 +151,8 @@ def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
             continue
         for o in range(len(s.objects)):
             if not b[o] or s.kind(o, "crossing", "tree", "reservation"):
+                continue
+            if s.main_of[c] == o or (s.rack_of[c] >= 0 and s.rack_of[c] == s.rack_of[o]):
                 continue
             gap = geo.crossing_gap(s.objects[c], s.objects[o])
             if gap is not None:
@@ -255,11 +262,11 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
     return Judged(rows, margin, ">=")
 
 
-def free_width(s: Plain, i: int, side: int, depth: float, limit: float) -> float:
+def free_width(s: Plain, i: int, side: int, depth: float, limit: float, margin: float = 0.0) -> float:
     """Return the free trench width beside object i on one side (-1 left, +1 right), down to `depth`, capped at `limit`.
 
-    Free space ends at the edge of the profile or at the first body reaching into the band from
-    the surface to `depth`; what i holds, crossings and reservations do not block it.
+    Free space ends at the edge of the profile or `margin` before the first body reaching into the
+    band from the surface to `depth`; what i holds, crossings and reservations do not block it.
     """
     edge = s.left[i] if side < 0 else s.right[i]
     room = edge if side < 0 else s.section.width - edge
@@ -270,7 +277,7 @@ def free_width(s: Plain, i: int, side: int, depth: float, limit: float) -> float
         distance = edge - s.right[j] if side < 0 else s.left[j] - edge
         beyond = edge - s.left[j] if side < 0 else s.right[j] - edge
         if beyond > 0:
-            free = min(free, max(distance, 0.0))
+            free = min(free, max(distance - margin, 0.0))
     return free
 
 
@@ -282,9 +289,13 @@ def access(rel: ast.Access, s: Plain) -> Judged:
         if not picked[i] or s.kind(i, "crossing", "tree", "reservation"):
             continue
         depth = rel.depth.value if rel.depth is not None else s.bottom[i]
-        left, right = free_width(s, i, -1, depth, width), free_width(s, i, +1, depth, width)
+        margin = rel.margin.value if rel.margin is not None else 0.0
+        left, right = free_width(s, i, -1, depth, width, margin), free_width(s, i, +1, depth, width, margin)
         both = rel.sides == "both" or (rel.sides == "declared" and o.sides == "double")
-        measured = min(left, right) if both else max(left, right)
+        if rel.sides == "street":
+            measured = right if o.x <= 0.5 * s.section.width else left
+        else:
+            measured = min(left, right) if both else max(left, right)
         rows.append(Row((i,), measured, compare(measured, ">=", width)))
     return Judged(rows, width, ">=")
 
@@ -325,7 +336,7 @@ def crosspermission(rel: ast.CrossPermission, s: Plain) -> Judged:
         if not s.kind(c, "crossing"):
             continue
         for o in range(len(s.objects)):
-            if o == c or not target[o] or s.kind(o, "crossing"):
+            if o == c or not target[o] or s.kind(o, "crossing") or s.rack_of[c] == o:
                 continue
             if s.left[c] < s.right[o] - TOLERANCE and s.right[c] > s.left[o] + TOLERANCE:
                 rows.append(Row((c, o), None, allowed[c]))
@@ -443,7 +454,7 @@ def overlaps(s: Plain) -> list[Finding]:
     out = []
     physical = [o.kind not in ("tree", "reservation") for o in s.objects]
     for i, j in pairs(s, physical, physical):
-        if s.rack_of[i] == j or s.rack_of[j] == i:
+        if s.rack_of[i] == j or s.rack_of[j] == i or s.main_of[i] == j or s.main_of[j] == i:
             continue
         a, b = s.objects[i], s.objects[j]
         if a.kind != "crossing" and b.kind != "crossing":

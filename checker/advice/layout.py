@@ -847,12 +847,17 @@ class _Builder:
             sides = rel.sides
             if sides == "declared":
                 sides = "both" if self.objs[i].sides == "double" else "one"
+            margin = rel.margin.value if rel.margin is not None else 0.0
             li, ri, _, bi = self.box(i)
             depth = Lin(const=rel.depth.value) if rel.depth is not None else bi
             ignore = {int(j) for j in np.flatnonzero((self.rack_of == i) | self.kinds("crossing", "reservation"))}
             # with one side required, a binary picks it; the other side's rows are switched off
             gate = {-1: Lin(), 1: Lin()}
-            if sides != "both":
+            if sides == "street":
+                # the side away from the facade nearer the drawn position; the other side is switched off
+                away = 1 if self.objs[i].x <= 0.5 * self.s.width else -1
+                gate = {away: Lin(), -away: Lin(const=self.big)}
+            elif sides != "both":
                 pick = self.m.var(0.0, 1.0, 0.0, True)
                 gate = {-1: (1.0 - pick) * self.big, 1: pick * self.big}
             room = {-1: li - width, 1: self.s.width - ri - width}
@@ -862,7 +867,7 @@ class _Builder:
                 if j == i or j in ignore:
                     continue
                 lj, rj, tj, _ = self.box(j)
-                beside = {-1: (lj - li, li - rj - width), 1: (ri - rj, lj - ri - width)}
+                beside = {-1: (lj - li, li - rj - width - margin), 1: (ri - rj, lj - ri - width - margin)}
                 for side in (-1, 1):
                     behind, free = beside[side]
                     out[base + (f"{self.objs[j].id}@{side}",)] = [

@@ -110,10 +110,17 @@ class Batch:
         self._columns: dict[str, object] = {}
 
     def _racks(self) -> IntArray:
-        """Return, per object, the global index of the rack that holds it, or -1 (as geometry.rack_column)."""
+        """Return, per object, the global index of the rack that holds it, or -1 (as geometry.rack_column).
+
+        A house connection (a crossing that `connects` a line) belongs to its main's holder: it leaves
+        the rack from its main's tier. `self.held` keeps what holders hold themselves; `self.main` is
+        each connection's main (-1 elsewhere).
+        """
         out = np.full(self.n, -1, dtype=np.intp)
-        holders = np.flatnonzero(np.array([bool(o.holds) for o in self.objects], dtype=bool))
+        self.main = np.full(self.n, -1, dtype=np.intp)
+        holders = np.flatnonzero(np.array([bool(o.holds) or o.connects is not None for o in self.objects], dtype=bool))
         index: dict[int, dict[str, int]] = {}
+        connections: list[tuple[int, int]] = []
         for g in holders:
             s = int(self.sec[g])
             base = int(self.starts[s])
@@ -123,6 +130,13 @@ class Batch:
                 index[s] = local
             for held in self.objects[g].holds:
                 out[local[held]] = g
+            main = self.objects[g].connects
+            if main is not None:
+                connections.append((int(g), local[main]))
+        self.held = out.copy()
+        for g, m in connections:
+            self.main[g] = m
+            out[g] = out[m]
         return out
 
     def _zones(self) -> None:
@@ -418,7 +432,7 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
             return lambda b: b.kinds(*LINE_KINDS).copy()
         if name == "racked":
             rack = KINDS.index("rack")
-            return lambda b: np.asarray((b.rack_of >= 0) & (b.kind[np.maximum(b.rack_of, 0)] == rack))
+            return lambda b: np.asarray((b.held >= 0) & (b.kind[np.maximum(b.held, 0)] == rack))
         pred = compile_selector(sel, packs)
         return lambda b: np.fromiter((pred(b.sections[int(b.sec[g])], o) for g, o in enumerate(b.objects)),
                                      dtype=bool, count=b.n)
@@ -533,6 +547,8 @@ class RelationCompiler:
             start, end = b.start0[c], b.end0[c]
             left, right = b.left[o], b.right[o]
             meets = ~((right < start) | (left > end)) & (b.rack_of[o] != c)
+            # a house connection leaving its main's tier passes the rack's staggered lines by design
+            meets &= (b.main[c] != o) & ~((b.rack_of[c] >= 0) & (b.rack_of[c] == b.rack_of[o]))
             c, o, start, end, left, right = c[meets], o[meets], start[meets], end[meets], left[meets], right[meets]
             rnd = b.obj_round[o]
             c0, c1 = b.cover[c], b.cover_end[c]
@@ -685,6 +701,7 @@ class RelationCompiler:
             row = np.searchsorted(idx, i)
             depth = np.full(len(idx), rel.depth.value) if rel.depth is not None else b.bottom[idx]
             valid = ~((b.rack_of[j] == i) | b.kinds("crossing", "reservation")[j]) & ~(b.top[j] >= depth[row])
+            margin = rel.margin.value if rel.margin is not None else 0.0
             sides = []
             for side in (-1, +1):
                 edge = b.left[idx] if side < 0 else b.right[idx]
@@ -696,9 +713,14 @@ class RelationCompiler:
                 else:
                     distance, beyond = b.left[j] - e, b.right[j] - e
                 hit = valid & (beyond > 0)
-                np.minimum.at(free, row[hit], np.maximum(distance[hit], 0.0))
+                np.minimum.at(free, row[hit], np.maximum(distance[hit] - margin, 0.0))
                 sides.append(free)
             left, right = sides
+            if rel.sides == "street":
+                # the side away from the nearer facade
+                street = b.x[idx] <= 0.5 * b.width[b.sec[idx]]
+                measured = np.where(street, right, left)
+                return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
             if rel.sides == "declared":
                 both = np.array([b.objects[g].sides == "double" for g in idx], dtype=bool)
             else:
@@ -755,7 +777,8 @@ class RelationCompiler:
 
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             i, j = b.pairs(b.is_crossing & act, target(b) & act & ~b.is_crossing)
-            meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE)
+            # a house connection leaves its own rack; it does not cross it
+            meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE) & (b.rack_of[i] != j)
             i, j = i[meets], j[meets]
             return BatchOutcome((i, j), None, np.asarray(allowed(b)[i]), None, "may cross", "")
 
@@ -789,7 +812,7 @@ def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:
     """Return the pairs of physical bodies that intersect (gap < -1 mm) in all sections, and their gaps."""
     physical = ~b.kinds("tree", "reservation")
     i, j = b.pairs(physical, physical)
-    own = (b.rack_of[i] == j) | (b.rack_of[j] == i)
+    own = (b.rack_of[i] == j) | (b.rack_of[j] == i) | (b.main[i] == j) | (b.main[j] == i)
     i, j = i[~own], j[~own]
     plain = ~(b.is_crossing[i] | b.is_crossing[j])
     gap = np.zeros(len(i))
