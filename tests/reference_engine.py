@@ -100,12 +100,12 @@ def pairs(s: Plain, in_a: list[bool], in_b: list[bool]) -> list[tuple[int, int]]
     return out
 
 
-def rack_scope(s: Plain, i: int, j: int, inside: bool) -> bool:
-    """Keep a pair in one rack (inside) or not in one rack (outside); never a rack and what it holds."""
+def rack_scope(s: Plain, i: int, j: int, racks: str) -> bool:
+    """Keep a pair as the rack scope says: in one rack (inside), not (outside), or any (both); never a rack and what it holds."""
     if s.rack_of[i] == j or s.rack_of[j] == i:
         return False
     same = s.rack_of[i] >= 0 and s.rack_of[i] == s.rack_of[j]
-    return same if inside else not same
+    return same if racks == "inside" else not same if racks == "outside" else True
 
 
 # --- one function per relation ---------------------------------------------------------------
@@ -124,7 +124,7 @@ def clearance(rel: ast.Clearance, s: Plain) -> Judged:
     b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
     rows = []
     for i, j in pairs(s, a, b):
-        if rack_scope(s, i, j, rel.inside_rack) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
+        if rack_scope(s, i, j, rel.racks) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
             gap = s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref)
             rows.append(Row((i, j), gap, compare(gap, rel.op, rel.limit.value)))
     return Judged(rows, rel.limit.value, rel.op)
@@ -206,7 +206,7 @@ def order(rel: ast.Order, s: Plain) -> Judged:
             before = [p and not q for p, q in zip(levels[first], levels[later], strict=True)]
             after = [q and not p for p, q in zip(levels[first], levels[later], strict=True)]
             for i, j in pairs(s, before, after):
-                if not rack_scope(s, i, j, rel.inside_rack):
+                if not rack_scope(s, i, j, rel.racks):
                     continue
                 ok = in_order(rel, s, i, j)
                 if ok is not None:
@@ -452,7 +452,7 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
 def overlaps(s: Plain) -> list[Finding]:
     """Return the findings of bodies that physically intersect by more than 1 mm (not a rack and its contents)."""
     out = []
-    physical = [o.kind not in ("tree", "reservation") for o in s.objects]
+    physical = [o.kind not in ("tree", "reservation", "wadi", "tree-soil") for o in s.objects]
     for i, j in pairs(s, physical, physical):
         if s.rack_of[i] == j or s.rack_of[j] == i or s.main_of[i] == j or s.main_of[j] == i:
             continue

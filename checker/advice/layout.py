@@ -675,17 +675,14 @@ class _Builder:
             return vertical
         return horizontal + vertical
 
-    def _scope(self, i: np.ndarray, j: np.ndarray, inside: bool) -> np.ndarray:
-        ri, rj = self.rack_of[i], self.rack_of[j]
-        same = (ri == rj) & (ri >= 0)
-        own = (ri == j) | (rj == i)
-        return np.asarray((same if inside else ~same) & ~own)
+    def _scope(self, i: np.ndarray, j: np.ndarray, racks: str) -> np.ndarray:
+        return geo.rack_scope(self.rack_of, i, j, racks)
 
     def r_clearance(self, rel: ast.Clearance, limit: float | None) -> dict[tuple[str, ...], Clause]:
         lim = rel.limit.value if limit is None else limit
         line_like = ~self.kinds("crossing")
         i, j = _pairs(self.sel(rel.a.selector) & line_like, self.sel(rel.b.selector) & line_like)
-        keep = self._scope(i, j, rel.inside_rack)
+        keep = self._scope(i, j, rel.racks)
         i, j = i[keep], j[keep]
         keep = paired(self.objs, i, j, rel.pairing)
         out: dict[tuple[str, ...], Clause] = {}
@@ -771,7 +768,7 @@ class _Builder:
                 a = masks[first] & ~masks[later]
                 b = masks[later] & ~masks[first]
                 i, j = _pairs(a, b)
-                keep = a[i] & b[j] & self._scope(i, j, rel.inside_rack)
+                keep = a[i] & b[j] & self._scope(i, j, rel.racks)
                 for p, q in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
                     _, rp, _, bp = self.box(p, rel.ref)
                     lq, _, tq, _ = self.box(q, rel.ref)

@@ -527,7 +527,7 @@ class RelationCompiler:
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             line_like = act & ~b.is_crossing
             i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
-            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
             i, j = i[keep], j[keep]
             keep = paired(b.objects, i, j, rel.pairing)
             i, j = i[keep], j[keep]
@@ -598,7 +598,7 @@ class RelationCompiler:
                     cols_j.append(pj[keep])
             i = np.concatenate(cols_i) if cols_i else EMPTY
             j = np.concatenate(cols_j) if cols_j else EMPTY
-            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
             i, j = i[keep], j[keep]
             f = b.frame
             i, j, ok = geo.in_order(i, j, ltr, rel.ref == "axis", b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
@@ -810,7 +810,8 @@ class RelationCompiler:
 
 def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:
     """Return the pairs of physical bodies that intersect (gap < -1 mm) in all sections, and their gaps."""
-    physical = ~b.kinds("tree", "reservation")
+    # soil bodies (a wadi, a tree's rooting volume) hold lines physically; rules keep lines out of them
+    physical = ~b.kinds("tree", "reservation", "wadi", "tree-soil")
     i, j = b.pairs(physical, physical)
     own = (b.rack_of[i] == j) | (b.rack_of[j] == i) | (b.main[i] == j) | (b.main[j] == i)
     i, j = i[~own], j[~own]

@@ -64,10 +64,14 @@ KIND_LAYERS = {
     "container": "ligging-containers",
     "rack": "ligging-racks",
     "reservation": "ligging-reservations",
+    "infiltration": "ligging-infiltration",
+    "wadi": "ligging-wadis",
+    "tree-soil": "ligging-tree-soil",
 }
 LAYER_KINDS = {layer: kind for kind, layer in KIND_LAYERS.items()}
 OTHER_COLOURS = {LAYER_ZONES: 8, LAYER_GROUND: 7, LAYER_TITLE: 7, "ligging-trees": 3, "ligging-structures": 8,
-                 "ligging-containers": 8, "ligging-racks": 5, "ligging-reservations": 6}
+                 "ligging-containers": 8, "ligging-racks": 5, "ligging-reservations": 6, "ligging-infiltration": 5,
+                 "ligging-wadis": 3, "ligging-tree-soil": 34}
 ZONE_BAND = 0.25  # height of the zone bands above maaiveld, in metres
 TEXT_HEIGHT = 0.04
 SI_UNITS = {"length": "m", "voltage": "V", "pressure": "Pa", "temperature": "K"}
@@ -419,7 +423,7 @@ def _shape(entity: DXFEntity, frame: Frame, path: str) -> _Shape | None:
         raise _error(path, f"a sloped band on layer {layer} (handle {entity.dxf.handle}); only crossings slope")
     if layer in THEMAS and not kind:
         kind = "cable" if layer in CABLE_THEMAS else "pipe"
-    if kind == "reservation":
+    if kind in ("reservation", "infiltration", "wadi", "tree-soil"):
         return _Shape(layer, kind, (cx, cy), {"from": _r(band["x0"]), "to": _r(band["x1"]), "cover": _r(band["top0"]),
                                               "height": _r(height0)}, xdata)
     return _Shape(layer, kind, (cx, cy), {"x": _r(0.5 * (band["x0"] + band["x1"])), "cover": _r(band["top0"]),
