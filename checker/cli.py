@@ -365,7 +365,7 @@ def import_cmd(
                                                            "(default: one zone 'onbekend')."),
     name: str | None = typer.Option(None, "--name", help="KLIC: the case name."),
     pack: list[str] | None = typer.Option(
-        None, "--pack", help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171)."
+        None, "--pack", help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171 and drinkwater)."
     ),
     corridor: float = typer.Option(1.0, "--corridor", help="KLIC: metres each side of the section in which a line running "
                                                            "along it (a house connection) is a crossing."),
@@ -389,7 +389,7 @@ def import_cmd(
         for value, option in ((corridor, "--corridor"), (reach, "--reach")):
             if not 0 <= value <= 50:
                 raise LiggingError(Diagnostic(Span("<command line>", 1, 1), f"{option} must be 0 to 50 metres"))
-        packs = load_packs(list(pack or ["nen7171"]))
+        packs = load_packs(list(pack or ["nen7171", "drinkwater"]))
         if line is not None:
             written = sections.cut_line(source, output, line, packs, zones, name, corridor, reach)
         else:

@@ -69,7 +69,10 @@ def items(paths: list[Path]) -> Iterator[Item]:
             yield from _jsonl(path)
         else:
             for file in discover([path]):
-                yield Item(str(file), str(file))
+                if file.suffix == ".jsonl":
+                    yield from _jsonl(file)
+                else:
+                    yield Item(str(file), str(file))
 
 
 def _jsonl(path: Path) -> Iterator[Item]:

@@ -18,17 +18,24 @@ from checker.model.section import Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
 
+def _in_folder(folder: Path) -> list[Path]:
+    """Return a case folder's case.yaml, or else its JSON Lines batches (a folder of many sections)."""
+    if (folder / "case.yaml").is_file():
+        return [folder / "case.yaml"]
+    return sorted(p for p in folder.glob("*.jsonl") if p.is_file())
+
+
 def discover(paths: list[Path]) -> list[Path]:
-    """Expand the given paths into case.yaml files, in a stable order."""
+    """Expand the given paths into case.yaml files (and .jsonl batches kept in case folders), in a stable order."""
     found: list[Path] = []
     for path in paths:
         if path.is_file():
             found.append(path)
-        elif (path / "case.yaml").is_file():
-            found.append(path / "case.yaml")
+        elif path.is_dir() and _in_folder(path):
+            found.extend(_in_folder(path))
         elif path.is_dir():
             try:
-                inner = sorted(p / "case.yaml" for p in path.iterdir() if (p / "case.yaml").is_file())
+                inner = [file for p in sorted(path.iterdir()) if p.is_dir() for file in _in_folder(p)]
             except OSError as exc:
                 raise LiggingError(Diagnostic(Span(str(path), 1, 1), f"cannot list: {exc.strerror or exc}")) from None
             if not inner:
@@ -48,7 +55,8 @@ def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True, at:
 
     for path in paths:
         loaded: Iterator[tuple[str, Section]]
-        if path.suffix == ".jsonl" and path.is_file():
+        if path.suffix == ".jsonl" and path.is_file() or path.is_dir():
+            # a batch, or a folder that may hold batches: one item per section
             loaded = ((item.case, load_item(item, at)) for item in items([path]))
         else:
             loaded = ((str(file), load_case(file, at=at)) for file in discover([path]))
