@@ -140,3 +140,18 @@ def test_check_at_prints_the_year_and_refuses_it_for_json_lines(tmp_path: Path) 
     assert "as of 2031" in ligging("check", str(path), "--at", "2031").stdout
     refused = ligging("check", str(path), "--format", "jsonl", "--at", "2031")
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "--at applies" in refused.stderr
+
+
+def test_componistenbuurt_in_2028_judges_the_heat_network_under_the_tree_of_2025() -> None:
+    from checker.io.loader import load_case
+    from dsl.packs import load_packs
+    from tests.conftest import ROOT
+
+    shipped = Engine(load_packs())
+    works = shipped.evaluate(load_case(ROOT / "cases" / "dordrecht-componistenbuurt"))
+    later = shipped.evaluate(load_case(ROOT / "cases" / "dordrecht-componistenbuurt", at=2028))
+    judged = {(f.rule, f.subjects) for f in later if not f.baseline}
+    assert ("BOOM-HART-TRACE", ("boom-1", "warmte-retour")) in judged
+    assert ("BOOM-RESERVERING", ("boom-1", "res-warmte")) in {(f.rule, f.subjects) for f in works}
+    # the works of 2025 are in the ground by 2028: what they found then is baseline now
+    assert all(f.baseline for f in later if "warmte-aanvoer" not in f.subjects and "warmte-retour" not in f.subjects)
