@@ -465,7 +465,7 @@ class _Drawing:
         self.out.append("</g>")
         return y + 22 + 15 * len(self.findings)
 
-    def svg(self, show_findings: bool) -> str:
+    def svg(self, show_findings: bool, show_index: bool = True) -> str:
         """Assemble the whole drawing."""
         self.ground()
         self.depth_scale()
@@ -474,7 +474,7 @@ class _Drawing:
             self.finding_marks()
         y = self.dimensions()
         y = self.legend(y)
-        if show_findings:
+        if show_findings and show_index:
             y = self.index(y)
         f = self.f
         width, height = f.right + RIGHT, y + 10
@@ -509,9 +509,13 @@ def _measure_text(f: Finding) -> str:
 
 
 def render_svg(section: Section, findings: list[Finding] | tuple[Finding, ...], packs: PackSet,
-               show_findings: bool = True, id_prefix: str = "d-") -> str:
-    """Return the to-scale SVG drawing of a section, with its findings on top unless told not to."""
-    return _Drawing(section, tuple(findings), packs, id_prefix).svg(show_findings)
+               show_findings: bool = True, id_prefix: str = "d-", show_index: bool = True) -> str:
+    """Return the to-scale SVG drawing of a section, with its findings on top unless told not to.
+
+    Without `show_index` the numbered findings list under the drawing is left out (the live
+    editor lists them beside it); the numbers on the drawing stay.
+    """
+    return _Drawing(section, tuple(findings), packs, id_prefix).svg(show_findings, show_index)
 
 
 def render_png(section: Section, findings: list[Finding] | tuple[Finding, ...], packs: PackSet,
