@@ -399,7 +399,8 @@ def import_cmd(
                                                            "(default: one zone 'onbekend')."),
     name: str | None = typer.Option(None, "--name", help="KLIC: the case name."),
     pack: list[str] | None = typer.Option(
-        None, "--pack", help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171 and drinkwater)."
+        None, "--pack",
+        help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171 and drinkwater).",
     ),
     corridor: float = typer.Option(1.0, "--corridor", help="KLIC: metres each side of the section in which a line running "
                                                            "along it (a house connection) is a crossing."),

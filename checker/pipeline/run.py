@@ -55,7 +55,7 @@ def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True, at:
 
     for path in paths:
         loaded: Iterator[tuple[str, Section]]
-        if path.suffix == ".jsonl" and path.is_file() or path.is_dir():
+        if (path.suffix == ".jsonl" and path.is_file()) or path.is_dir():
             # a batch, or a folder that may hold batches: one item per section
             loaded = ((item.case, load_item(item, at)) for item in items([path]))
         else:
