@@ -195,11 +195,11 @@ def test_logging_the_shipped_cases_gives_one_entry_per_regulation(where: str, mo
     assert len({r.authority for r in vkls.rubbing}) == 2
     assert {r.instrument_kind for r in vkls.rubbing} == {"instemmingsbesluit", "projectafspraak"}
     assert "VKLS-DEPTH" in vkls.evidence and "1.470 m" in vkls.evidence and vkls.amount == pytest.approx(0.27)
-    # Dunea and NEN 7171 agree on 0.70 m for the water main: not friction between them
-    assert not any({"DUN-COV-MIN", "NEN-COV-W"} <= {r.rule for r in i.rubbing} for i in items.values())
+    # Dunea's water main is judged by Dunea's own figure only: the drinking-water companies' generic
+    # cover (drinkwater: DW-COV-MIN) leaves Dunea's pipes to Dunea, so nothing agrees or rubs with it
+    assert not any({"DUN-COV-MIN", "DW-COV-MIN"} <= {r.rule for r in i.rubbing} for i in items.values())
     water = items["DUN-COV-MIN+VKLS-DEPTH"]
-    assert [(r.rule, r.role) for r in water.rules if r.role == "agrees"] == [("NEN-COV-W", "agrees")]
-    assert "asks the same" in water.evidence
+    assert [r for r in water.rules if r.role == "agrees"] == []
     # one entry for the tree rule, its occurrences beneath it
     trees = items["BOOM-HART-TRACE"]
     assert trees.friction == "space" and len(trees.cases) >= 4 and trees.occurrences >= 10
@@ -223,7 +223,7 @@ def test_show_prints_the_computed_evidence(where: str, monkeypatch: pytest.Monke
     assert cli("backlog", "show", str(entry), "--backlog", where) == 0
     shown = capsys.readouterr().out
     for text in ("contradiction", "instrument: instemmingsbesluit", "can be changed by: gemeente",
-                 "breaks VKLS-DEPTH", "kpn-1 x 2.62 m, dekking 0.33 m", "leiden-vkls, Leiden, works 2026-01-01"):
+                 "breaks VKLS-DEPTH", "kpn-1 x 0.42 m, dekking 0.33 m", "leiden-vkls, Leiden, works 2026-01-01"):
         assert text in " ".join(shown.split()), text
     assert max(len(line) for line in shown.splitlines()) <= 100
 
@@ -484,12 +484,12 @@ def legacy_row(occurrences: str = "3", planned: str = "2027", amount: str = "0.2
 def test_a_release_0_1_csv_export_imports(tmp_path: Path) -> None:
     file = tmp_path / "old.csv"
     file.write_text(LEGACY_HEADER + "\n" + legacy_row() + "\n" + legacy_row(
-        friction_="authority", rules="DUN-COV-MIN\nNEN-COV-W").replace(",ondiep,", ",water,") + "\n", encoding="utf-8")
+        friction_="authority", rules="DUN-COV-MIN\nDW-COV-MIN").replace(",ondiep,", ",water,") + "\n", encoding="utf-8")
     where = str(tmp_path / "b.db")
     done = backlog_csv.import_csv(where, file)
     assert (done.entries_added, done.occurrences_added) == (2, 6)
     items = {i.key: i for i in bl.list_items(where, load_weights())}
-    assert set(items) == {"TEL-COV-DT", "DUN-COV-MIN"}  # Dunea and NEN ask the same: one entry
+    assert set(items) == {"TEL-COV-DT", "DUN-COV-MIN"}  # Dunea and the drinking-water practice ask the same: one entry
     assert [r.role for r in items["DUN-COV-MIN"].rules] == ["rubs", "agrees"]
     assert (items["TEL-COV-DT"].status, items["TEL-COV-DT"].phase) == ("triaged", "prioriteren")
     assert backlog_csv.import_csv(where, file).occurrences_added == 0
