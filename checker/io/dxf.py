@@ -101,6 +101,14 @@ def _xdata(obj: Obj) -> list[tuple[int, str]]:
     pairs += [("holds", held) for held in obj.holds]
     pairs += [("measure", m) for m in obj.measures]
     pairs += [("attribute", json.dumps([k, v])) for k, v in obj.attributes]
+    # time (checker.model.moment) and a house connection's main; a disused year that has come is the status
+    years = {"built": obj.built, "disused": None if obj.status == "disused" else obj.disused, "removed": obj.removed,
+             "claim": obj.claim}
+    pairs += [(key, year) for key, year in years.items() if year is not None]
+    if obj.likelihood is not None:
+        pairs.append(("likelihood", obj.likelihood))
+    if obj.connects is not None:
+        pairs.append(("connects", obj.connects))
     if obj.source is not None:
         # where an imported object came from (feature id and depth basis): one JSON string per field
         # keeps each XDATA string within its 255 characters
@@ -521,6 +529,13 @@ def _object(shape: _Shape, ident: str) -> dict[str, Any]:
         out["status"] = status
     if "measure" in xd:
         out["measures"] = sorted(xd["measure"])
+    for key in ("built", "disused", "removed", "claim"):
+        if key in xd:
+            # a year as a number; anything else goes to the case loader as written, which says what is wrong
+            out[key] = int(xd[key][0]) if xd[key][0].isdigit() else xd[key][0]
+    for key in ("likelihood", "connects"):
+        if key in xd:
+            out[key] = xd[key][0]
     if "attribute" in xd:
         attributes: dict[str, float | str] = {}
         for raw in xd["attribute"]:

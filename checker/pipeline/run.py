@@ -26,7 +26,7 @@ def _in_folder(folder: Path) -> list[Path]:
 
 
 def discover(paths: list[Path]) -> list[Path]:
-    """Expand the given paths into case.yaml files (and .jsonl batches kept in case folders), in a stable order."""
+    """Expand the given paths into case.yaml files, in a stable order; a folder without one gives its .jsonl batches."""
     found: list[Path] = []
     for path in paths:
         if path.is_file():
@@ -35,7 +35,7 @@ def discover(paths: list[Path]) -> list[Path]:
             found.extend(_in_folder(path))
         elif path.is_dir():
             try:
-                inner = [file for p in sorted(path.iterdir()) if p.is_dir() for file in _in_folder(p)]
+                inner = sorted(p / "case.yaml" for p in path.iterdir() if (p / "case.yaml").is_file())
             except OSError as exc:
                 raise LiggingError(Diagnostic(Span(str(path), 1, 1), f"cannot list: {exc.strerror or exc}")) from None
             if not inner:
