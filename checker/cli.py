@@ -136,7 +136,7 @@ def whatif_cmd(
     sets: list[str] | None = typer.Option(
         None,
         "--set",
-        help="RULE=VALUE (e.g. NEN-COV-W=0.60m), RULE.N=VALUE for "
+        help="RULE=VALUE (e.g. DW-COV-MIN=0.60m), RULE.N=VALUE for "
         "alternative N, RULE.exception=VALUE for the relaxed limit (repeatable).",
     ),
     candidate: list[str] | None = typer.Option(

@@ -33,8 +33,12 @@ def ligging(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return int(exit_.value.code or 0), out.out, out.err
 
 
+# the shipped case folders and the Amersfoort batch (a folder of JSON Lines, named on its own)
+ALL_CASES = (str(ROOT / "cases"), str(ROOT / "cases" / "amersfoort-brosse-gasleidingen"))
+
+
 def _check_docs(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
-    code, out, err = ligging(capsys, "check", str(ROOT / "cases"), "--format", "json", *args)
+    code, out, err = ligging(capsys, "check", *ALL_CASES, "--format", "json", *args)
     assert code in (0, 1), err
     return [json.loads(line) for line in out.splitlines()]
 
@@ -46,7 +50,7 @@ def test_whatif_counts_equal_two_plain_checks(tmp_path: Path, capsys: pytest.Cap
     modified.write_text(text.replace(RULE, RULE.replace("0.70 m", "0.50 m")), encoding="utf-8")
     before = _check_docs(capsys, "--pack", "drinkwater")
     after = _check_docs(capsys, "--pack", str(modified))
-    code, out, err = ligging(capsys, "whatif", str(ROOT / "cases"), "--base", "drinkwater", "--set", "DW-COV-MIN=0.50m", "--no-layout",
+    code, out, err = ligging(capsys, "whatif", *ALL_CASES, "--base", "drinkwater", "--set", "DW-COV-MIN=0.50m", "--no-layout",
                              "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
