@@ -51,13 +51,13 @@ def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True, at:
 
     `at` checks each street as it stands in that year (`checker.model.moment`), not in the year of its works.
     """
-    from checker.pipeline.batch import items, load_item
+    from checker.pipeline.batch import sections
 
     for path in paths:
         loaded: Iterator[tuple[str, Section]]
         if (path.suffix == ".jsonl" and path.is_file()) or path.is_dir():
-            # a batch, or a folder that may hold batches: one item per section
-            loaded = ((item.case, load_item(item, at)) for item in items([path]))
+            # a batch, or a folder that may hold case folders or batches: one item per section
+            loaded = sections([path], at)
         else:
             loaded = ((str(file), load_case(file, at=at)) for file in discover([path]))
         for where, section in loaded:
