@@ -796,12 +796,12 @@ class RelationCompiler:
             idx = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
             chosen = np.zeros(b.n, dtype=bool)
             chosen[idx] = True
-            # an object further than the width asked for cannot narrow the free strip
-            i, j = b.near(chosen, act, b.half_width, b.half_width, width + TOLERANCE, dedup=False)
+            margin = rel.margin.value if rel.margin is not None else 0.0
+            # an object further than the width asked for (and the margin kept from it) cannot narrow the free strip
+            i, j = b.near(chosen, act, b.half_width, b.half_width, width + margin + TOLERANCE, dedup=False)
             row = np.searchsorted(idx, i)
             depth = np.full(len(idx), rel.depth.value) if rel.depth is not None else b.bottom[idx]
             valid = ~((b.rack_of[j] == i) | b.kinds("crossing", "reservation")[j]) & ~(b.top[j] >= depth[row])
-            margin = rel.margin.value if rel.margin is not None else 0.0
             sides = []
             for side in (-1, +1):
                 edge = b.left[idx] if side < 0 else b.right[idx]
