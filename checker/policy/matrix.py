@@ -29,7 +29,7 @@ from dsl.packs import PackRule, PackSet, load_packs
 from dsl.safe_text import markup
 
 # Object kinds a rule may name besides networks, in the order the matrix lists them.
-OBJECT_KINDS = ("crossing", "tree", "structure", "container", "rack", "reservation")
+OBJECT_KINDS = ("crossing", "tree", "structure", "container", "rack", "reservation", "infiltration", "wadi", "tree-soil")
 LABELS = THEMAS + OBJECT_KINDS
 SYMBOL = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "!=": "≠"}
 CSS = """
