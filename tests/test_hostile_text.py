@@ -171,6 +171,10 @@ def test_ids_are_compared_after_nfkc_normalisation() -> None:
     rack = case_text("- {id: w-1, network: water, x: 1, cover: 1, diameter: 0.1}\n"
                      f"- {{id: r, kind: rack, x: 1, cover: 0.5, width: 1, height: 1, holds: [{fullwidth}]}}\n")
     assert parse_case(rack, "c.yaml").by_id()["r"].holds == ("w-1",)
+    connection = case_text("- {id: w-1, network: water, x: 1, cover: 1, diameter: 0.1}\n"
+                           f"- {{id: hak-1, kind: crossing, network: water, connects: {fullwidth}, from: 0, to: 1, "
+                           "cover: [0.6, 1], diameter: 0.04}\n")
+    assert parse_case(connection, "c.yaml").by_id()["hak-1"].connects == "w-1"  # was 'not an object in the case'
     composed = "e\u0301"  # e + combining acute: NFC and NFKC make it one character
     assert parse_case(case_text(f"- {{id: {composed}, network: water, x: 1, cover: 1, diameter: 0.1}}\n"),
                       "c.yaml").objects[0].id == "\u00e9"

@@ -751,7 +751,8 @@ def _object(shape: _Shape, ident: str, path: str) -> dict[str, Any]:
     for key in ("built", "disused", "removed", "claim"):
         if key in xd:
             # a year as a number; anything else goes to the case loader as written, which says what is wrong
-            out[key] = int(xd[key][0]) if xd[key][0].isdigit() else xd[key][0]
+            # (str.isdigit takes '²' and 10,000 digits, which int() refuses with a ValueError)
+            out[key] = int(xd[key][0]) if re.fullmatch(r"[0-9]{1,4}", xd[key][0]) else xd[key][0]
     for key in ("likelihood", "connects"):
         if key in xd:
             out[key] = xd[key][0]

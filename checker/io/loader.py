@@ -497,7 +497,7 @@ class _Case:
                 start=start,
                 end=end,
                 diameter=self.length(get("diameter"), f"{what} diameter", positive=True),
-                connects=self.text(fields["connects"][1], f"{what} connects") if "connects" in fields else None,
+                connects=self.ident(fields["connects"][1], f"{what} connects") if "connects" in fields else None,
                 **common,
             )
         if kind == "tree":
