@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,10 +137,35 @@ def colour_of(obj: Obj, packs: PackSet) -> str:
 
 
 class _Labels:
-    """Greedy placement of object labels so they do not overlap each other."""
+    """Greedy placement of object labels so they do not overlap each other.
+
+    Placed boxes are kept in a grid of CELL-pixel cells, so a label is tested against the
+    boxes near it only: testing every box made 1,000 labels take 20 s and 5,000 minutes.
+    """
+
+    CELL = 64.0
 
     def __init__(self) -> None:
         self.boxes: list[tuple[float, float, float, float]] = []
+        self._grid: dict[tuple[int, int], list[tuple[float, float, float, float]]] = defaultdict(list)
+
+    def _cells(self, box: tuple[float, float, float, float]) -> Iterator[tuple[int, int]]:
+        """Yield the grid cells a box touches."""
+        c = self.CELL
+        for i in range(math.floor(box[0] / c), math.floor(box[2] / c) + 1):
+            for j in range(math.floor(box[1] / c), math.floor(box[3] / c) + 1):
+                yield i, j
+
+    def add(self, box: tuple[float, float, float, float]) -> None:
+        """Keep a box other labels must not overlap."""
+        self.boxes.append(box)
+        for cell in self._cells(box):
+            self._grid[cell].append(box)
+
+    def free(self, box: tuple[float, float, float, float]) -> bool:
+        """Return whether a box overlaps no box kept so far."""
+        return not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                       for cell in self._cells(box) for b in self._grid.get(cell, ()))
 
     def place(self, x: float, y: float, text: str) -> tuple[float, float]:
         """Return a free baseline position near (x, y) for a one-line label."""
@@ -147,10 +174,10 @@ class _Labels:
         for step in range(60):
             ty = y + step * h
             box = (x, ty - LABEL_SIZE, x + w, ty + 2)
-            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.boxes):
-                self.boxes.append(box)
+            if self.free(box):
+                self.add(box)
                 return x, ty
-        self.boxes.append((x, y - LABEL_SIZE, x + w, y + 2))
+        self.add((x, y - LABEL_SIZE, x + w, y + 2))
         return x, y
 
 
@@ -184,7 +211,7 @@ class _Drawing:
             colour = ZONE_COLOURS.get(z.kind, "#bdbdbd")
             half = 0.3 * 11 * len(z.kind)
             name_y = 44 + 12 * (i % 2)
-            self.labels.boxes.append(((a + b) / 2 - half, name_y - 11, (a + b) / 2 + half, name_y + 2))
+            self.labels.add(((a + b) / 2 - half, name_y - 11, (a + b) / 2 + half, name_y + 2))
             self.out.append(f'<g class="zone" data-kind="{_e(z.kind)}" data-from="{_m(z.start)}" data-to="{_m(z.end)}">'
                             f'<rect x="{_n(a)}" y="{_n(f.y0 - 8)}" width="{_n(b - a)}" height="8" fill="{colour}" '
                             f'stroke="#ffffff" stroke-width="0.5"/>'
