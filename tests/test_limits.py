@@ -8,16 +8,24 @@ just inside the limit still finishes.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from checker import cli
+from checker.advice import fit, layout, suggest
 from checker.engine.lint import lint, parse_networks, required_width
-from checker.io import dxf, loader
+from checker.io import dxf, jsonl, loader
+from checker.io.imkl import axis, cut, reader
+from checker.model import sizes
 from checker.model.sizes import MAX_LINES
+from checker.policy import backlog_csv
 from checker.policy import whatif as wi
+from checker.views import render
+from checker.views.editor import server, session
 from dsl import packs, parser, units
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
@@ -121,6 +129,14 @@ def _count(value: int) -> str:
     return f"{value:,}"
 
 
+def _kib(value: int) -> str:
+    return f"{value // 2**10} KiB"
+
+
+def _metres(value: float) -> str:
+    return f"{value:g} m"
+
+
 @pytest.mark.parametrize("constant, value, shown", [
     ("loader.MAX_FILE_BYTES", loader.MAX_FILE_BYTES, _mib),
     ("loader.MAX_NODES", loader.MAX_NODES, _count),
@@ -140,12 +156,49 @@ def _count(value: int) -> str:
     ("whatif.MAX_SET_TEXT", wi.MAX_SET_TEXT, _count),
     ("sizes.MAX_LINES", MAX_LINES, _count),
     ("units.MAX_UNIT_TEXT", units.MAX_UNIT_TEXT, _count),
+    ("jsonl.MAX_LINE_BYTES", jsonl.MAX_LINE_BYTES, _mib),
+    ("sizes.MAX_COPIES", sizes.MAX_COPIES, _count),
+    ("sizes.MAX_DIAMETER", sizes.MAX_DIAMETER, _metres),
+    ("fit.MAX_WIDTH", fit.MAX_WIDTH, _metres),
+    ("suggest.MAX_TRIES", suggest.MAX_TRIES, _count),
+    ("suggest.MAX_EVALUATIONS", suggest.MAX_EVALUATIONS, _count),
+    ("suggest.FINDINGS_PER_EVALUATION", suggest.FINDINGS_PER_EVALUATION, _count),
+    ("layout.TIME_LIMIT", layout.TIME_LIMIT, lambda v: f"{v:g} s"),
+    ("render.MAX_TICKS", render.MAX_TICKS, _count),
+    ("render.MAX_MARKED", render.MAX_MARKED, _count),
+    ("render.MAX_SCALE", render.MAX_SCALE, lambda v: f"{v:g}"),
+    ("reader.MAX_GML_BYTES", reader.MAX_GML_BYTES, _count),
+    ("reader.MAX_RATIO", reader.MAX_RATIO, lambda v: f"{v} times"),
+    ("reader.MAX_WARNINGS", reader.MAX_WARNINGS, _count),
+    ("axis.MAX_STATIONS", axis.MAX_STATIONS, _count),
+    ("cut.MIN_WIDTH", cut.MIN_WIDTH, lambda v: f"{v:g} to"),
+    ("cut.MAX_WIDTH", cut.MAX_WIDTH, lambda v: f"to {v:g} m"),
+    ("backlog_csv.MAX_CSV_BYTES", backlog_csv.MAX_CSV_BYTES, _count),
+    ("backlog_csv.MAX_LEGACY_OCCURRENCES", backlog_csv.MAX_LEGACY_OCCURRENCES, _count),
+    ("backlog_csv.MAX_SUBJECTS", backlog_csv.MAX_SUBJECTS, _count),
+    ("server.MAX_BODY", server.MAX_BODY, _kib),
+    ("session.MAX_HISTORY", session.MAX_HISTORY, _count),
+    ("reader.MAX_CABLE", reader.MAX_CABLE, _metres),
+    ("cli.MAX_ENTRY", cli.MAX_ENTRY, lambda v: f"2^{v.bit_length() - 1}"),
 ])
-def test_docs_state_each_limit_as_the_code_has_it(constant: str, value: int, shown: Callable[[int], str]) -> None:
+def test_docs_state_each_limit_as_the_code_has_it(constant: str, value: float, shown: Callable[[float], str]) -> None:
     doc = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
     lines = [line for line in doc.splitlines() if f"`{constant}`" in line or f"`dsl.{constant}`" in line]
     assert lines, f"docs/limits.md does not name {constant}"
     assert any(shown(value) in line for line in lines), (constant, shown(value), lines)
+
+
+# module-level MAX_ constants that bound no input: the layout model's slack variables
+NOT_INPUT_LIMITS = {"layout.MAX_SLACK"}
+
+
+def test_every_max_constant_in_the_code_is_in_the_docs() -> None:
+    doc = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    for folder in ("checker", "dsl", "nen7171"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for name in re.findall(r"^(MAX_[A-Z_]+) *=", path.read_text(encoding="utf-8"), re.MULTILINE):
+                constant = f"{path.stem}.{name}"
+                assert constant in NOT_INPUT_LIMITS or f"`{constant}`" in doc or f"`dsl.{constant}`" in doc, constant
 
 
 def test_docs_list_the_accepted_units() -> None:
