@@ -517,8 +517,10 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except Exception as exc:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            # a usage error from the command-line parser
-            sys.stderr.write(f"ligging: usage: {exc.format_message()}\n")
+            # a usage error from the command-line parser; with no arguments at all the help was printed already
+            message = exc.format_message().replace("Value error, ", "")  # typer ≥ 0.2x validates with pydantic
+            if message.strip():
+                sys.stderr.write(f"ligging: usage: {message}\n")
             sys.exit(2)
         if STATE["debug"]:
             raise
