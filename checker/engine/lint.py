@@ -7,7 +7,7 @@ cover minimums above another rule's maximum for overlapping selections, cycles i
 order relations of one direction across packs, sets of networks whose horizontal
 order and clearances need a profile wider than the one given (reporting the width W
 they need), and rules that are shadowed by a stricter rule or can never apply. Every
-problem is a `Diagnostic` with a code (L1xx names and units, L2xx ids, L3xx
+problem is a `Diagnostic` with a code (L1xx names, units and metadata, L2xx ids, L3xx
 contradictions, L4xx dead rules) and a severity, ordered by position.
 """
 
@@ -401,9 +401,23 @@ class _Linter:
                         self.out.append(_diag(group.span, "error", "L101",
                                               f"group '{group.name}' names unknown thema '{member}'{_hint(member, THEMAS)}"))
 
+    def instruments(self) -> None:
+        """Report packs whose rules do not name the legal instrument they live in (the backlog needs it)."""
+        for pack in self.packs.packs:
+            if pack.instrument is not None:
+                continue
+            bare = [r.id for r in pack.rules if r.instrument is None]
+            if bare:
+                more = f" and {len(bare) - 3} more" if len(bare) > 3 else ""
+                self.out.append(_diag(pack.span, "info", "L105",
+                                      f"pack {pack.name}: {', '.join(bare[:3])}{more} do not name the legal instrument "
+                                      "they live in (write `instrument KIND \"...\"` in the pack header or the rule); "
+                                      "the backlog cannot say who can change them"))
+
     def run(self, networks: tuple[tuple[str, float], ...] | None, width: float | None) -> list[Diagnostic]:
         """Run every check and return the diagnostics ordered by position."""
         self.group_members()
+        self.instruments()
         for pr in self.packs.rules:
             self.check_rule(pr)
         self.duplicates()
