@@ -15,21 +15,58 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
 from checker.engine import lint as lint_lib
 from checker.engine.evaluate import Engine
 from checker.engine.explain import explain as explain_rule
 from checker.io.sarif import sarif_log
 from checker.io.text import print_case, print_total
-from checker.pipeline.run import check_paths, discover, exit_code
+from checker.model.numbers import plural
+from checker.pipeline.run import check_paths, exit_code, load_one
 from checker.views.progress import track, wants_progress
 from dsl.diagnostics import Diagnostic, LiggingError, Span
-from dsl.packs import load_packs
+from dsl.packs import PackSet, load_packs
+
+
+class Plain(TyperCommand):
+    """A command whose help names its arguments as a user writes them (CASE...), not by their Python type."""
+
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
+        """Return the usage line's pieces: [OPTIONS] and each argument by its metavar."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        return pieces + [_argument(p) for p in self.get_params(ctx) if p.param_type_name == "argument"]
+
+    def format_options(self, ctx: typer.Context, formatter: typer.core._click.HelpFormatter) -> None:  # type: ignore[name-defined]
+        """Write the arguments (name and help) and the options (flags, metavar, help)."""
+        arguments = [(_argument(p), getattr(p, "help", None) or "") for p in self.get_params(ctx)
+                     if p.param_type_name == "argument"]
+        options = [record for p in self.get_params(ctx) if p.param_type_name == "option" and (record := p.get_help_record(ctx))]
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _argument(param: typer.core.click.Parameter) -> str:  # type: ignore[name-defined]
+    """Return how the help shows an argument: CASE, CASE... for several, [RULES...] when optional."""
+    name = param.metavar or (param.name or "").upper()
+    if param.nargs != 1 and not name.endswith("..."):
+        name += "..."
+    return name if param.required else f"[{name}]"
+
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="Check where cables and pipes may lie under a Dutch street cross-section."
+    add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    help="Check where cables and pipes may lie under a Dutch street cross-section.",
 )
+command = app.command
 STATE = {"debug": False}
+COMMAND_LINE = "<command line>"  # the file name of a Span that points at an argument, not into a file
+CASES_HELP = "Case folders, case.yaml files, directories of cases, or FILE.jsonl batches (one case per line)."
+ONE_CASE_HELP = "A case folder, a case.yaml file, or one section of a batch as FILE.jsonl:LINE."
+PACK_HELP = "Pack name or .rules file (repeatable); default: all shipped packs."
+AUTHORITY_HELP = "Only the rules this authority sets, across packs (e.g. Liander: its own pack and its tree rule)."
 
 
 class Format(str, Enum):
@@ -37,6 +74,11 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     jsonl = "jsonl"
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
 
 
 class BatchEngine(str, Enum):
@@ -51,9 +93,26 @@ class Severity(str, Enum):
 
 
 def fail_input(diagnostic: Diagnostic) -> NoReturn:
-    """Print a bad-input diagnostic as one line and exit with 2 (the one error path)."""
-    sys.stderr.write(f"ligging: {diagnostic.one_line()}\n")
+    """Print a bad-input diagnostic as one line and exit with 2 (the one error path).
+
+    A mistake on the command line has no file position worth showing: it reads as a usage error.
+    """
+    if diagnostic.span.file == COMMAND_LINE:
+        sys.stderr.write(f"ligging: usage: {diagnostic.message}\n")
+    else:
+        sys.stderr.write(f"ligging: {diagnostic.one_line()}\n")
     sys.exit(2)
+
+
+def _packs(pack: list[str] | None, authority: str | None = None) -> PackSet:
+    """Load the named packs (default: all shipped), narrowed to one authority's rules when asked."""
+    packs = load_packs(list(pack or []))
+    return packs.of_authority(authority) if authority is not None else packs
+
+
+def _usage(message: str) -> NoReturn:
+    """Refuse a combination of options the parser cannot see, as a usage error."""
+    raise LiggingError(Diagnostic(Span(COMMAND_LINE, 1, 1), message))
 
 
 @app.callback()
@@ -62,48 +121,59 @@ def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks (for
     STATE["debug"] = debug
 
 
-@app.command()
+@command(cls=Plain)
 def check(
-    paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
-    ),
-    fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
-    fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
-    jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Worker processes for --format jsonl."),
-    engine_kind: BatchEngine = typer.Option(BatchEngine.local, "--engine", help="Where --format jsonl runs: here or on Dask."),
-    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
+    paths: list[Path] = typer.Argument(..., metavar="CASE...", help=CASES_HELP),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
+    authority: str | None = typer.Option(None, "--authority", metavar="NAME", help=AUTHORITY_HELP),
+    fmt: Format = typer.Option(Format.text, "--format", metavar="FORMAT",
+                               help="text, json (one findings document per case), sarif, or jsonl (one finding per line)."),
+    brief: bool = typer.Option(False, "--brief",
+                               help="Text: one line per finding, its sources by number ([S27] in docs/sources.md)."),
+    fail_on: Severity = typer.Option(Severity.error, "--fail-on", metavar="SEVERITY",
+                                     help="Lowest severity that makes the exit code 1: error, warning or info."),
+    jobs: int = typer.Option(1, "-j", "--jobs", metavar="N", help="Worker processes for --format jsonl (at least 1)."),
+    engine_kind: BatchEngine = typer.Option(BatchEngine.local, "--engine", metavar="WHERE",
+                                            help="Where --format jsonl runs: local or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS",
+                                         help="Dask scheduler address (tcp://host:8786)."),
     log: bool = typer.Option(False, "--log", help="Log friction findings (not plain design errors) in the backlog."),
-    backlog: Path | None = typer.Option(
-        None, "--backlog", help="Backlog file for --log (default: $LIGGING_BACKLOG or backlog.db)."
-    ),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE",
+                                        help="Backlog file for --log (default: $LIGGING_BACKLOG or backlog.db)."),
 ) -> None:
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
-    Sections may also come as FILE.jsonl (one case per line); `--format jsonl` streams one
-    finding per line, `{"case": "file.jsonl:LINE", ...}`, in input order.
+    Every format reads case files and FILE.jsonl batches alike; `--format jsonl` streams one
+    finding per line, {"case": "file.jsonl:LINE", ...}, in input order, on -j workers.
     """
+    if jobs < 1:
+        _usage(f"-j takes a number of worker processes, at least 1 (got {jobs})")
+    if brief and fmt is not Format.text:
+        _usage("--brief shortens the text output; it does not apply to --format " + fmt.value)
     if fmt is Format.jsonl:
         from checker.pipeline import batch
 
         if log:
-            raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--log applies to text, json and sarif output"))
-
+            _usage("--log applies to text, json and sarif output")
+        if authority is not None:
+            _usage("--authority applies to text, json and sarif output; for a batch, name the packs with --pack")
         total = batch.count(paths) if wants_progress(sys.stderr, 2) else 0
         checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler)
         raise typer.Exit(batch.write_jsonl(track(checked, total, sys.stderr), sys.stdout, fail_on.value))
     if jobs > 1 or engine_kind is not BatchEngine.local:
-        raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "-j and --engine apply to --format jsonl"))
-    engine = Engine(load_packs(list(pack or [])))
+        _usage("-j and --engine apply to --format jsonl")
+    engine = Engine(_packs(pack, authority))
     console = Console(highlight=False, soft_wrap=True)
     results = []
-    files = discover(paths)
-    for result in track(check_paths(files, engine), len(files), sys.stderr):
+    from checker.pipeline.batch import count
+
+    total = count(paths) if wants_progress(sys.stderr, 2) else 0
+    for result in track(check_paths(paths, engine), total, sys.stderr):
         results.append(result)
         if fmt is Format.json:
             sys.stdout.write(json.dumps(result.as_json(engine.packs), ensure_ascii=False) + "\n")
         elif fmt is Format.text:
-            print_case(console, result)
+            print_case(console, result, brief)
     if fmt is Format.text:
         print_total(console, results)
     elif fmt is Format.sarif:
@@ -115,35 +185,41 @@ def check(
     raise typer.Exit(exit_code(results, fail_on.value))
 
 
-@app.command("whatif")
+@command("whatif", cls=Plain)
 def whatif_cmd(
-    paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
+    paths: list[Path] = typer.Argument(..., metavar="CASE...", help=CASES_HELP),
     sets: list[str] | None = typer.Option(
         None,
         "--set",
+        metavar="RULE=VALUE",
         help="RULE=VALUE (e.g. NEN-COV-W=0.60m), RULE.N=VALUE for "
         "alternative N, RULE.exception=VALUE for the relaxed limit (repeatable).",
     ),
     candidate: list[str] | None = typer.Option(
-        None, "--pack", help="Candidate .rules file replacing the loaded pack of the same name, or added (repeatable)."
+        None, "--pack", metavar="FILE",
+        help="Candidate .rules file replacing the loaded pack of the same name, or added (repeatable)."
     ),
     proposals: Path | None = typer.Option(
-        None, "--proposals", help="YAML list of named proposals, ranked by impact: '- {name: N, set: {RULE: VALUE}, pack: FILE}'."
+        None, "--proposals", metavar="FILE",
+        help="YAML list of named proposals, ranked by impact: '- {name: N, set: {RULE: VALUE}, pack: FILE}'."
     ),
-    base: list[str] | None = typer.Option(None, "--base", help="Packs as they stand (repeatable); default: all shipped."),
+    base: list[str] | None = typer.Option(None, "--base", metavar="PACK",
+                                          help="Packs as they stand (repeatable); default: all shipped."),
     with_layout: bool = typer.Option(
         True,
         "--layout/--no-layout",
         help="Also ask the layout solver whether each case fits without deviations, before and after.",
     ),
-    backlog: Path | None = typer.Option(None, "--backlog", help="Backlog file: report the open entries each proposal resolves."),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE",
+                                        help="Backlog file: report the open entries each proposal resolves."),
     save_proposal: bool = typer.Option(
         False,
         "--save-proposal",
         help="Store the best-ranked proposal (rule text "
         "and measured impact) on the triaged entries it resolves (needs --backlog).",
     ),
-    fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", metavar="FORMAT",
+                                     help="text (tables) or json (one document)."),
 ) -> None:
     """Praktijktoets: check every case as the rules stand and with a proposed change, and compare.
 
@@ -158,26 +234,25 @@ def whatif_cmd(
     if save_proposal and backlog is not None:
         for entry, what in wi.save_proposal(results[0], backlog):
             sys.stderr.write(f"backlog {backlog}: entry {entry} {what} ({results[0].proposal.name})\n")
-    if fmt is Format.json:
+    if fmt is ReportFormat.json:
         sys.stdout.write(json.dumps(wi.as_json(results), ensure_ascii=False) + "\n")
     else:
         # the per-case table needs about 90 columns; piped output is not squeezed to rich's default 80
         wi.render(Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100), results)
 
 
-@app.command("render")
+@command("render", cls=Plain)
 def render_cmd(
-    case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
-    output: Path = typer.Option(..., "-o", "--output", help="Drawing to write: FILE.svg or FILE.png."),
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
-    ),
+    case: Path = typer.Argument(..., metavar="CASE", help=ONE_CASE_HELP),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="Drawing to write: FILE.svg or FILE.png."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
+    authority: str | None = typer.Option(None, "--authority", metavar="NAME", help=AUTHORITY_HELP),
     no_findings: bool = typer.Option(False, "--no-findings", help="Draw the section without its findings."),
 ) -> None:
     """Draw a cross-section to scale (SVG or PNG), with its findings marked."""
     from checker.views.render import render_case_file
 
-    render_case_file(case, output, Engine(load_packs(list(pack or []))), show_findings=not no_findings)
+    render_case_file(case, output, Engine(_packs(pack, authority)), show_findings=not no_findings)
 
 
 class Start(str, Enum):
@@ -185,27 +260,28 @@ class Start(str, Enum):
     standard = "standard"
 
 
-@app.command("layout")
+@command("layout", cls=Plain)
 def layout_cmd(
-    case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
-    start: Start = typer.Option(
-        Start.proposed, "--from", help="Minimise movement from the proposal or the NEN 7171 reference layout."
-    ),
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
-    ),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Write the laid-out case file here."),
-    drawing: Path | None = typer.Option(None, "--svg", help="Write a drawing of the layout (SVG) here."),
+    case: Path = typer.Argument(..., metavar="CASE", help=ONE_CASE_HELP),
+    start: Start = typer.Option(Start.proposed, "--from", metavar="START",
+                                help="proposed (move as little as possible from the case) or standard (from the NEN 7171 "
+                                     "reference layout)."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
+    output: Path | None = typer.Option(None, "-o", "--output", metavar="FILE", help="Write the laid-out case file here."),
+    drawing: Path | None = typer.Option(None, "--svg", metavar="FILE", help="Write a drawing of the layout (SVG) here."),
     log: bool = typer.Option(False, "--log", help="Log the deviations the layout needs to the harmonisation backlog."),
-    backlog: Path | None = typer.Option(None, "--backlog", help="Backlog file (default: $LIGGING_BACKLOG or backlog.db)."),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE",
+                                        help="Backlog file (default: $LIGGING_BACKLOG or backlog.db)."),
 ) -> None:
     """Place the planned objects so every rule holds; else the cheapest deviations, each with its source."""
     from checker.advice import layout as lay
-    from checker.io.loader import case_file, load_case
+    from checker.io.loader import case_file
 
     engine = Engine(load_packs(list(pack or [])))
     file = case_file(case)
-    section = load_case(file)
+    if output is not None and file.suffix != ".yaml" and not file.is_file():
+        _usage(f"-o rewrites a case.yaml; {case} is a section of a JSON Lines batch (draw it with --svg)")
+    section = load_one(case)
     begin = lay.start_from_standard(section, engine.packs) if start is Start.standard else None
     result = lay.layout(section, engine, begin)
     lay.report(Console(highlight=False, soft_wrap=True), result, f"{section.name}   ({file})")
@@ -222,26 +298,26 @@ def layout_cmd(
     raise typer.Exit(0 if result.feasible and not result.deviations else 1)
 
 
-@app.command("fit")
+@command("fit", cls=Plain)
 def fit_cmd(
-    what: list[str] = typer.Argument(..., help="Networks (water:160mm, warmte:2x250mm, datatransport), or one case with --add."),
-    add: list[str] | None = typer.Option(None, "--add", help="Networks to add to the case (repeatable), e.g. warmte:2x250mm."),
-    zones: str = typer.Option("trottoir:2.0", "--zones", help="Zones from the facade, kind:width, comma-separated."),
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
-    ),
+    what: list[str] = typer.Argument(..., metavar="NETWORK...",
+                                     help="Networks (water:160mm, warmte:2x250mm, datatransport), or one case with --add."),
+    add: list[str] | None = typer.Option(None, "--add", metavar="NETWORK",
+                                         help="Network to add to the case (repeatable), e.g. warmte:2x250mm."),
+    zones: str = typer.Option("trottoir:2.0", "--zones", metavar="ZONES",
+                              help="Zones from the facade, kind:width, comma-separated."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
 ) -> None:
     """Capacity: the minimum profile width for a set of networks, or whether more networks still fit a case."""
     from checker.advice import fit as ft
     from checker.advice import layout as lay
-    from checker.io.loader import load_case
 
     engine = Engine(load_packs(list(pack or [])))
     console = Console(highlight=False, soft_wrap=True)
     if add:
         if len(what) != 1:
             raise LiggingError(Diagnostic(ft.ARG, "with --add, name exactly one case"))
-        section = load_case(Path(what[0]))
+        section = load_one(Path(what[0]))
         got = ft.fit_case(section, list(add), engine)
         verdict = "fits" if got.fits else "does not fit without new deviations"
         lay.report(console, got.layout, f"{section.name} + {', '.join(add)}: {verdict}")
@@ -255,14 +331,14 @@ def fit_cmd(
     lay.report(console, found.layout, f"minimum profile width {found.width:.3f} m for {', '.join(what)}")
 
 
-@app.command("report")
+@command("report", cls=Plain)
 def report_cmd(
-    paths: list[Path] = typer.Argument(..., help="Case folders, case.yaml files, or directories of cases."),
-    output: Path = typer.Option(..., "-o", "--output", help="HTML file to write."),
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
-    ),
-    backlog: Path | None = typer.Option(None, "--backlog", help="Add the most urgent entries of this backlog file."),
+    paths: list[Path] = typer.Argument(..., metavar="CASE...", help=CASES_HELP),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="HTML file to write."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
+    authority: str | None = typer.Option(None, "--authority", metavar="NAME", help=AUTHORITY_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE",
+                                        help="Add the most urgent entries of this backlog file."),
 ) -> None:
     """Write one self-contained HTML report: summary, drawings, findings, accepted deviations."""
     from checker.views.report import write_report
@@ -272,38 +348,37 @@ def report_cmd(
         from checker.policy.backlog import backlog_section
 
         extra.append(backlog_section(backlog))
-    write_report(paths, Engine(load_packs(list(pack or []))), output, extra)
+    write_report(paths, Engine(_packs(pack, authority)), output, extra)
 
 
-rules_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Work with rule packs.")
+rules_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, help="Work with rule packs.")
 app.add_typer(rules_app, name="rules")
 
 
-@rules_app.command("lint")
+@rules_app.command("lint", cls=Plain)
 def rules_lint(
-    packs: list[str] | None = typer.Argument(None, help="Pack names or .rules files; default: all shipped packs."),
-    networks: str | None = typer.Option(
-        None, "--networks", help="Lines to fit side by side, e.g. 'water:160mm,gasLageDruk:110mm'."
-    ),
-    width: float | None = typer.Option(None, "--width", help="Profile width in metres the --networks must fit in."),
-    fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
-    fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
+    packs: list[str] | None = typer.Argument(None, metavar="PACK...",
+                                             help="Pack names or .rules files; default: all shipped packs."),
+    networks: str | None = typer.Option(None, "--networks", metavar="LINES",
+                                        help="Lines to fit side by side, e.g. 'water:160mm,gasLageDruk:110mm'."),
+    width: float | None = typer.Option(None, "--width", metavar="METRES", help="Profile width the --networks must fit in."),
+    fmt: ReportFormat = typer.Option(ReportFormat.text, "--format", metavar="FORMAT", help="text or json."),
+    fail_on: Severity = typer.Option(Severity.error, "--fail-on", metavar="SEVERITY",
+                                     help="Lowest severity that makes the exit code 1: error, warning or info."),
 ) -> None:
     """Check rule packs for mistakes and contradictions; exit 1 when findings reach --fail-on."""
     found = lint_lib.lint(list(packs or []), lint_lib.parse_networks(networks) if networks else None, width)
-    if fmt is Format.json:
+    if fmt is ReportFormat.json:
         sys.stdout.write(json.dumps(lint_lib.as_json(found), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(lint_lib.as_text(found) + "\n")
     raise typer.Exit(lint_lib.exit_code(found, fail_on.value))
 
 
-@rules_app.command("matrix")
+@rules_app.command("matrix", cls=Plain)
 def rules_matrix(
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
-    ),
-    output: Path = typer.Option(..., "-o", "--output", help="File to write: .html (self-contained) or .md."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="File to write: .html (self-contained) or .md."),
 ) -> None:
     """Write the rules of every authority side by side: clearances per network pair, cover ranges, orders."""
     from checker.policy import matrix
@@ -311,38 +386,37 @@ def rules_matrix(
     matrix.write(matrix.matrix_for(list(pack or [])), output)
 
 
-@app.command()
+@command(cls=Plain)
 def explain(
-    rule: str = typer.Argument(..., help="Rule id, e.g. NEN-COV-LS."),
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
-    ),
+    rule: str = typer.Argument(..., metavar="RULE", help="Rule id, e.g. NEN-COV-LS."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
 ) -> None:
     """Explain a rule: what it checks, why, its source, and a compliant and a non-compliant example."""
     sys.stdout.write(explain_rule(rule, load_packs(list(pack or []))) + "\n")
 
 
-@app.command("export")
+@command("export", cls=Plain)
 def export_cmd(
-    case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
-    output: Path = typer.Option(..., "-o", "--output", help="Drawing to write (FILE.dxf)."),
-    pack: list[str] | None = typer.Option(
-        None, "--pack", help="Pack name or .rules file (repeatable) for the thema colours; default: all shipped packs."
-    ),
+    case: Path = typer.Argument(..., metavar="CASE", help=ONE_CASE_HELP),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="Drawing to write (FILE.dxf)."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK",
+                                          help="Pack name or .rules file (repeatable) for the thema colours; "
+                                               "default: all shipped packs."),
 ) -> None:
     """Write a cross-section as a DXF drawing: one coloured layer per network thema, ids as text, a title block."""
     from checker.io.dxf import export_dxf
-    from checker.io.loader import load_case
 
-    export_dxf(load_case(case), load_packs(list(pack or [])), output)
+    export_dxf(load_one(case), load_packs(list(pack or [])), output)
 
 
-@app.command("import")
+@command("import", cls=Plain)
 def import_cmd(
-    drawing: Path = typer.Argument(..., help="A DXF drawing of a cross-section."),
-    output: Path = typer.Option(..., "-o", "--output", help="case.yaml to write."),
-    scale: float | None = typer.Option(None, "--scale", help="Metres per drawing unit (default: title block, else $INSUNITS)."),
-    origin: str | None = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
+    drawing: Path = typer.Argument(..., metavar="DRAWING", help="A DXF drawing of a cross-section."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="case.yaml to write."),
+    scale: float | None = typer.Option(None, "--scale", metavar="METRES",
+                                       help="Metres per drawing unit (default: title block, else $INSUNITS)."),
+    origin: str | None = typer.Option(None, "--origin", metavar="X,Y",
+                                      help="Reference point in drawing units: the facade at maaiveld."),
 ) -> None:
     """Read a DXF drawing (circles and closed polylines on thema layers, ids as text) into a case.yaml."""
     from checker.io.dxf import import_dxf, parse_origin, write_case
@@ -353,6 +427,7 @@ def import_cmd(
 backlog_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,
     help="The harmonisation backlog: regulatory friction from cases, ranked by urgency.",
 )
 app.add_typer(backlog_app, name="backlog")
@@ -376,18 +451,20 @@ def _wide_console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
-@backlog_app.command("add")
+@backlog_app.command(cls=Plain, name="add")
 def backlog_add(
-    rule: list[str] = typer.Option(..., "--rule", help="Rule id involved (repeatable: two for a rule pair)."),
-    title: str = typer.Option(..., "--title", help="What rubs, in one line."),
-    case: Path | None = typer.Option(None, "--case", help="Case folder or case.yaml where it rubs."),
-    amount: float | None = typer.Option(None, "--amount", help="Deviation needed."),
-    unit: str = typer.Option("m", "--unit", help="Unit of --amount."),
-    severity: Severity = typer.Option(Severity.warning, "--severity", help="How serious the friction is."),
-    note: str = typer.Option("", "--note", help="Why it was logged."),
-    pack: list[str] | None = typer.Option(None, "--pack", help="Packs to look the rules up in; default: all shipped."),
-    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    rule: list[str] = typer.Option(..., "--rule", metavar="RULE", help="Rule id involved (repeatable: two for a rule pair)."),
+    title: str = typer.Option(..., "--title", metavar="TEXT", help="What rubs, in one line."),
+    case: Path | None = typer.Option(None, "--case", metavar="CASE", help="Case folder or case.yaml where it rubs."),
+    amount: float | None = typer.Option(None, "--amount", metavar="AMOUNT", help="Deviation needed."),
+    unit: str = typer.Option("m", "--unit", metavar="UNIT", help="Unit of --amount."),
+    severity: Severity = typer.Option(Severity.warning, "--severity", metavar="SEVERITY",
+                                      help="How serious the friction is: error, warning or info."),
+    note: str = typer.Option("", "--note", metavar="TEXT", help="Why it was logged."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK",
+                                          help="Packs to look the rules up in; default: all shipped."),
+    who: str | None = typer.Option(None, "--who", metavar="NAME", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """Log friction by hand (a rule, or a pair of rules, that rubs)."""
     from checker.policy.backlog import add_by_hand
@@ -396,16 +473,16 @@ def backlog_add(
     sys.stdout.write(f"backlog entry {entry}\n")
 
 
-@backlog_app.command("list")
+@backlog_app.command(cls=Plain, name="list")
 def backlog_list(
-    rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
-    status: str | None = typer.Option(None, "--status", help="Only entries with this status."),
+    rank: Rank = typer.Option(Rank.urgency, "--rank", metavar="ORDER", help="Order: urgency (by score) or id."),
+    status: str | None = typer.Option(None, "--status", metavar="STATUS", help="Only entries with this status."),
     authority: str | None = typer.Option(
-        None, "--authority", help="Only entries with a rule of this authority (part of its name)."
+        None, "--authority", metavar="NAME", help="Only entries with a rule of this authority (part of its name)."
     ),
-    rule: str | None = typer.Option(None, "--rule", help="Only entries involving this rule id."),
-    weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    rule: str | None = typer.Option(None, "--rule", metavar="RULE", help="Only entries involving this rule id."),
+    weights: Path | None = typer.Option(None, "--weights", metavar="FILE", help="TOML file overriding the urgency weights."),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """List the backlog with each urgency score and its parts."""
     from checker.policy import backlog as bl
@@ -414,11 +491,11 @@ def backlog_list(
     bl.render_list(_wide_console(), bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule))
 
 
-@backlog_app.command("show")
+@backlog_app.command(cls=Plain, name="show")
 def backlog_show(
-    entry: int = typer.Argument(..., help="Entry id."),
-    weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    entry: int = typer.Argument(..., metavar="ENTRY", help="Entry id."),
+    weights: Path | None = typer.Option(None, "--weights", metavar="FILE", help="TOML file overriding the urgency weights."),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """Show one entry: rules and sources, cases, deviation, urgency parts, links and history."""
     from checker.policy import backlog as bl
@@ -427,60 +504,63 @@ def backlog_show(
     bl.render_detail(_wide_console(), bl.detail(backlog, entry, load_weights(weights)))
 
 
-@backlog_app.command("triage")
+@backlog_app.command(cls=Plain, name="triage")
 def backlog_triage(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., metavar="ENTRY", help="Entry id."),
     triage_class: str = typer.Argument(
         ..., metavar="CLASS", help="encoding-error, regulatory-friction, data-problem or accepted-open-norm."
     ),
-    note: str = typer.Option("", "--note", help="Why."),
-    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    note: str = typer.Option("", "--note", metavar="TEXT", help="Why."),
+    who: str | None = typer.Option(None, "--who", metavar="NAME", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """Set an entry's triage class (a new entry becomes triaged)."""
     from checker.policy.backlog import triage
 
     triage(backlog, entry, triage_class, note, who)
+    sys.stdout.write(f"backlog entry {entry}: triaged as {triage_class}\n")
 
 
-@backlog_app.command("status")
+@backlog_app.command(cls=Plain, name="status")
 def backlog_status(
-    entry: int = typer.Argument(..., help="Entry id."),
-    status: str = typer.Argument(..., help="triaged, proposed, harmonised or rejected."),
-    note: str = typer.Option(..., "--note", help="Why (kept in the history)."),
-    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    entry: int = typer.Argument(..., metavar="ENTRY", help="Entry id."),
+    status: str = typer.Argument(..., metavar="STATUS", help="triaged, proposed, harmonised or rejected."),
+    note: str = typer.Option(..., "--note", metavar="TEXT", help="Why (kept in the history)."),
+    who: str | None = typer.Option(None, "--who", metavar="NAME", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """Move an entry along new → triaged → proposed → harmonised | rejected."""
     from checker.policy.backlog import set_status
 
     set_status(backlog, entry, status, note, who)
+    sys.stdout.write(f"backlog entry {entry}: status {status}\n")
 
 
-@backlog_app.command("merge")
+@backlog_app.command(cls=Plain, name="merge")
 def backlog_merge(
-    keep: int = typer.Argument(..., help="Entry id that stays."),
-    other: int = typer.Argument(..., help="Entry id merged into it."),
-    note: str = typer.Option("", "--note", help="Why."),
-    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    keep: int = typer.Argument(..., metavar="KEEP", help="Entry id that stays."),
+    other: int = typer.Argument(..., metavar="OTHER", help="Entry id merged into it."),
+    note: str = typer.Option("", "--note", metavar="TEXT", help="Why."),
+    who: str | None = typer.Option(None, "--who", metavar="NAME", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """Merge two entries about the same friction: occurrences, rules and links move to KEEP."""
     from checker.policy.backlog import merge
 
     merge(backlog, keep, other, note, who)
+    sys.stdout.write(f"backlog entry {other} merged into entry {keep}\n")
 
 
-@backlog_app.command("export")
+@backlog_app.command(cls=Plain, name="export")
 def backlog_export(
-    fmt: ExportFormat = typer.Option(..., "--format", help="csv, xlsx or md."),
-    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
-    rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
-    status: str | None = typer.Option(None, "--status", help="Only entries with this status."),
-    authority: str | None = typer.Option(None, "--authority", help="Only entries with a rule of this authority."),
-    rule: str | None = typer.Option(None, "--rule", help="Only entries involving this rule id."),
-    weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    fmt: ExportFormat = typer.Option(..., "--format", metavar="FORMAT", help="csv, xlsx or md."),
+    output: Path = typer.Option(..., "-o", "--output", metavar="FILE", help="File to write."),
+    rank: Rank = typer.Option(Rank.urgency, "--rank", metavar="ORDER", help="Order: urgency (by score) or id."),
+    status: str | None = typer.Option(None, "--status", metavar="STATUS", help="Only entries with this status."),
+    authority: str | None = typer.Option(None, "--authority", metavar="NAME", help="Only entries with a rule of this authority."),
+    rule: str | None = typer.Option(None, "--rule", metavar="RULE", help="Only entries involving this rule id."),
+    weights: Path | None = typer.Option(None, "--weights", metavar="FILE", help="TOML file overriding the urgency weights."),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """Export the listed entries (same rows and order as `list`) as CSV, XLSX or Markdown."""
     from checker.policy import backlog as bl
@@ -489,23 +569,23 @@ def backlog_export(
     bl.export(bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule), fmt.value, output)
 
 
-@backlog_app.command("import")
+@backlog_app.command(cls=Plain, name="import")
 def backlog_import(
-    source: Path = typer.Argument(..., help="CSV file written by `ligging backlog export --format csv`."),
-    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    source: Path = typer.Argument(..., metavar="CSV", help="CSV file written by `ligging backlog export --format csv`."),
+    who: str | None = typer.Option(None, "--who", metavar="NAME", help=WHO_HELP),
+    backlog: Path | None = typer.Option(None, "--backlog", metavar="FILE", help=BACKLOG_HELP),
 ) -> None:
     """Add the entries of a CSV export that the backlog does not hold yet."""
     from checker.policy.backlog import import_csv
 
     added, present = import_csv(backlog, source, who)
-    sys.stdout.write(f"imported {added} entries ({present} already present)\n")
+    sys.stdout.write(f"imported {plural(added, 'entry', 'entries')} ({present} already present)\n")
 
 
 def run(argv: list[str] | None = None) -> None:
     """Entry point of the console script: run the app behind the one error path."""
     try:
-        code = app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False, prog_name="ligging")
     except LiggingError as exc:
         if STATE["debug"]:
             raise
@@ -519,7 +599,9 @@ def run(argv: list[str] | None = None) -> None:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             # a usage error from the command-line parser; with no arguments at all the help was printed already
             message = exc.format_message().replace("Value error, ", "")  # typer ≥ 0.2x validates with pydantic
-            if message.strip():
+            if message.startswith("Usage:"):
+                sys.stdout.write(message.rstrip("\n") + "\n")  # no arguments at all (click ≥ 8.2): the help itself
+            elif message.strip():
                 sys.stderr.write(f"ligging: usage: {message}\n")
             sys.exit(2)
         if STATE["debug"]:

@@ -38,6 +38,7 @@ from checker.engine.evaluate import Engine, exclusion_applies
 from checker.engine.select import Predicate, compile_selector, mask
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
+from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -1071,7 +1072,7 @@ def report(console: Console, result: Layout, title: str) -> None:
         for head in ("object", "x", "cover", "dx", "dz"):
             table.add_column(head, justify="left" if head == "object" else "right")
         for m in result.moves:
-            table.add_row(m.id, f"{m.x:.3f}", f"{m.cover:.3f}", f"{m.dx:+.3f}", f"{m.dz:+.3f}")
+            table.add_row(m.id, fixed(m.x), fixed(m.cover), fixed(m.dx, signed=True), fixed(m.dz, signed=True))
         console.print(table)
     if result.deviations:
         console.print(Text("  deviations needed (cheapest set):", style="yellow"))

@@ -1,11 +1,13 @@
 """Find the cases a user named and check them: the library behind `ligging check`.
 
-A path may be a case folder (holding case.yaml), a case.yaml itself, or a directory of
-case folders (searched one level down, sorted, so output order is stable).
+A path may be a case folder (holding case.yaml), a case.yaml itself, a directory of
+case folders (searched one level down, sorted, so output order is stable), or a JSON Lines
+file of sections (one case per line, named `file.jsonl:LINE`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from checker.advice.suggest import suggest
 from checker.engine.evaluate import Engine
 from checker.io.loader import load_case
 from checker.model.findings import SEVERITIES, CaseResult, counts
+from checker.model.section import Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
 
@@ -38,11 +41,37 @@ def discover(paths: list[Path]) -> list[Path]:
 
 
 def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
-    """Load and check each case in turn (a bad case stops the run with its error)."""
-    for file in discover(paths):
-        section = load_case(file)
+    """Load and check each case in turn, case files and JSON Lines sections alike (a bad case stops the run)."""
+    from checker.pipeline.batch import items, load_item  # batch builds on `discover` above
+
+    for item in items(paths):
+        section = load_item(item)
         findings = engine.evaluate(section)
-        yield CaseResult(section, str(file), tuple(suggest(engine, section, findings)))
+        yield CaseResult(section, item.case, tuple(suggest(engine, section, findings)))
+
+
+def load_one(path: Path) -> Section:
+    """Load the one case a single-case command names: a case folder or file, FILE.jsonl:LINE, or a one-line FILE.jsonl."""
+    from checker.pipeline.batch import Item, items, load_item
+
+    named = re.fullmatch(r"(.+\.jsonl):([0-9]+)", str(path))
+    if named is not None and not path.exists():
+        file, line = Path(named.group(1)), int(named.group(2))
+        found = next((item for item in items([file]) if item.line == line), None)
+        if found is None:
+            raise LiggingError(Diagnostic(Span(str(file), line, 1), "no section on this line"))
+        return load_item(found)
+    if path.suffix == ".jsonl" and path.is_file():
+        sections: list[Item] = []
+        for item in items([path]):
+            sections.append(item)
+            if len(sections) > 1:
+                raise LiggingError(Diagnostic(Span(str(path), item.line, 1),
+                                              f"holds more than one section; name one as {path}:LINE"))
+        if not sections:
+            raise LiggingError(Diagnostic(Span(str(path), 1, 1), "holds no section"))
+        return load_item(sections[0])
+    return load_case(path)
 
 
 def exit_code(results: list[CaseResult], fail_on: str) -> int:

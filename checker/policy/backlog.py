@@ -35,6 +35,7 @@ from rich.table import Table
 from checker.advice.layout import Layout
 from checker.io.loader import load_case
 from checker.model.findings import SEVERITIES, CaseResult, Finding, fingerprint
+from checker.model.numbers import plural
 from checker.model.section import Section
 from checker.pipeline.run import discover
 from checker.policy.urgency import Urgency, Weights, score
@@ -195,8 +196,8 @@ class LogSummary:
 
     def line(self) -> str:
         """Say in one line what was logged where."""
-        return (f"backlog {self.path}: {self.frictions} friction findings, {self.new_entries} new entries, "
-                f"{self.new_occurrences} new occurrences")
+        return (f"backlog {self.path}: {plural(self.frictions, 'friction finding')}, "
+                f"{plural(self.new_entries, 'new entry', 'new entries')}, {plural(self.new_occurrences, 'new occurrence')}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -912,7 +913,8 @@ def neutralise(value: str | int | float | None) -> str | int | float | None:
 
 def render_list(console: Console, items: Sequence[Item]) -> None:
     """Print the backlog as a table showing each score's parts."""
-    table = Table(title=f"harmonisation backlog ({len(items)} entries)", title_justify="left", show_lines=False)
+    table = Table(title=f"harmonisation backlog ({plural(len(items), 'entry', 'entries')})", title_justify="left",
+                  show_lines=False)
     for name, justify in (("id", "right"), ("status", "left"), ("triage", "left"), ("friction", "left"),
                           ("rules", "left"), ("case", "left"), ("deviation", "right"), ("cases", "right"),
                           ("+cases", "right"), ("+sev", "right"), ("+dev", "right"), ("+soon", "right"),

@@ -22,10 +22,10 @@ import shapely
 from shapely.ops import nearest_points
 
 from checker.engine.evaluate import Engine
-from checker.io.loader import load_case
 from checker.model.findings import Finding
 from checker.model.geometry import shape
 from checker.model.section import Obj, Section
+from checker.pipeline.run import load_one
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet
 
@@ -512,15 +512,15 @@ def render_png(section: Section, findings: list[Finding] | tuple[Finding, ...], 
 
 
 def render_case_file(case: Path, output: Path, engine: Engine, show_findings: bool = True) -> None:
-    """Check one case and write its drawing to an .svg or .png file, chosen by suffix."""
+    """Check one case (a case file, or a JSON Lines section) and write its drawing to an .svg or .png file, chosen by suffix."""
     suffix = output.suffix.lower()
     if suffix not in (".svg", ".png"):
         raise LiggingError(Diagnostic(Span(str(output), 1, 1), f"cannot write a drawing as '{suffix or output.name}'; "
                                                                "expected a file name ending in .svg or .png"))
     if case.is_dir() and not (case / "case.yaml").is_file():
         raise LiggingError(Diagnostic(Span(str(case), 1, 1), "render draws one case: expected a case folder "
-                                                             "holding case.yaml, or a case.yaml file"))
-    section = load_case(case)
+                                                             "holding case.yaml, a case.yaml file or FILE.jsonl:LINE"))
+    section = load_one(case)
     findings = tuple(engine.evaluate(section))
     try:
         if suffix == ".svg":
