@@ -310,7 +310,6 @@ def fit_cmd(
 ) -> None:
     """Capacity: the minimum profile width for a set of networks, or whether more networks still fit a case."""
     from checker.advice import fit as ft
-    from checker.advice import layout as lay
 
     engine = Engine(load_packs(list(pack or [])))
     console = Console(highlight=False, soft_wrap=True)
@@ -320,7 +319,8 @@ def fit_cmd(
         section = load_one(Path(what[0]))
         got = ft.fit_case(section, list(add), engine)
         verdict = "fits" if got.fits else "does not fit without new deviations"
-        lay.report(console, got.layout, f"{section.name} + {', '.join(add)}: {verdict}")
+        added = {o.id for o in got.layout.section.objects if o.id.startswith("nieuw-")} if got.layout.section else set()
+        ft.print_fit(console, got, f"{section.name} + {', '.join(add)}: {verdict}", added)
         for d in got.blocking:
             console.print(f"  blocked by: {d.describe()}")
         raise typer.Exit(0 if got.fits else 1)
@@ -328,7 +328,7 @@ def fit_cmd(
     if found.width is None:
         console.print(f"no profile up to {ft.MAX_WIDTH:g} m fits {', '.join(what)}")
         raise typer.Exit(1)
-    lay.report(console, found.layout, f"minimum profile width {found.width:.3f} m for {', '.join(what)}")
+    ft.print_fit(console, found, f"minimum profile width {found.width:.3f} m for {', '.join(what)}")
 
 
 @command("report", cls=Plain)

@@ -161,12 +161,26 @@ class Cover:
 
 
 @dataclass(frozen=True, slots=True)
+class Pairing:
+    """`with same owner` / `with different network`: which pairs of the two selections a relation judges.
+
+    `same` keeps the pairs whose every named field is equal (two objects without the field
+    count as equal); `different` keeps the pairs where any named field differs.
+    """
+
+    mode: str
+    names: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Clearance:
     """`clearance PLANE [RACKS] [without crossings] between SIDE and SIDE >= Q`: distance between two selections.
 
     `racks` is the rack scope (RACK_SCOPES; `outside` unless written), `racks_written` tells
     whether the rule said it. A clearance never judges crossings (`crossing between` does);
     `crossings_written` tells whether the rule said `without crossings`.
+    A `pairing` (`with same owner`, `with different network`) narrows the pairs further.
     """
 
     plane: str
@@ -178,6 +192,7 @@ class Clearance:
     span: Span
     racks_written: bool = False
     crossings_written: bool = False
+    pairing: Pairing | None = None
 
     @property
     def inside_rack(self) -> bool:
@@ -316,8 +331,23 @@ class Bounds:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """`keep depth|position|side SEL`: part of the drawn place is a design input the solver leaves alone.
+
+    `depth`: a gravity sewer's depth follows from its fall; `position`: depth and x; `side`:
+    the side of the carriageway (a line serves the plots on its side). Layout, fit and
+    suggestions hold it as drawn. A check has nothing to compare it with, so the relation
+    never yields a finding.
+    """
+
+    selector: Selector
+    what: str
+    span: Span
+
+
 Relation = (Cover | Clearance | CrossingClearance | Order | ZoneRule | Exclusion | Access
-            | Capacity | CrossPermission | Bounds | Position)
+            | Capacity | CrossPermission | Bounds | Position | Keep)
 
 
 @dataclass(frozen=True, slots=True)

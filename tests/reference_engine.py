@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from checker.engine.evaluate import OVERLAP_RULE, RELATION_KIND, conditions_hold, exclusion_applies, sayer
-from checker.engine.select import compare, compile_selector
+from checker.engine.select import compare, compile_selector, pair_field
 from checker.model import geometry as geo
 from checker.model.findings import Finding
 from checker.model.section import TOLERANCE, Obj, Section
@@ -118,10 +118,23 @@ def clearance(rel: ast.Clearance, s: Plain) -> Judged:
     b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
     rows = []
     for i, j in pairs(s, a, b):
-        if rack_scope(s, i, j, rel.inside_rack):
+        if rack_scope(s, i, j, rel.inside_rack) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
             gap = s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref)
             rows.append(Row((i, j), gap, compare(gap, rel.op, rel.limit.value)))
     return Judged(rows, rel.limit.value, rel.op)
+
+
+def pairs_with(pairing: ast.Pairing | None, a: Obj, b: Obj) -> bool:
+    """Tell whether a `with same|different` pairing judges the pair (a, b): equal on all fields, or not."""
+    if pairing is None:
+        return True
+    equal = all(pair_field(a, name) == pair_field(b, name) for name in pairing.names)
+    return equal if pairing.mode == "same" else not equal
+
+
+def keep(rel: ast.Keep, s: Plain) -> Judged:
+    # a drawn depth, position or side is the solver's business: a check judges nothing
+    return Judged([], None, "keep", "")
 
 
 def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
@@ -336,7 +349,7 @@ def bounds(rel: ast.Bounds, s: Plain) -> Judged:
 RELATIONS: dict[type, Callable[..., Judged]] = {
     ast.Cover: cover, ast.Clearance: clearance, ast.CrossingClearance: crossingclearance, ast.Order: order,
     ast.ZoneRule: zonerule, ast.Exclusion: exclusion, ast.Access: access, ast.Capacity: capacity,
-    ast.CrossPermission: crosspermission, ast.Bounds: bounds,
+    ast.CrossPermission: crosspermission, ast.Bounds: bounds, ast.Keep: keep,
 }
 
 

@@ -22,7 +22,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, compare_many, compile_selector, members
+from checker.engine.select import Predicate, compare_many, compile_selector, members, paired
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
@@ -508,6 +508,8 @@ class RelationCompiler:
             i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
             keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
+            keep = paired(b.objects, i, j, rel.pairing)
+            i, j = i[keep], j[keep]
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
             return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)
 
@@ -745,6 +747,14 @@ class RelationCompiler:
             meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE)
             i, j = i[meets], j[meets]
             return BatchOutcome((i, j), None, np.asarray(allowed(b)[i]), None, "may cross", "")
+
+        return run
+
+    def c_keep(self, rel: ast.Keep) -> Run:
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            # a drawn depth is judged against the drawing by the solver, never by a check
+            none = np.empty(0, dtype=np.intp)
+            return BatchOutcome((none,), None, np.ones(0, dtype=bool), None, "keep", "")
 
         return run
 

@@ -46,6 +46,7 @@ class Row:
     alternative: int
     exception: ast.Exception_ | None
 
+
 def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
     """Tell whether an exclusion judges subject s against target t.
 
@@ -61,7 +62,7 @@ def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: in
 RELATION_KIND = {
     ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "crossing", ast.Order: "order",
     ast.ZoneRule: "zone", ast.Exclusion: "exclusion", ast.Access: "access", ast.Capacity: "capacity",
-    ast.CrossPermission: "crossing", ast.Bounds: "bounds",
+    ast.CrossPermission: "crossing", ast.Bounds: "bounds", ast.Keep: "keep",
 }
 
 

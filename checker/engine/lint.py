@@ -19,8 +19,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from checker.engine.select import PSEUDO_KINDS
+from checker.engine.select import GEOMETRIC, PAIR_FIELDS, PSEUDO_KINDS
 from checker.model.section import CABLE_THEMAS, KINDS, THEMAS, TOLERANCE
+from checker.model.sizes import MAX_DIAMETER, MAX_LINES, typical_diameter
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet, load_packs, shipped_names
@@ -164,6 +165,20 @@ class _Linter:
         elif test.name == "zone" and test.value not in ZONE_KINDS:
             self.zone_kind(test.value, test.span)
 
+    def pairing(self, pairing: ast.Pairing) -> None:
+        """Report a `with same|different` field that objects do not carry (or that never pairs)."""
+        for name in pairing.names:
+            if name in PAIR_FIELDS:
+                continue
+            if name in KNOWN_ATTRIBUTES and KNOWN_ATTRIBUTES[name] != "text" and name not in GEOMETRIC:
+                continue
+            if name in KNOWN_ATTRIBUTES:
+                self.out.append(_diag(pairing.span, "error", "L104",
+                                      f"'{name}' cannot pair objects; pair on {', '.join(PAIR_FIELDS)} or an attribute"))
+                continue
+            self.out.append(_diag(pairing.span, "warning", "L102",
+                                  f"unknown attribute '{name}'{_hint(name, PAIR_FIELDS + tuple(KNOWN_ATTRIBUTES))}"))
+
     def zone_kind(self, kind: str, span: Span) -> None:
         """Report a zone kind that nen7171/zones.py does not know."""
         if kind not in ZONE_KINDS:
@@ -196,6 +211,8 @@ class _Linter:
             if isinstance(rel, (ast.ZoneRule, ast.Capacity)):
                 for kind in rel.kinds:
                     self.zone_kind(kind, rel.span)
+            if isinstance(rel, ast.Clearance) and rel.pairing is not None:
+                self.pairing(rel.pairing)
             limit = getattr(rel, "limit", None)
             for exc in req.exceptions:
                 if exc.limit is not None and isinstance(limit, ast.Quantity) and exc.limit.dimension != limit.dimension:
@@ -326,7 +343,8 @@ class _Linter:
             for pr in self.packs.rules:
                 rel = pr.rule.alternatives[0].relation
                 if isinstance(rel, ast.Order) and rel.direction == "left-to-right" and not rel.inside_rack:
-                    chosen = tuple((_first_thema(self.selection(s).atoms), 0.0) for s in rel.sequence)
+                    chosen = tuple((name, typical_diameter(name)) for name in
+                                   (_first_thema(self.selection(s).atoms) for s in rel.sequence))
                     if all(name for name, _ in chosen) and (chosen, rel.span) not in sets:
                         sets.append((chosen, rel.span))
         seen: set[tuple[tuple[str, float], ...]] = set()
@@ -335,7 +353,8 @@ class _Linter:
                 continue
             seen.add(chosen)
             need, arrangement = required_width(self.packs, chosen)
-            names = ", ".join(arrangement)
+            sizes = dict(chosen)
+            names = ", ".join(f"{n} ({sizes[n] * 1000:.0f} mm)" for n in arrangement)
             if width is not None and need > width + TOLERANCE:
                 self.out.append(_diag(span, "error", "L303",
                                       f"{names} need a profile at least {need:.2f} m wide for their order and horizontal "
@@ -383,6 +402,9 @@ class _Linter:
             return s.op == r.op and stricter and self._wider(s.selector, r.selector)
         if isinstance(s, ast.Clearance) and isinstance(r, ast.Clearance):
             if (s.plane, s.inside_rack, s.op, s.a.ref, s.b.ref) != (r.plane, r.inside_rack, r.op, r.a.ref, r.b.ref):
+                return False
+            if s.pairing is not None and (r.pairing is None or (s.pairing.mode, s.pairing.names)
+                                          != (r.pairing.mode, r.pairing.names)):
                 return False
             sides = (self._wider(s.a.selector, r.a.selector) and self._wider(s.b.selector, r.b.selector)) or \
                     (s.a.ref == s.b.ref and self._wider(s.a.selector, r.b.selector) and self._wider(s.b.selector, r.a.selector))
@@ -516,6 +538,8 @@ def _edge_gap(packs: PackSet, linter: _Linter, a: str, b: str, da: float, db: fl
         if not isinstance(rel, ast.Clearance) or rel.op != ">=" or rel.inside_rack or rel.plane == "vertical" \
                 or pr.rule.conditions or (pr.rule.validity is not None and pr.rule.validity.end is not None):
             continue
+        if rel.pairing is not None and rel.pairing.names == ("network",) and (a == b) != (rel.pairing.mode == "same"):
+            continue
         sa, sb = linter.selection(rel.a.selector), linter.selection(rel.b.selector)
         for (x, dx), (y, dy), ra, rb in (((a, da), (b, db), rel.a.ref, rel.b.ref), ((b, db), (a, da), rel.a.ref, rel.b.ref)):
             if ("line", x) in sa.atoms and ("line", y) in sb.atoms and not (sa.narrowed or sb.narrowed):
@@ -566,10 +590,16 @@ def parse_networks(text: str) -> tuple[tuple[str, float], ...]:
         if name not in THEMAS:
             raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"unknown network '{name}'{_hint(name, THEMAS)}"))
         try:
-            # `160mm` and `160 mm` both read as a diameter; a bare number is in millimetres
-            out.append((name, length(re.sub(r"^\s*([-+.\d]+)\s*", r"\1 ", size).strip(), "mm") if size else 0.0))
+            # `160mm` and `160 mm` both read as a diameter; a bare number is in millimetres; none: the typical size
+            diameter = length(re.sub(r"^\s*([-+.\d]+)\s*", r"\1 ", size).strip(), "mm") if size else typical_diameter(name)
         except UnitProblem as exc:
             raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"{name}: {exc}")) from None
+        if not 0.0 < diameter <= MAX_DIAMETER:
+            raise LiggingError(Diagnostic(Span("--networks", 1, 1),
+                                          f"{name}: a diameter is more than 0 and at most {MAX_DIAMETER:g} m"))
+        out.append((name, diameter))
+        if len(out) > MAX_LINES:
+            raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"at most {MAX_LINES} networks in one row"))
     return tuple(out)
 
 

@@ -567,7 +567,7 @@ def _text_scalar(value: str) -> str:
     """Write text as a plain scalar when YAML reads it back as the same text, else double-quoted."""
     if _PLAIN_SAFE.match(value) and value == value.strip():
         try:
-            if yaml.load(f"[{value}]", Loader=_LOADER) == [value]:
+            if yaml.safe_load(f"[{value}]") == [value]:
                 return value
         except yaml.YAMLError:
             pass

@@ -104,6 +104,8 @@ def print_case(console: Console, result: CaseResult, brief: bool = False) -> Non
         console.print(Text(f"  baseline ({plural(len(baseline), 'finding')} among existing objects only):", style="dim"))
         for f in baseline:
             console.print(show(f))
+    for note in result.notes:
+        console.print(Text(f"  note: {note}", style="yellow"))
     console.print(Text(f"  {_counted(result.summary())} · {len(baseline)} baseline", style="bold"))
     console.print()
 

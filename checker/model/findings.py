@@ -133,6 +133,8 @@ class CaseResult:
     section: Section
     path: str
     findings: tuple[Finding, ...]
+    # what the reader should know about how the findings were produced (a budget that stopped a search)
+    notes: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, int]:
         """Count findings per severity (baseline and accepted ones excluded)."""
@@ -150,4 +152,4 @@ class CaseResult:
             "packs": [{"name": p.name, "version": p.version} for p in packs.packs],
             "findings": [f.as_json() for f in self.findings],
             "summary": self.summary(),
-        }
+        } | ({"notes": list(self.notes)} if self.notes else {})

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from checker.advice.suggest import suggest
+from checker.advice.suggest import suggest_all
 from checker.engine.evaluate import Engine
 from checker.io.loader import load_case
 from checker.model.findings import SEVERITIES, CaseResult, counts
@@ -46,8 +46,8 @@ def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
 
     for item in items(paths):
         section = load_item(item)
-        findings = engine.evaluate(section)
-        yield CaseResult(section, item.case, tuple(suggest(engine, section, findings)))
+        got = suggest_all(engine, section, engine.evaluate(section))
+        yield CaseResult(section, item.case, got.findings, (got.note(),) if got.unsearched else ())
 
 
 def load_one(path: Path) -> Section:
