@@ -23,7 +23,11 @@ ZONE_KINDS: dict[str, tuple[str, bool]] = {
     "plein": ("square, open paved space", True),
     "tuin": ("private front garden (voortuin)", False),
     "water": ("canal or other open water", False),
+    "onbekend": ("surface not known (a section cut from a KLIC delivery without --zones)", False),
 }
+# A zone whose surface is not known: a `within` zone rule does not judge what lies under it
+# (it cannot tell), and no rule names it, so it hosts no nutsstrook and counts in no capacity.
+UNKNOWN_ZONE = "onbekend"
 
 
 def is_zone_kind(name: str) -> bool:

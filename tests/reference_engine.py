@@ -23,13 +23,14 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from checker.engine.evaluate import OVERLAP_RULE, RELATION_KIND, conditions_hold, exclusion_applies, sayer
-from checker.engine.select import compare, compile_selector, pair_field
+from checker.engine.select import compare, compile_selector, in_service, pair_field
 from checker.model import geometry as geo
-from checker.model.findings import Finding
+from checker.model.findings import Finding, note_depth_bases
 from checker.model.section import TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackSet, in_force
+from nen7171.zones import UNKNOWN_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ class Plain:
 
     def picks(self, selector: ast.Selector) -> list[bool]:
         """Return, per object, whether the selector picks it."""
-        pred = compile_selector(selector, self.packs)
+        pred = compile_selector(in_service(selector), self.packs)
         return [pred(self.section, o) for o in self.objects]
 
     def kind(self, i: int, *kinds: str) -> bool:
@@ -213,7 +214,7 @@ def zonerule(rel: ast.ZoneRule, s: Plain) -> Judged:
         if not picked[i] or s.kind(i, "crossing", "tree"):
             continue
         under = {z.kind for z in s.section.zones if min(s.right[i], z.end) - max(s.left[i], z.start) > TOLERANCE}
-        ok = under <= set(rel.kinds) if rel.mode == "within" else not under & set(rel.kinds)
+        ok = under - {UNKNOWN_ZONE} <= set(rel.kinds) if rel.mode == "within" else not under & set(rel.kinds)
         rows.append(Row((i,), None, bool(ok)))
     return Judged(rows, None, rel.mode, "")
 
@@ -432,7 +433,7 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
         rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(req.relation)], subjects=subjects,
         measured=f.measured, required=j.required, op=j.op, unit=j.unit, message=message, source=rule.source,
         rule_at=req.relation.span if f.alternative else rule.span, case_at=anchor.span,
-        baseline=all(o.status == "existing" for o in objs), title=rule.title, illustrative=rule.illustrative,
+        baseline=all(o.in_ground for o in objs), title=rule.title, illustrative=rule.illustrative,
         exception=exception,
     )
 
@@ -459,7 +460,7 @@ def overlaps(s: Plain) -> list[Finding]:
             measured=gap, required=0.0, op=">=", unit="m",
             message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
             source="physical: two bodies cannot occupy the same space", rule_at=Span("ligging", 1, 1),
-            case_at=anchor.span, baseline=first.status == "existing" and second.status == "existing",
+            case_at=anchor.span, baseline=first.in_ground and second.in_ground,
             title="Objects overlap",
         ))
     return out
@@ -488,6 +489,6 @@ def reference_findings(packs: PackSet, section: Section, today: str) -> list[Fin
         if in_force(pr, section.planned) and conditions_hold(pr.rule, section):
             out.extend(finding(pr.rule, pr.pack.name, f, s) for f in failures(pr.rule, s))
     out.extend(overlaps(s))
-    out = [accepted(f, section, today) for f in out]
+    out = note_depth_bases((accepted(f, section, today) for f in out), section)
     return sorted(out, key=Finding.sort_key)
 

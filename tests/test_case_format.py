@@ -90,6 +90,8 @@ def test_every_key_the_loader_reads_is_described_and_no_other() -> None:
             assert _table(heading) == set(loader.KIND_KEYS[kind]), f"{heading} vs the loader's keys of {kind}"
     assert _table("## expect") == set(loader.EXPECT_KEYS)
     assert _table("## accept") == set(loader.ACCEPT_KEYS)
+    assert _table("### source") == set(loader.SOURCE_KEYS)
+    assert _table("## place") == set(loader.PLACE_KEYS)
     trees = TEXT[TEXT.index("### Trees"):TEXT.index("### Structures")]
     for key in loader.ROOT_ZONE_KEYS:
         assert f"`{key}`" in trees, f"root_zone key {key} not described"

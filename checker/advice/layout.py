@@ -47,7 +47,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from checker.engine.evaluate import Engine, exclusion_applies
-from checker.engine.select import Predicate, compile_selector, mask, paired
+from checker.engine.select import Predicate, compile_selector, in_service, mask, paired
 from checker.io.case_edit import add_accept, move_object, read_case_text, remove_expect, validate
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
@@ -56,7 +56,7 @@ from checker.model.section import TOLERANCE, Accepted, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet
-from nen7171.zones import side_runs, utility_zones
+from nen7171.zones import UNKNOWN_ZONE, side_runs, utility_zones
 
 SEVERITY_WEIGHT = {"error": 10.0, "warning": 3.0, "info": 1.0}
 MOVABLE_KINDS = ("cable", "pipe", "container", "rack")
@@ -450,7 +450,7 @@ class _Builder:
         key = id(selector)
         pred = self._preds.get(key)
         if pred is None:
-            pred = compile_selector(selector, self.p.packs)
+            pred = compile_selector(in_service(selector), self.p.packs)
             self._preds[key] = pred
         return mask(pred, self.s)
 
@@ -493,7 +493,7 @@ class _Builder:
         hard = negotiable and rule.severity == "error" and self.mode == SLACK
         ub = _slack_bound(rule)
         for key, clause in sorted(merged.items()):
-            if all(self.objs[self.f.index[k]].status == "existing" for k in key if k in self.f.index):
+            if all(self.objs[self.f.index[k]].in_ground for k in key if k in self.f.index):
                 continue
             where = _finding_key(key)
             amounts: list[Lin] = []
@@ -798,14 +798,15 @@ class _Builder:
             rows = []
             if self.movable(i):
                 for k, y in self.zones_of(i).items():
-                    bad = (self.s.zones[k].kind in kinds) != (rel.mode == "within")
+                    kind = self.s.zones[k].kind
+                    bad = (kind in kinds) != (rel.mode == "within") and not (rel.mode == "within" and kind == UNKNOWN_ZONE)
                     if bad:
                         rows.append(Row(-y, False))
             else:
                 f = self.f
                 under = {z.kind for z in self.s.zones
                          if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
-                ok = under <= kinds if rel.mode == "within" else not (under & kinds)
+                ok = under - {UNKNOWN_ZONE} <= kinds if rel.mode == "within" else not (under & kinds)
                 rows.append(Row(Lin(const=0.0 if ok else -1.0), False))
             out[self.key(i)] = [rows]
         return out

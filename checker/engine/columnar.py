@@ -22,12 +22,13 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, compare_many, compile_selector, members, paired
+from checker.engine.select import Predicate, compare_many, compile_selector, in_service, members, paired
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.packs import PackSet
+from nen7171.zones import UNKNOWN_ZONE
 
 # textual attribute tests answered from columns; the rest are asked per object
 COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
@@ -56,7 +57,8 @@ class Batch:
         self.network_codes = names
         self.status = np.array([o.status for o in objs], dtype=object)
         self.planned = self.status == "planned"
-        self.existing = self.status == "existing"
+        # in the ground: findings among these objects only are a baseline
+        self.existing = (self.status == "existing") | (self.status == "disused")
         self.spans = [o.span for o in objs]
         self.line = np.array([sp.line for sp in self.spans], dtype=np.int64)
         self.column = np.array([sp.column for sp in self.spans], dtype=np.int64)
@@ -412,7 +414,8 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
         if name == "line":
             return lambda b: b.kinds(*LINE_KINDS).copy()
         if name == "racked":
-            return lambda b: np.asarray(b.rack_of >= 0)
+            rack = KINDS.index("rack")
+            return lambda b: np.asarray((b.rack_of >= 0) & (b.kind[np.maximum(b.rack_of, 0)] == rack))
         pred = compile_selector(sel, packs)
         return lambda b: np.fromiter((pred(b.sections[int(b.sec[g])], o) for g, o in enumerate(b.objects)),
                                      dtype=bool, count=b.n)
@@ -476,6 +479,7 @@ class RelationCompiler:
 
     def sel(self, selector: ast.Selector) -> Callable[[Batch], BoolArray]:
         """Return the cached batch mask of a selector."""
+        selector = in_service(selector)
         compile_selector(selector, self.packs)  # reports unknown names
         key = self.count
         self.count += 1
@@ -595,6 +599,8 @@ class RelationCompiler:
                      > TOLERANCE)
             listed = np.isin(b.zone_kind, kinds) & b.zone_real
             if rel.mode == "within":
+                # a surface not known (onbekend) is not judged
+                listed = listed | (b.zone_kind == UNKNOWN_ZONE)
                 ok = ~np.any(under & ~listed[s], axis=1)
             else:
                 ok = ~np.any(under & listed[s], axis=1)

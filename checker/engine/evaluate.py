@@ -24,7 +24,7 @@ import numpy as np
 
 from checker.engine import columnar
 from checker.engine.select import compare, compare_many
-from checker.model.findings import SEVERITIES, Finding
+from checker.model.findings import SEVERITIES, Finding, note_depth_bases
 from checker.model.geometry import BoolArray, FloatArray, IntArray
 from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Obj, Section
@@ -148,7 +148,7 @@ class Engine:
             findings = [f for _, f in entries]
             if section.accept:
                 findings = [self._accept(f, section) for f in findings]
-            result.append(findings)
+            result.append(note_depth_bases(findings, section))
         return result
 
     def _active(self, sections: list[Section]) -> BoolArray:
@@ -371,7 +371,7 @@ class Engine:
             subjects=row.subjects, measured=row.measured, required=row.required, op=row.op, unit=row.unit,
             message=describe(req.relation, row, objs), source=rule.source,
             rule_at=cr.rule_at[row.alternative], case_at=anchor.span,
-            baseline=all(o.status == "existing" for o in objs), title=rule.title,
+            baseline=all(o.in_ground for o in objs), title=rule.title,
             illustrative=rule.illustrative, exception=exception,
         )
 
@@ -403,7 +403,7 @@ def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
         message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
         source="physical: two bodies cannot occupy the same space",
         rule_at=Span("ligging", 1, 1), case_at=anchor.span,
-        baseline=first.status == "existing" and second.status == "existing", title="Objects overlap",
+        baseline=first.in_ground and second.in_ground, title="Objects overlap",
     )
 
 

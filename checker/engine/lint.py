@@ -32,6 +32,8 @@ SEVERITIES = ("error", "warning", "info")
 KNOWN_ATTRIBUTES: dict[str, str] = {
     "diameter": "length", "width": "length", "height": "length", "cover": "length",
     "voltage": "voltage", "pressure": "pressure", "temperature": "temperature",
+    # from a KLIC delivery: the INSPIRE currentStatus, and the operating voltage beside the nominal one
+    "condition": "text", "operating_voltage": "voltage",
     "owner": "text", "status": "text", "kind": "text", "network": "text", "id": "text", "zone": "text",
     "measure": "text",
 }
@@ -66,6 +68,7 @@ class _Linter:
 
     def __init__(self, packs: tuple[ast.RulePack, ...]) -> None:
         self.out: list[Diagnostic] = []
+        self.pairs: dict[frozenset[str], str] = {}  # two rules that cannot both hold, with lint's reason
         groups: dict[str, tuple[str, ...]] = {}
         themas: dict[str, ast.Thema] = {}
         for pack in packs:
@@ -290,10 +293,11 @@ class _Linter:
             if not shared:
                 continue
             what = "maximum cover" if isinstance(hi, ast.Cover) else "maximum bottom depth"
-            self.out.append(_diag(hi.span, "error", "L301",
-                                  f"cover minimum {lo.limit.value:.2f} m of {lo_pr.rule.id} ({lo_pr.pack.name}, "
-                                  f"{lo.span.where()}) is above the {what} {hi.limit.value:.2f} m of "
-                                  f"{hi_pr.rule.id} ({hi_pr.pack.name}) for {_atoms_words(shared)}"))
+            message = (f"cover minimum {lo.limit.value:.2f} m of {lo_pr.rule.id} ({lo_pr.pack.name}, "
+                       f"{lo.span.where()}) is above the {what} {hi.limit.value:.2f} m of "
+                       f"{hi_pr.rule.id} ({hi_pr.pack.name}) for {_atoms_words(shared)}")
+            self.out.append(_diag(hi.span, "error", "L301", message))
+            self.pairs[frozenset((lo_pr.rule.id, hi_pr.rule.id))] = message
 
     def order_graphs(self) -> dict[tuple[str, bool], dict[tuple[str, str], list[str]]]:
         """Return, per direction and rack scope, the edges 'u before v' with the rules that ask it."""
@@ -331,8 +335,10 @@ class _Linter:
                 scope = " inside rack" if inside else ""
                 words = ", ".join(f"{a} before {b} ({edges[(a, b)][0]})" for a, b in steps)
                 last = max((spans[r] for r in rules), key=lambda s: (s.file, s.line))
-                self.out.append(_diag(last, "error", "L302", f"order cycle ({direction}{scope}): {words} — "
-                                                             f"no layout meets all of {', '.join(sorted(rules))}"))
+                message = f"order cycle ({direction}{scope}): {words} — no layout meets all of {', '.join(sorted(rules))}"
+                self.out.append(_diag(last, "error", "L302", message))
+                if len(rules) == 2:
+                    self.pairs[rules] = message
 
     def widths(self, networks: tuple[tuple[str, float], ...] | None, width: float | None) -> None:
         """Report the width the horizontal order and clearances need for a set of networks."""
@@ -617,6 +623,14 @@ def lint(refs: list[str] | None = None, networks: tuple[tuple[str, float], ...] 
         for pack in load_packs([ref]).packs:
             seen.setdefault(pack.path, pack)
     return lint_packs(tuple(seen.values()), networks, width)
+
+
+def contradicting_pairs(packs: PackSet) -> dict[frozenset[str], str]:
+    """Return the pairs of rules that lint proves cannot both hold (L301, two-rule L302), with the reason."""
+    linter = _Linter(packs.packs)
+    linter.cover_contradictions()
+    linter.order_cycles()
+    return dict(linter.pairs)
 
 
 def exit_code(diagnostics: list[Diagnostic], fail_on: str) -> int:

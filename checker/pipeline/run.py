@@ -2,7 +2,7 @@
 
 A path may be a case folder (holding case.yaml), a case.yaml itself, a directory of
 case folders (searched one level down, sorted, so output order is stable), or a JSON Lines
-file of sections (one case per line, named `file.jsonl:LINE`).
+batch (`FILE.jsonl`, one case per line, each checked as `FILE.jsonl:LINE`).
 """
 
 from __future__ import annotations
@@ -40,14 +40,23 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
-    """Load and check each case in turn, case files and JSON Lines sections alike (a bad case stops the run)."""
-    from checker.pipeline.batch import items, load_item  # batch builds on `discover` above
+def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True) -> Iterator[CaseResult]:
+    """Load and check each case in turn (a bad case stops the run with its error); `suggestions` adds them."""
+    from checker.pipeline.batch import items, load_item
 
-    for item in items(paths):
-        section = load_item(item)
-        got = suggest_all(engine, section, engine.evaluate(section))
-        yield CaseResult(section, item.case, got.findings, (got.note(),) if got.unsearched else ())
+    for path in paths:
+        loaded: Iterator[tuple[str, Section]]
+        if path.suffix == ".jsonl" and path.is_file():
+            loaded = ((item.case, load_item(item)) for item in items([path]))
+        else:
+            loaded = ((str(file), load_case(file)) for file in discover([path]))
+        for where, section in loaded:
+            findings = engine.evaluate(section)
+            if not suggestions:
+                yield CaseResult(section, where, tuple(findings))
+                continue
+            got = suggest_all(engine, section, findings)
+            yield CaseResult(section, where, got.findings, (got.note(),) if got.unsearched else ())
 
 
 def load_one(path: Path) -> Section:

@@ -333,7 +333,8 @@ class _Drawing:
         """Return the group that draws one object in a frame, carrying its data attributes."""
         colour = colour_of(o, self.packs)
         existing = o.status == "existing"
-        look = (' fill-opacity="0.35" stroke-dasharray="4 2"' if existing else ' fill-opacity="0.9"')
+        look = (' fill-opacity="0.35" stroke-dasharray="4 2"' if existing else
+                ' fill-opacity="0.12" stroke-dasharray="1 2"' if o.status == "disused" else ' fill-opacity="0.9"')
         attrs = (f'class="{cls} {_e(o.kind)} {_e(o.status)}" data-id="{_e(o.id)}" data-kind="{_e(o.kind)}" '
                  f'data-network="{_e(o.network or "")}" data-status="{_e(o.status)}" data-x="{_m(o.x)}" '
                  f'data-cover="{_m(o.cover)}" data-colour="{colour}"')
@@ -448,7 +449,7 @@ class _Drawing:
                 f"reservering {o.network}" if o.network else o.kind)
             size = f" · Ø {o.diameter * 1000:.0f} mm" if o.round and o.diameter is not None else ""
             text = f"{o.id} · {what}{size} · {o.cover:.2f} m"
-        return text + (" (bestaand)" if o.status == "existing" else "")
+        return text + {"existing": " (bestaand)", "disused": " (buiten gebruik)"}.get(o.status, "")
 
     def lane(self, top: float) -> float:
         """Stand the labels of the objects in the ground upright in a lane from `top`, each on a leader; return its bottom.
@@ -590,7 +591,7 @@ class _Drawing:
             dimension = None
             if fnd.kind == "cover" and len(subjects) == 1 and f is self.f:
                 o = subjects[0]
-                x = f.px(o.x)
+                x = f.px(o.x) + 4  # beside the object's own dotted cover line
                 dimension = ((x, f.y0), (x, f.py(o.cover)))
             return _Mark(None, outlines=tuple((o.id, self._bounds(o, f)) for o in subjects), dimension=dimension)
         a, b = subjects
@@ -724,7 +725,7 @@ class _Drawing:
                 drawn.append((n, fnd, f, frame, self.mark(fnd, f)))
         # every measured line is drawn before any text is placed, so no text lands on a line
         for *_, mark in drawn:
-            for p, q in ([mark.segment] if mark.segment else []) + list(mark.extensions):
+            for p, q in [s for s in (mark.segment, mark.dimension) if s is not None] + list(mark.extensions):
                 self._take_line(p, q)
         for n, fnd, _, frame, mark in drawn:
             state = finding_state(fnd)
@@ -750,7 +751,7 @@ class _Drawing:
                                  f'stroke="{colour}" stroke-width="1.4"{dash}/>')
                 if mark.dimension is not None:
                     (px_, py_), (qx, qy) = mark.dimension
-                    parts.append(f'<line class="finding-dimension" x1="{_n(px_ + 4)}" y1="{_n(py_)}" x2="{_n(qx + 4)}" '
+                    parts.append(f'<line class="finding-dimension" x1="{_n(px_)}" y1="{_n(py_)}" x2="{_n(qx)}" '
                                  f'y2="{_n(qy)}" stroke="{colour}" stroke-width="1"{dash}/>')
                 x0, y0, x1, _ = mark.outlines[0][1]
                 anchor = (x1 + 4, y0 - 4)
@@ -802,6 +803,8 @@ class _Drawing:
              "gepland (planned)"),
             ('<rect x="2" y="-10" width="12" height="12" fill="#9e9e9e" fill-opacity="0.35" stroke="#222222" '
              'stroke-dasharray="4 2"/>', "bestaand (existing)"),
+            ('<rect x="2" y="-10" width="12" height="12" fill="#9e9e9e" fill-opacity="0.12" stroke="#222222" '
+             'stroke-dasharray="1 2"/>', "buiten gebruik (disused)"),
             (f'<rect x="2" y="-10" width="12" height="12" fill="{ROOT_COLOUR}" fill-opacity="0.07" stroke="{ROOT_COLOUR}" '
              f'stroke-dasharray="6 3"/>', "wortelzone (root zone)"),
             (f'<rect x="2" y="-10" width="12" height="12" fill="url(#{self.pattern(FALLBACK_COLOUR)})" '
