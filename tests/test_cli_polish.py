@@ -171,6 +171,7 @@ def test_backlog_commands_say_what_they_did(tmp_path: Path, ligging: Callable[..
     assert triaged.returncode == 0 and triaged.stdout == f"backlog entry {entry}: triaged as regulatory-friction\n"
     status = ligging("backlog", "status", entry, "proposed", "--note", "naar OT6", "--backlog", db)
     assert status.stdout == f"backlog entry {entry}: status proposed\n"
-    second = ligging("backlog", "add", "--rule", "NEN-COV-W", "--title", "zelfde", "--backlog", db).stdout.split()[-1]
+    second = ligging("backlog", "add", "--rule", "NEN-COV-W-MAX", "--title", "zelfde", "--backlog", db).stdout.split()[-1]
+    assert second != entry
     merged = ligging("backlog", "merge", entry, second, "--backlog", db)
     assert merged.stdout == f"backlog entry {second} merged into entry {entry}\n"
