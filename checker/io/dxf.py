@@ -608,7 +608,7 @@ def _holds(rack: dict[str, Any], objects: list[dict[str, Any]]) -> list[str]:
 
 
 def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, float] | None = None) -> dict[str, Any]:
-    """Read a drawing into the mapping of a case file (DESIGN §3)."""
+    """Read a drawing into the mapping of a case file (docs/case-format.md)."""
     shown = str(path)
     doc = _read(path)
     title = _title_values(doc)

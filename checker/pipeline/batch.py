@@ -1,7 +1,7 @@
 """Check many sections in one run: JSON Lines input, parallel workers, a Dask cluster.
 
 A batch is a list of items, each one section: a line of a `.jsonl` file (one case
-mapping per line, DESIGN §3; its identity is `file.jsonl:LINE`) or a case.yaml found
+mapping per line, docs/case-format.md; its identity is `file.jsonl:LINE`) or a case.yaml found
 as `ligging check` finds it. JSON lines load by the loader's fast path (`fast_json_case`,
 falling back to the YAML path for anything unusual). Items are checked in chunks, each
 chunk in one columnar pass of the engine (`Engine.evaluate_many`), locally in this process
