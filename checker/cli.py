@@ -272,6 +272,28 @@ def render_cmd(
     render_case_file(case, output, Engine(_packs(pack, authority)), show_findings=not no_findings)
 
 
+@command("edit", cls=Plain)
+def edit_cmd(
+    case: Path = typer.Argument(..., metavar="CASE", help="A case folder or case.yaml file (it is saved back there)."),
+    port: int = typer.Option(0, "--port", metavar="PORT", help="Port on 127.0.0.1, 1 to 65535 (default: a free one)."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Only print the address; do not open a browser."),
+    layout: bool = typer.Option(False, "--layout", help="Show the layout solver's proposal as a ghost to accept or not."),
+    pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
+) -> None:
+    """Edit a cross-section in the browser: drag objects, see the rules answer, save back to the case file."""
+    from checker.io.loader import case_file
+    from checker.views.editor.server import serve
+
+    if not 0 <= port <= 65535:
+        _usage(f"--port takes a port number from 1 to 65535, or 0 for a free one (got {port})")
+
+    file = case_file(case)
+    if not file.is_file():
+        raise LiggingError(Diagnostic(Span(str(case), 1, 1), "edit opens one case: expected a case folder holding "
+                                                             "case.yaml, or a case.yaml file"))
+    serve(file, Engine(load_packs(list(pack or []))), port, open_browser=not no_browser, layout=layout)
+
+
 class Start(str, Enum):
     proposed = "proposed"
     standard = "standard"

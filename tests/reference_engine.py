@@ -467,12 +467,14 @@ def overlaps(s: Plain) -> list[Finding]:
 
 
 def accepted(f: Finding, section: Section, today: str) -> Finding:
-    """Mark a finding an `accept:` entry covers: accepted, expired, or stale (the measure moved)."""
+    """Mark a finding an `accept:` entry covers: accepted, pending approval, expired, or stale (the measure moved)."""
     for acc in section.accept:
         if acc.rule != f.rule or (acc.subjects and acc.subjects != f.subjects):
             continue
         state = "accepted"
-        if acc.until < today:
+        if acc.pending:
+            state = "pending"
+        elif acc.until < today:
             state = "expired"
         elif acc.measured is not None and f.measured is not None and abs(acc.measured - f.measured) > TOLERANCE:
             state = "stale"

@@ -16,10 +16,10 @@ from checker.cli import run
 from tests.conftest import ROOT, case_text
 
 # what typer and click print when a parameter has no metavar: a type, a range, braces
-TYPE_MARKERS = re.compile(r"<(?:bool|str|int|float|path|list\[[^]]*\]|[a-z|]+)>|\{[a-z_]+\}|int range|x>=")
-COMMANDS = [["check"], ["whatif"], ["render"], ["layout"], ["fit"], ["report"], ["explain"], ["export"], ["import"],
+TYPE_MARKERS = re.compile(r"<(?:bool|str|int|float|path|list\[[^]]*\]|[a-z|]+)>|\{[a-z_]+\}|int range|x>=|<=x")
+COMMANDS = [["check"], ["whatif"], ["render"], ["edit"], ["layout"], ["fit"], ["report"], ["explain"], ["export"], ["import"],
             ["rules", "lint"], ["rules", "matrix"], ["backlog", "add"], ["backlog", "list"], ["backlog", "show"],
-            ["backlog", "triage"], ["backlog", "status"], ["backlog", "merge"], ["backlog", "export"], ["backlog", "import"]]
+            ["backlog", "triage"], ["backlog", "status"], ["backlog", "phase"], ["backlog", "merge"], ["backlog", "export"], ["backlog", "import"]]
 
 
 @dataclass
