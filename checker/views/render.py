@@ -368,6 +368,9 @@ class _Drawing:
         else:
             body.extend(self._box(o, colour, look, f))
             attrs += f' data-width="{_m(o.width or 0.0)}" data-height="{_m(o.height or 0.0)}"'
+        if cls != "object":
+            # a drawing again (a rack's detail): the object's data attributes stay on its one `object` group
+            attrs = f'class="{cls} {_e(o.kind)} {_e(o.status)}" data-id="{_e(o.id)}"'
         return f'<g {attrs}>{"".join(body)}</g>'
 
     def _cover_line(self, body: list[str], o: Obj, f: Frame) -> None:
