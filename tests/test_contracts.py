@@ -34,7 +34,8 @@ def test_the_example_document_has_the_keys_ligging_prints() -> None:
     out = _ligging("check", "cases/amsterdam-wallengebied", "--format", "json")
     real = json.loads(out.stdout.splitlines()[0])
     assert list(example) == list(real)
-    assert _table_keys("prints one document per case") == list(real)
+    described = _table_keys("prints one document per case")
+    assert described[: len(real)] == list(real) and described[len(real):] == ["notes"]  # notes: only when there are any
     finding = next(f for f in real["findings"] if not f.get("illustrative") and not f.get("accepted"))
     assert list(example["findings"][0]) == list(finding)
 
