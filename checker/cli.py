@@ -75,6 +75,7 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     jsonl = "jsonl"
+    parquet = "parquet"
     geojson = "geojson"
 
 
@@ -129,15 +130,17 @@ def check(
     pack: list[str] | None = typer.Option(None, "--pack", metavar="PACK", help=PACK_HELP),
     authority: str | None = typer.Option(None, "--authority", metavar="NAME", help=AUTHORITY_HELP),
     fmt: Format = typer.Option(Format.text, "--format", metavar="FORMAT",
-                               help="text, json (one findings document per case), sarif, jsonl (one finding per line) "
-                                    "or geojson (findings on the map, for sections with a place)."),
+                               help="text, json (one findings document per case), sarif, jsonl (one finding per line), "
+                                    "parquet (a table of findings) or geojson (findings on the map, for sections with "
+                                    "a place)."),
     brief: bool = typer.Option(False, "--brief",
                                help="Text: one line per finding, its sources by number ([S27] in docs/sources.md)."),
     fail_on: Severity = typer.Option(Severity.error, "--fail-on", metavar="SEVERITY",
                                      help="Lowest severity that makes the exit code 1: error, warning or info."),
-    jobs: int = typer.Option(1, "-j", "--jobs", metavar="N", help="Worker processes for --format jsonl (at least 1)."),
+    jobs: int = typer.Option(1, "-j", "--jobs", metavar="N",
+                             help="Worker processes for --format jsonl and parquet (at least 1)."),
     engine_kind: BatchEngine = typer.Option(BatchEngine.local, "--engine", metavar="WHERE",
-                                            help="Where --format jsonl runs: local or dask."),
+                                            help="Where --format jsonl and parquet run: local or dask."),
     scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS",
                                          help="Dask scheduler address (tcp://host:8786)."),
     log: bool = typer.Option(False, "--log", help="Log friction findings (not plain design errors) in the backlog."),
@@ -149,24 +152,32 @@ def check(
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
     Every format reads case files and FILE.jsonl batches alike; `--format jsonl` streams one
-    finding per line, {"case": "file.jsonl:LINE", ...}, in input order, on -j workers.
+    finding per line, {"case": "file.jsonl:LINE", ...}, in input order, on -j workers; a bad
+    line is reported with its line number while every other line is still checked, and the run
+    then exits 2. `--format parquet` writes the same findings as one Parquet table (a row per
+    finding) to stdout.
     """
     if jobs < 1:
         _usage(f"-j takes a number of worker processes, at least 1 (got {jobs})")
     if brief and fmt is not Format.text:
         _usage("--brief shortens the text output; it does not apply to --format " + fmt.value)
-    if fmt is Format.jsonl:
+    if fmt in (Format.jsonl, Format.parquet):
         from checker.pipeline import batch
 
         if log:
             _usage("--log applies to text, json, sarif and geojson output")
         if authority is not None:
             _usage("--authority applies to text, json, sarif and geojson output; for a batch, name the packs with --pack")
+        if fmt is Format.parquet and sys.stdout.isatty():
+            _usage("--format parquet writes a binary file: redirect it (> findings.parquet)")
+
         total = batch.count(paths) if wants_progress(sys.stderr, 2) else 0
-        checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler)
-        raise typer.Exit(batch.write_jsonl(track(checked, total, sys.stderr), sys.stdout, fail_on.value))
+        checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler, fmt=fmt.value)
+        sys.stdout.flush()
+        shown = track(checked, total, sys.stderr, weight=lambda done: done.sections + len(done.errors))
+        raise typer.Exit(batch.write_batch(shown, sys.stdout.buffer, sys.stderr, fail_on.value, fmt.value))
     if jobs > 1 or engine_kind is not BatchEngine.local:
-        _usage("-j and --engine apply to --format jsonl")
+        _usage("-j and --engine apply to --format jsonl and parquet")
     engine = Engine(_packs(pack, authority))
     console = Console(highlight=False, soft_wrap=True)
     results = []
