@@ -65,7 +65,9 @@ UNIT_METRES = {"m": 1.0, "cm": 0.01, "mm": 0.001}
 
 # the one table of plausible sizes (docs/case-format.md shows it; tests/test_case_format.py keeps them equal)
 PLAUSIBLE: dict[str, Plausible] = {
-    "width": Plausible("profile `width`", "a profile width", 0.1, 200.0, ("m", "mm", "cm")),
+    # generous: 5,000 objects (the most a section holds) half a metre apart; a file written in the wrong unit
+    # throughout is caught by its covers and diameters, which have tight limits
+    "width": Plausible("profile `width`", "a profile width", 0.1, 5000.0, ("m", "mm", "cm")),
     "cover": Plausible("`cover` of anything", "a cover", 0.0, 30.0, ("cm", "mm", "m")),
     "diameter": Plausible("`diameter` of a cable, pipe or crossing", "a cable or pipe diameter", 0.005, 4.0, ("mm", "cm", "m")),
     "line size": Plausible("`width`, `height` of a cable bed or duct", "a cable bed or duct", 0.005, 4.0, ("mm", "cm", "m")),
