@@ -249,7 +249,12 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
         for i in range(len(s.objects)):
             if not subjects[i] or s.kind(i, "tree") or not exclusion_applies(s.objects, rack_of, i, t):
                 continue
-            gap = shape_gap(geo.shape(s.objects[i]), zone)
+            body = geo.shape(s.objects[i])
+            gap = shape_gap(body, zone)
+            if gap < 0:
+                # inside the zone: how far it must move to leave, not the size of the overlap (the geometry's
+                # definition, which tests/test_geometry.py holds against a search by trial moves)
+                gap = -round(geo.exit_distance(body, zone), 6)
             ok = gap >= margin - TOLERANCE if margin > 0 else gap >= -TOLERANCE
             rows.append(Row((i, t), gap, ok))
     return Judged(rows, margin, ">=")
@@ -428,7 +433,9 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
         if f.exception.limit is not None:
             exception += (("relaxed_to", f"{f.exception.limit.value:g}"),)
     j = f.judged
-    message = sayer(req.relation, j.op, j.unit, j.required)(subjects, f.measured, f.exception, objs[0].kind == "crossing")
+    # an order names its objects in the order it requires (the row's), not in id order
+    words = tuple(s.objects[i].id for i in f.subjects) if isinstance(req.relation, ast.Order) else subjects
+    message = sayer(req.relation, j.op, j.unit, j.required)(words, f.measured, f.exception, objs[0].kind == "crossing")
     return Finding(
         rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(req.relation)], subjects=subjects,
         measured=f.measured, required=j.required, op=j.op, unit=j.unit, message=message, source=rule.source,

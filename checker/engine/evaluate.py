@@ -190,11 +190,15 @@ class Engine:
             baseline = (b.existing[lo] & b.existing[hi]).tolist()
             subjects: list[tuple[str, ...]] = list(zip(b.ids[lo].tolist(), b.ids[hi].tolist(), strict=True))
             columns: tuple[IntArray, ...] = (lo, hi)
+            # subjects go in id order; an order's sentence names them in the order it requires
+            words = list(zip(b.ids[out.subjects[0][rows]].tolist(), b.ids[out.subjects[1][rows]].tolist(),
+                             strict=True)) if isinstance(req.relation, ast.Order) else subjects
         else:
             g = out.subjects[0][rows]
             anchor = g.tolist()
             baseline = b.existing[g].tolist()
             subjects = [(s,) for s in b.ids[g].tolist()]
+            words = subjects
             columns = (g,)
         section = b.sec[columns[0]].tolist()
         measured = out.measured[rows].tolist() if out.measured is not None else [None] * len(rows)
@@ -212,7 +216,7 @@ class Engine:
             if isinstance(req.relation, ast.CrossPermission):
                 messages = [say(subj, None, None, flag) for subj, flag in zip(subjects, flags, strict=True)]
             else:
-                messages = say_many(req.relation, op, unit, required, subjects, measured)
+                messages = say_many(req.relation, op, unit, required, words, measured)
             for subj, value, text, a, base, s in zip(subjects, measured, messages, anchor, baseline, section,
                                                      strict=True):
                 found[s].append(((rank, rule_id, subj, position),
@@ -223,13 +227,13 @@ class Engine:
             exc = exceptions[n]
             if exc is None:
                 finding = Finding(rule_id, pack, severity, kind, subj, measured[n], required, op, unit,
-                                  say(subj, measured[n], None, flags[n]), source, rule_at, spans[anchor[n]],
+                                  say(words[n], measured[n], None, flags[n]), source, rule_at, spans[anchor[n]],
                                   baseline[n], title, illustrative)
                 found[section[n]].append(((rank, rule_id, subj, position), finding))
                 continue
             objs = [b.objects[int(c[n])] for c in columns]
             finding = self._exception_finding(plan, k, subj, measured[n], required, op, unit, exc, objs,
-                                              spans[anchor[n]], baseline[n], say(subj, measured[n], exc, flags[n]))
+                                              spans[anchor[n]], baseline[n], say(words[n], measured[n], exc, flags[n]))
             found[section[n]].append(((SEVERITIES.index(finding.severity), rule_id, subj, position), finding))
 
     def _exception_finding(self, plan: CompiledRule, k: int, subjects: tuple[str, ...], measured: float | None,
