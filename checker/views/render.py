@@ -693,22 +693,30 @@ class _Drawing:
         return (f.px(x), f.py(ends[0])), (f.px(x), f.py(ends[1]))
 
     def _inside(self, owner: Obj, other: Obj, f: Frame) -> _Mark:
-        """Return how far an object lies inside a root zone or reservation: horizontally, at its own depth."""
+        """Return the shortest way out of a root zone or reservation, as the exclusion measures it (see `exit_distance`).
+
+        Sideways the line runs at the body's depth from its face to the zone's side; down (or up,
+        while the body stays below ground) it runs at the body's axis from its top (bottom) to
+        the zone's bottom (top).
+        """
         if owner.kind == "tree":
             if owner.root_radius is None or owner.root_depth is None:
                 return _Mark(self._nearest(shape(owner), shape(other), f))
             zone = shapely.box(owner.x - owner.root_radius, 0.0, owner.x + owner.root_radius, owner.root_depth)
         else:
             zone = shape(owner)
-        zx0, _, zx1, _ = zone.bounds
-        ox0, oy0, ox1, oy1 = shape(other).bounds
-        depth = 0.5 * (oy0 + oy1)
-        if ox1 < zx0 or ox0 > zx1 or not zone.intersects(shape(other)):
-            return _Mark(self._nearest(zone, shape(other), f))
-        # the shorter way out: past the zone's left or its right boundary
-        left, right = ox1 - zx0, zx1 - ox0
-        ends = (zx0, ox1) if left <= right else (ox0, zx1)
-        return _Mark(((f.px(ends[0]), f.py(depth)), (f.px(ends[1]), f.py(depth))))
+        body = shape(other)
+        if not zone.intersects(body) or zone.intersection(body).area <= 1e-12:
+            return _Mark(self._nearest(zone, body, f))
+        zx0, zy0, zx1, zy1 = zone.bounds
+        ox0, oy0, ox1, oy1 = body.bounds
+        middle, axis = 0.5 * (oy0 + oy1), 0.5 * (ox0 + ox1)
+        ways = [(ox1 - zx0, ((zx0, middle), (ox1, middle))), (zx1 - ox0, ((ox0, middle), (zx1, middle))),
+                (zy1 - oy0, ((axis, oy0), (axis, zy1)))]
+        if oy0 - (oy1 - zy0) >= -1e-9:  # up only while the body's top stays below the surface
+            ways.append((oy1 - zy0, ((axis, zy0), (axis, oy1))))
+        _, ((x1, z1), (x2, z2)) = min(ways, key=lambda way: way[0])
+        return _Mark(((f.px(x1), f.py(z1)), (f.px(x2), f.py(z2))))
 
     def _overlap(self, a: Obj, b: Obj, f: Frame) -> tuple[tuple[float, float], tuple[float, float]]:
         """Return a horizontal line across the part two bodies share, at its middle depth."""
