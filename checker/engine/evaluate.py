@@ -2,7 +2,7 @@
 
 `Engine(packs)` compiles every rule once (selectors resolved, one batch evaluator per
 alternative from `columnar.RelationCompiler`). `Engine.evaluate_many(sections)` evaluates
-all sections at once (DESIGN §8): their objects in one `columnar.Batch`, each rule run
+all sections at once (columnar, `checker/engine/columnar.py`): their objects in one `columnar.Batch`, each rule run
 once per batch over the sections it is in force for (validity dates and `where`
 conditions), and Python work only for the rows that become findings. It applies
 exceptions (a requirement met only through a measure becomes a warning naming the
@@ -115,7 +115,7 @@ class Engine:
     def evaluate_many(self, sections: list[Section]) -> list[list[Finding]]:
         """Return each section's findings, exactly as `evaluate` would, in input order.
 
-        All sections are evaluated together (DESIGN §8): one `columnar.Batch` of their
+        All sections are evaluated together: one `columnar.Batch` of their
         objects, each rule run once over the sections it is in force for, and Python work
         only for the rows that become findings.
         """
