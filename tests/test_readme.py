@@ -49,3 +49,12 @@ def test_there_is_a_picture_of_every_shipped_case() -> None:
     cases = sorted(p.parent.name for p in (ROOT / "cases").glob("*/case.yaml"))
     pictures = sorted(p.stem for p in (ROOT / "docs" / "drawings").glob("*.png"))
     assert pictures == cases
+
+
+def test_ci_runs_the_readme_commands_on_upgraded_dependencies() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "venv --clear" in ci  # a new environment on every run: nothing carried over from the last
+    runtime_install = ci.index("pip install --quiet -e .\n")
+    upgraded = re.search(r'pip install [^\n]*--upgrade --upgrade-strategy eager -e "\.\[test\]"', ci)
+    assert upgraded is not None, "CI does not test with every dependency upgraded"
+    assert runtime_install < ci.index("ligging check cases/") < upgraded.start() < ci.index("pytest -q")
