@@ -148,6 +148,11 @@ def check(
         None, "--backlog", metavar="BACKLOG",
         help="Backlog for --log: a file or postgresql://… (default: $LIGGING_BACKLOG or backlog.db)."
     ),
+    at: int | None = typer.Option(
+        None, "--at", min=1800, max=2200, metavar="YEAR",
+        help="Check the street as it stands in this year, 1800 to 2200 (objects' built, disused and removed "
+             "years, reservations' claim).",
+    ),
 ) -> None:
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
@@ -168,6 +173,8 @@ def check(
             _usage("--log applies to text, json, sarif and geojson output")
         if authority is not None:
             _usage("--authority applies to text, json, sarif and geojson output; for a batch, name the packs with --pack")
+        if at is not None:
+            _usage("--at applies to text, json, sarif and geojson output")
         if fmt is Format.parquet and sys.stdout.isatty():
             _usage("--format parquet writes a binary file: redirect it (> findings.parquet)")
 
@@ -185,7 +192,7 @@ def check(
 
     total = count(paths) if wants_progress(sys.stderr, 2) else 0
     # a map shows where findings are; it does not carry suggestions (each costs re-evaluations)
-    checked = check_paths(paths, engine, suggestions=fmt is not Format.geojson)
+    checked = check_paths(paths, engine, suggestions=fmt is not Format.geojson, at=at)
     for result in track(checked, total, sys.stderr):
         results.append(result)
         if fmt is Format.json:
@@ -214,7 +221,7 @@ def whatif_cmd(
         None,
         "--set",
         metavar="RULE=VALUE",
-        help="RULE=VALUE (e.g. NEN-COV-W=0.60m), RULE.N=VALUE for "
+        help="RULE=VALUE (e.g. DW-COV-MIN=0.60m), RULE.N=VALUE for "
         "alternative N, RULE.exception=VALUE for the relaxed limit (repeatable).",
     ),
     candidate: list[str] | None = typer.Option(
@@ -482,7 +489,7 @@ def import_cmd(
     name: str | None = typer.Option(None, "--name", metavar="NAME", help="KLIC: the case name."),
     pack: list[str] | None = typer.Option(
         None, "--pack", metavar="PACK",
-        help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171)."
+        help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171 and drinkwater)."
     ),
     corridor: float = typer.Option(1.0, "--corridor", metavar="METRES",
                                    help="KLIC: metres each side of the section in which a line running "
@@ -510,7 +517,7 @@ def import_cmd(
         for value, option in ((corridor, "--corridor"), (reach, "--reach")):
             if not 0 <= value <= 50:
                 raise LiggingError(Diagnostic(Span(COMMAND_LINE, 1, 1), f"{option} must be 0 to 50 metres"))
-        packs = load_packs(list(pack or ["nen7171"]))
+        packs = load_packs(list(pack or ["nen7171", "drinkwater"]))
         if line is not None:
             written = sections.cut_line(source, output, line, packs, zones, name, corridor, reach)
         else:

@@ -89,7 +89,8 @@ def _groups(result: CaseResult) -> tuple[list[Finding], list[Finding], list[Find
 def print_case(console: Console, result: CaseResult, brief: bool = False) -> None:
     """Print one case's findings: judged ones by severity, then accepted, then baseline."""
     s = result.section
-    console.print(Text(f"{s.name}", style="bold underline"), Text(f"  ({result.path})", style="dim"))
+    when = f"  as of {s.moment}" if s.moment is not None else ""
+    console.print(Text(f"{s.name}", style="bold underline"), Text(f"  ({result.path}){when}", style="dim"))
     show = _brief if brief else _line
     judged, accepted, baseline = _groups(result)
     if not result.findings:
