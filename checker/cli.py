@@ -149,7 +149,7 @@ def check(
         help="Backlog for --log: a file or postgresql://… (default: $LIGGING_BACKLOG or backlog.db)."
     ),
     at: int | None = typer.Option(
-        None, "--at", min=1800, max=2200, metavar="YEAR",
+        None, "--at", metavar="YEAR",
         help="Check the street as it stands in this year, 1800 to 2200 (objects' built, disused and removed "
              "years, reservations' claim).",
     ),
@@ -164,6 +164,8 @@ def check(
     """
     if jobs < 1:
         _usage(f"-j takes a number of worker processes, at least 1 (got {jobs})")
+    if at is not None and not 1800 <= at <= 2200:
+        _usage(f"--at takes a year, 1800 to 2200 (got {at})")
     if brief and fmt is not Format.text:
         _usage("--brief shortens the text output; it does not apply to --format " + fmt.value)
     if fmt in (Format.jsonl, Format.parquet):

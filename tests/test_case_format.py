@@ -57,7 +57,8 @@ def test_the_page_has_an_example_of_every_object_kind() -> None:
     shown = {o.kind for s in sections for o in s.objects}  # type: ignore[attr-defined]
     assert set(KINDS) <= shown
     shown_keys = {key for _, text, _ in EXAMPLES for key in re.findall(r"\b(\w+):", text)}
-    assert {"root_zone", "holds", "measures", "accept", "expect", "attributes", "units", "sides"} <= shown_keys
+    assert {"root_zone", "holds", "measures", "accept", "expect", "attributes", "units", "sides",
+            "built", "disused", "removed", "claim", "likelihood", "connects", "purpose"} <= shown_keys
     assert any(o.width is not None and o.kind in ("cable", "pipe") for s in sections for o in s.objects)  # type: ignore[attr-defined]
 
 
@@ -83,6 +84,7 @@ def test_every_key_the_loader_reads_is_described_and_no_other() -> None:
         ("structure", "container"): "### Structures and containers",
         ("rack",): "### Racks",
         ("reservation",): "### Reservations",
+        ("infiltration", "wadi", "tree-soil"): "### Infiltration, wadis and tree soil",
     }
     assert {k for kinds in kind_tables for k in kinds} == set(loader.KIND_KEYS)
     for kinds, heading in kind_tables.items():
@@ -126,3 +128,45 @@ def test_the_mistake_shown_is_the_one_ligging_prints() -> None:
     with pytest.raises(LiggingError) as caught:
         parse_case(cable.replace("cover: 0.50", "cover: 60"), "case.yaml")
     assert caught.value.diagnostic.one_line() == line
+
+
+def _example(name: str) -> tuple[str, str, int]:
+    """Return the example of the page whose case is called `name`."""
+    (found,) = [e for e in EXAMPLES if re.search(rf"^name: {re.escape(name)}$", e[1], re.MULTILINE)]
+    return found
+
+
+def _pairs(kind: str, text: str, line: int, engine: Engine) -> set[tuple[str, tuple[str, ...]]]:
+    return {(f.rule, f.subjects) for f in engine.evaluate(_section(kind, text, line))}  # type: ignore[arg-type]
+
+
+def test_the_time_table_is_the_street_ligging_sees_in_each_year() -> None:
+    _, text, line = _example("Time")
+    table = TEXT[TEXT.index("| year | the street |"):TEXT.index("## A whole street")]
+    rows = re.findall(r"^\| (\d{4})[^|]* \| (.*) \|$", table, re.MULTILINE)
+    assert len(rows) >= 3
+    planned = parse_case(text, PAGE.name, line - 1).planned
+    for year, street in rows:
+        shown = dict(re.findall(r"`([a-z0-9-]+)` (planned|existing|disused)", street))
+        # the year of the works is what a plain check shows; any year is what --at shows
+        for section in ([parse_case(text, PAGE.name, line - 1)] if planned.startswith(year) else []) + \
+                [parse_case(text, PAGE.name, line - 1, at=int(year))]:
+            assert {o.id: o.status for o in section.objects} == shown, f"{year}: the page says {shown}"
+
+
+def test_a_house_connection_neither_crosses_nor_overlaps_its_main_or_its_rack(engine: Engine) -> None:
+    kind, text, line = _example("House connection")
+    assert ", connects: gas-1}" in text
+    found = {rule for rule, subjects in _pairs(kind, text, line, engine) if "hak-gas" in subjects}
+    assert found == set()
+    without = {rule for rule, subjects in _pairs(kind, text.replace(", connects: gas-1}", "}"), line, engine)
+               if "hak-gas" in subjects}
+    assert {"LIG-OVERLAP", "VKLS-KRUISEN"} <= without  # what the page says it would be without
+
+
+def test_a_street_lighting_cable_is_left_out_of_the_order(engine: Engine) -> None:
+    kind, text, line = _example("Street lighting")
+    assert ", purpose: openbare-verlichting}" in text
+    assert not any(rule.startswith("NEN-ORDER") for rule, _ in _pairs(kind, text, line, engine))
+    without = _pairs(kind, text.replace(", purpose: openbare-verlichting}", "}"), line, engine)
+    assert any(rule == "NEN-ORDER-BESTAAND" and "ov-1" in subjects for rule, subjects in without)

@@ -3,6 +3,7 @@ JSON Lines wherever cases are read, words in the plural, numbers as people write
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -75,7 +76,8 @@ def test_no_arguments_print_the_help_and_no_empty_usage_line(ligging: Callable[.
 
 @pytest.mark.parametrize("args", [["check", "cases", "--format", "xml"], ["whatif", "cases", "--format", "sarif"],
                                   ["rules", "lint", "--format", "jsonl"], ["check", "cases", "-j", "0"],
-                                  ["check", "cases", "--brief", "--format", "json"]])
+                                  ["check", "cases", "--brief", "--format", "json"],
+                                  ["check", "cases", "--at", "2030", "--format", "jsonl"], ["check", "cases", "--at", "1700"]])
 def test_a_format_or_option_not_offered_is_one_usage_line(args: list[str], ligging: Callable[..., Ran]) -> None:
     out = ligging(*args)
     assert out.returncode == 2 and out.stdout == ""
@@ -105,7 +107,20 @@ def test_several_cases_end_with_a_table_of_counts(ligging: Callable[..., Ran]) -
         numbers = [int(n) for n in row.split()[1:]]
         assert numbers[:3] == [doc["summary"]["error"], doc["summary"]["warning"], doc["summary"]["info"]]
         assert numbers[3] == sum(1 for f in doc["findings"] if f["baseline"])
-    assert out.stdout.rstrip().endswith(f"{len(docs)} cases checked: 8 with errors · 28 errors, 17 warnings, 10 info")
+    failing = sum(1 for doc in docs if doc["summary"]["error"])
+    total = {key: sum(doc["summary"][key] for doc in docs) for key in ("error", "warning", "info")}
+    assert out.stdout.rstrip().endswith(f"{len(docs)} cases checked: {failing} with errors · {total['error']} errors, "
+                                        f"{total['warning']} warnings, {total['info']} info")
+
+
+def test_the_table_never_cuts_a_case_name(batch: Path, ligging: Callable[..., Ran]) -> None:
+    long = batch.with_name("een-heel-lange-naam-voor-een-batch-van-dwarsprofielen-langs-de-singel.jsonl")
+    long.write_text(batch.read_text(encoding="utf-8"), encoding="utf-8")
+    rows = ligging("check", str(long), "--brief").stdout.splitlines()
+    assert sum(1 for row in rows if row.startswith(f"{long}:")) == 3
+    header = next(row for row in rows if row.startswith("case "))
+    assert header.split() == ["case", "errors", "warnings", "info", "baseline", "accepted"]
+    assert "…" not in "\n".join(rows)
 
 
 def test_one_finding_is_singular(tmp_path: Path, ligging: Callable[..., Ran]) -> None:
@@ -141,7 +156,9 @@ def test_every_check_format_reads_json_lines(batch: Path, fmt: str, ligging: Cal
 
 def test_report_render_layout_export_read_json_lines(batch: Path, tmp_path: Path, ligging: Callable[..., Ran]) -> None:
     assert ligging("report", str(batch), "-o", str(tmp_path / "r.html")).returncode == 0
-    assert "VKLS living lab" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    names = [json.loads(line)["name"] for line in batch.read_text(encoding="utf-8").splitlines()]
+    report = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert all(html.escape(name) in report for name in names)
     assert ligging("render", f"{batch}:2", "-o", str(tmp_path / "d.svg")).returncode == 0
     assert "<svg" in (tmp_path / "d.svg").read_text(encoding="utf-8")
     assert ligging("export", f"{batch}:3", "-o", str(tmp_path / "d.dxf")).returncode == 0
@@ -165,13 +182,13 @@ def test_no_negative_zero_and_counts_are_whole(tmp_path: Path, ligging: Callable
 
 def test_backlog_commands_say_what_they_did(tmp_path: Path, ligging: Callable[..., Ran]) -> None:
     db = str(tmp_path / "b.db")
-    added = ligging("backlog", "add", "--rule", "NEN-COV-W", "--title", "water te diep", "--backlog", db)
+    added = ligging("backlog", "add", "--rule", "DW-COV-MIN", "--title", "water te diep", "--backlog", db)
     entry = added.stdout.split()[-1]
     triaged = ligging("backlog", "triage", entry, "regulatory-friction", "--backlog", db)
     assert triaged.returncode == 0 and triaged.stdout == f"backlog entry {entry}: triaged as regulatory-friction\n"
     status = ligging("backlog", "status", entry, "proposed", "--note", "naar OT6", "--backlog", db)
     assert status.stdout == f"backlog entry {entry}: status proposed\n"
-    second = ligging("backlog", "add", "--rule", "NEN-COV-W-MAX", "--title", "zelfde", "--backlog", db).stdout.split()[-1]
+    second = ligging("backlog", "add", "--rule", "DW-COV-MAX", "--title", "zelfde", "--backlog", db).stdout.split()[-1]
     assert second != entry
     merged = ligging("backlog", "merge", entry, second, "--backlog", db)
     assert merged.stdout == f"backlog entry {second} merged into entry {entry}\n"

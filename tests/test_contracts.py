@@ -35,7 +35,10 @@ def test_the_example_document_has_the_keys_ligging_prints() -> None:
     real = json.loads(out.stdout.splitlines()[0])
     assert list(example) == list(real)
     described = _table_keys("prints one document per case")
-    assert described[: len(real)] == list(real) and described[len(real):] == ["notes"]  # notes: only when there are any
+    # notes: only when there are any; at: only for check --at
+    assert described[: len(real)] == list(real) and described[len(real):] == ["notes", "at"]
+    moment = json.loads(_ligging("check", "cases/amsterdam-wallengebied", "--format", "json", "--at", "2031").stdout)
+    assert moment["at"] == 2031 and list(moment)[-1] == "at"
     finding = next(f for f in real["findings"] if not f.get("illustrative") and not f.get("accepted"))
     assert list(example["findings"][0]) == list(finding)
 

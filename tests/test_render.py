@@ -352,6 +352,18 @@ def test_reservation_is_hatched_in_its_thema_colour(engine: Engine) -> None:
     assert next(pattern.iter(f"{NS}line")).get("stroke") == engine.packs.themas["warmte"].colour
 
 
+def test_every_climate_body_is_in_the_legend_in_the_colour_it_is_drawn_in(engine: Engine) -> None:
+    section, _, svg = drawn("tilburg-binnenstad-waterberging", engine)
+    legend = next(g for g in svg.iter(f"{NS}g") if g.get("class") == "legend")
+    entries = {"".join(e.itertext()): next(e.iter(f"{NS}rect")).get("fill") for e in legend.iter(f"{NS}g")
+               if e.get("class") == "legend-entry" and any(True for _ in e.iter(f"{NS}rect"))}
+    climate = {o.kind: o.id for o in section.objects if o.kind in ("infiltration", "wadi", "tree-soil")}
+    assert len(climate) == 3, "the case no longer shows every climate kind; pick another"
+    for kind, oid in climate.items():
+        drawn_in = body(objects_by_id(svg)[oid]).get("fill")
+        assert entries.get(next(name for name in entries if f"({kind})" in name)) == drawn_in
+
+
 HOSTILE = "<script>alert(1)</script>"
 
 

@@ -123,15 +123,27 @@ def print_total(console: Console, results: Sequence[CaseResult]) -> None:
             totals[key] += value
     if len(results) > 1:
         table = Table(show_edge=False, box=None, pad_edge=False, header_style="bold")
-        table.add_column("case", overflow="fold")
-        for name in ("errors", "warnings", "info", "baseline", "accepted"):
-            table.add_column(name, justify="right")
-        for r in results:
+        columns = ("errors", "warnings", "info", "baseline", "accepted")
+        names = [r.path.removesuffix("/case.yaml") for r in results]
+        longest = max(len("case"), *map(len, names))
+        table.add_column("case", no_wrap=True, min_width=longest)
+        for name in columns:
+            table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+        for r, name in zip(results, names, strict=True):
             _, accepted, baseline = _groups(r)
             s = r.summary()
             numbers = (s["error"], s["warning"], s["info"], len(baseline), len(accepted))
-            table.add_row(r.path.removesuffix("/case.yaml"), *map(str, numbers), style="red" if s["error"] else None)
-        console.print(table)
+            table.add_row(name, *map(str, numbers), style="red" if s["error"] else None)
+        # a case name is never cut or folded (it is what a reader types next), even past the terminal's width;
+        # each column is padded by one space on each side
+        needed = longest + sum(map(len, columns)) + 2 * (len(columns) + 1)
+        # (Console.print caps its width at the console's own, so widen the console for the table)
+        width = console.width
+        console.width = max(width, needed)
+        try:
+            console.print(table)
+        finally:
+            console.width = width
         console.print()
     failing = sum(1 for r in results if r.summary()["error"])
     console.print(Text(f"{plural(len(results), 'case')} checked: {failing} with errors · {_counted(totals)}"))

@@ -83,8 +83,9 @@ PLAUSIBLE: dict[str, Plausible] = {
     "trunk": Plausible("trunk `diameter` of a tree", "a tree trunk", 0.02, 4.0, ("cm", "mm", "m")),
     "root radius": Plausible("root zone `radius`", "a root zone radius", 0.1, 30.0, ("m", "cm", "mm")),
     "root depth": Plausible("root zone `depth`", "a root zone depth", 0.1, 10.0, ("m", "cm", "mm")),
-    "body size": Plausible("`width`, `height` of a structure, container, rack or reservation",
-                           "a structure, container, rack or reservation", 0.01, 100.0, ("m", "cm", "mm")),
+    "body size": Plausible("`width`, `height` of a structure, container, rack, reservation, infiltration, wadi or "
+                           "tree-soil", "a structure, container, rack, reservation or climate body", 0.01, 100.0,
+                           ("m", "cm", "mm")),
 }
 
 

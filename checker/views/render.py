@@ -832,6 +832,15 @@ class _Drawing:
              "constructie (structure)"),
             ('<line x1="0" y1="-8" x2="16" y2="-8" stroke="#455a64" stroke-width="4"/>', "afdekplaat (cover plate)"),
         ]
+        # the climate bodies present, each in the colour and look it is drawn with
+        kinds = {o.kind for o in self.s.objects}
+        for kind, name, fill in (("infiltration", "infiltratiekrat (infiltration)", 'fill-opacity="0.9"'),
+                                 ("wadi", "wadi (wadi)", 'fill-opacity="0.25"'),
+                                 ("tree-soil", "boomgroeiplaats (tree-soil)", 'fill-opacity="0.25"')):
+            if kind in kinds:
+                colour = CLIMATE_COLOURS[kind]
+                entries.append((f'<rect x="2" y="-10" width="12" height="12" fill="{colour}" {fill} stroke="{colour}"/>',
+                                name))
         if self.findings:
             states = {finding_state(f) for f in self.findings}
             for state, name in (("open", "finding: measured / required"), ("baseline", "baseline finding (existing only)"),
