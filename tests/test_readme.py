@@ -7,6 +7,7 @@ import shlex
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -58,3 +59,19 @@ def test_ci_runs_the_readme_commands_on_upgraded_dependencies() -> None:
     upgraded = re.search(r'pip install [^\n]*--upgrade --upgrade-strategy eager -e "\.\[test\]"', ci)
     assert upgraded is not None, "CI does not test with every dependency upgraded"
     assert runtime_install < ci.index("ligging check cases/") < upgraded.start() < ci.index("pytest -q")
+
+
+def _anchors(page: Path) -> set[str]:
+    """Return the anchors GitHub makes of a page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    headings = re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_link_to_a_heading_finds_it() -> None:
+    for page in PAGES:
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            linked = (page.parent / target).resolve() if target else page
+            if target.startswith(("http://", "https://")) or linked.suffix != ".md":
+                continue
+            assert anchor in _anchors(linked), f"{page.name} links to {target}#{anchor}, a heading that is not there"
