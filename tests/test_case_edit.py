@@ -91,7 +91,7 @@ def test_lengths_keep_the_unit_the_file_used() -> None:
 
 
 def test_bare_numbers_follow_the_files_units() -> None:
-    text = case_text("- {id: a, network: water, x: 100, cover: 60, diameter: 11}\n", extra="units: cm\n")
+    text = case_text("- {id: a, network: water, x: 100, cover: 60, diameter: 11}\n", extra="units: cm\n", width=400)
     out = ce.set_value(text, "a", "x", 1.255)
     assert "x: 125.5," in out
     assert parse_case(out, "x").objects[0].x == pytest.approx(1.255)

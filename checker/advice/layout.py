@@ -61,6 +61,7 @@ from checker.engine.select import Predicate, compile_selector, in_service, mask,
 from checker.io.case_edit import EditError, add_accept, move_object, read_case_text, remove_expect, validate
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
+from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Accepted, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -1700,7 +1701,7 @@ def report(console: Console, result: Layout, title: str, moves: bool = True) -> 
         for head in ("object", "x", "cover", "dx", "dz"):
             table.add_column(head, justify="left" if head == "object" else "right")
         for m in result.moves:
-            table.add_row(m.id, f"{m.x:.3f}", f"{m.cover:.3f}", f"{m.dx:+.3f}", f"{m.dz:+.3f}")
+            table.add_row(m.id, fixed(m.x), fixed(m.cover), fixed(m.dx, signed=True), fixed(m.dz, signed=True))
         console.print(table)
     if result.deviations:
         console.print(Text("  deviations needed (cheapest set):", style="yellow"))
