@@ -141,7 +141,8 @@ def test_corpus_is_large_and_covers_every_family() -> None:
                 "rules-include-escape-symlink", "rules-redefined-without-override", "rules-deep-parentheses",
                 "text-name-", "text-id-", "number-", "unit-", "rules-symlink-loop", "rules-unit-lightyear",
                 "dxf-xdata-", "dxf-title-", "dxf-insunits-", "dxf-circle-", "proposals-deep-nesting",
-                "proposals-alias-", "cli-networks-", "cli-set-", "cli-import-")
+                "proposals-alias-", "cli-networks-", "cli-set-", "cli-import-", "time-", "connects-", "kind-",
+                "dxf-xdata-built-", "cli-check-at-")
     for family in families:
         assert any(name.startswith(family) for name in CORPUS_FILES), family
 
