@@ -103,7 +103,7 @@ def fail_input(diagnostic: Diagnostic) -> NoReturn:
     A mistake on the command line has no file position worth showing: it reads as a usage error.
     """
     if diagnostic.span.file == COMMAND_LINE:
-        sys.stderr.write(f"ligging: usage: {diagnostic.message}\n")
+        sys.stderr.write(f"ligging: usage: {printable(' '.join(diagnostic.message.split()))}\n")
     else:
         sys.stderr.write(f"ligging: {diagnostic.one_line()}\n")
     sys.exit(2)

@@ -91,8 +91,8 @@ ALIAS_BOMB = "".join(f"{name}: &{name} [{', '.join([f'*{prev}' if prev else '1']
     ("ligging: 1\nname: x\nwidth: 5\nzones:\n  - {kind: trottoir, from: 0, to: 4}\nobjects: []\n", "profile is 5 m wide"),
     ("ligging: 1\nname: x\nwidth: 4\nzones:\n  - {kind: trottoir, from: 2, to: 1}\nobjects: []\n", "ends (1 m) before it starts (2 m)"),
     # a zone 1 mm wide was said to end before it started
-    ("ligging: 1\nname: x\nwidth: 0.001\nzones:\n  - {kind: trottoir, from: 0, to: 0.001}\nobjects: []\n",
-     "from 0 m to 0.001 m is not wider than 1 mm"),
+    ("ligging: 1\nname: x\nwidth: 4\nzones:\n  - {kind: trottoir, from: 0, to: 0.0005}\n"
+     "  - {kind: rijbaan, from: 0.0005, to: 4}\nobjects: []\n", "from 0 m to 0.0005 m is not wider than 1 mm"),
     ("ligging: 1\nname: x\nwidth: 4\nzones:\n  - {kind: trotoir, from: 0, to: 4}\nobjects: []\n", "did you mean 'trottoir'"),
     ("ligging: 1\nname: x\nwidht: 4\n", "did you mean 'width'"),
     ("ligging: 1\nname: [x\n", "YAML"),
