@@ -775,13 +775,13 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> LiggingError:
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     accepts = set(exc.accepts or exc.expected)
+    named = _named_mistake(exc, accepts, path, text)
+    if named is not None:
+        return named
     if token.type == "$END":
         last = max(len(text.splitlines()), 1)
         return LiggingError(Diagnostic(Span(path, last, 1), f"file ends too early; expected {_fits(accepts)}",
                                        source_line=line_of(text, last)))
-    named = _named_mistake(exc, accepts, path, text)
-    if named is not None:
-        return named
     word = _word_at(text, token)
     options = [w for t in accepts for w in _keyword_words(t)]
     near = difflib.get_close_matches(word, options, n=1, cutoff=0.6) if token.type in ("NAME", "UNIT") else []
@@ -923,10 +923,10 @@ def _word_at(text: str, token: Token) -> str:
 def _named_mistake(exc: UnexpectedToken, accepts: set[str], path: str, text: str) -> LiggingError | None:
     """Name a comparison typo (`=>`), a decimal comma, a missing list comma, an unknown relation, an ambiguous `and`."""
     token = exc.token
-    pos = token.start_pos
+    pos = len(text) if token.type == "$END" else token.start_pos
     if pos is None or not 0 <= pos <= len(text):
         return None
-    before = text[:pos].rstrip(" \t")
+    before = text[:pos].rstrip(" \t") if token.type != "$END" else text.rstrip()
     line = token.line or 1
     source = line_of(text, line)
 

@@ -18,14 +18,19 @@ from dsl.diagnostics import LiggingError
 from dsl.packs import shipped_dir
 from dsl.parser import parse_pack
 
-TEXTS = [p.read_text(encoding="utf-8") for p in sorted(shipped_dir().glob("*.rules"))]
+TEXTS = [p.read_text(encoding="utf-8") for p in sorted(shipped_dir().glob("*.rules"))
+         + sorted((shipped_dir() / "examples").glob("*.rules"))]
 WORDS = ["pack", "rule", "title", "severity", "source", "require", "otherwise", "unless", "then", "approved",
          "by", "where", "valid", "from", "to", "include", "group", "thema", "colour", "overrides", "cover",
          "clearance", "crossing", "order", "zone", "exclusion", "access", "capacity", "only", "may", "cross",
          "bounds", "within", "not", "under", "inside", "rack", "between", "and", "or", "any", "edge", "axis",
          "left-to-right", "top-to-bottom", "root-zone", "width", "depth", "sides", "profile", "fixed",
          ">=", "<=", "=>", "=", "!=", "<", ">", ":", ",", "(", ")", "[", "]", '"x"', "0.6", "m", "mm", "kV",
-         "kg", "1e999", "-0.5", "2024-02-30", "2024", "water", "gas", "NEN-X", "\n", "  ", "#", "'", "\\"]
+         "kg", "1e999", "-0.5", "2024-02-30", "2024", "water", "gas", "NEN-X", "\n", "  ", "#", "'", "\\",
+         # second edition
+         "above", "below", "beside", "outside", "inside and outside rack", "outside rack", "without crossings",
+         "by axis", "by extent", "touching", "strip", "stack", "in any", "attribute", "text", "diameter", "of",
+         "root-radius", "larger", "smaller", "+", "-", "*", "/", "0", "facade", "far-edge", "18 in", "10 ft"]
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

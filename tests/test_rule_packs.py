@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from checker.engine.explain import RuleCase, load_rule_cases, run_rule_case, versions_exercised
-from dsl.packs import load_packs, shipped_names
+from dsl.packs import load_packs, shipped_dir, shipped_names
 
 PACKS = load_packs(shipped_names())
 OWN = [p for p in PACKS.packs]
@@ -41,3 +41,17 @@ def test_cases_name_rules_of_their_own_pack_and_ids_are_unique() -> None:
         cases = load_rule_cases(pack)
         assert {c.rule for c in cases} <= ids, pack.name
         assert len({c.ident for c in cases}) == len(cases), pack.name
+
+
+EXAMPLES = sorted((shipped_dir() / "examples").glob("*.rules"))
+
+
+def test_every_example_rule_of_the_guide_has_a_passing_and_a_failing_case() -> None:
+    # the packs under rules/examples/ hold the rule-language guide's examples; they are not loaded by default
+    assert EXAMPLES
+    for path in EXAMPLES:
+        pack = load_packs([str(path)]).packs[-1]
+        cases = load_rule_cases(pack)
+        have = {(c.rule, c.expect) for c in cases}
+        assert {(r.id, e) for r in pack.rules for e in ("pass", "fail")} <= have, pack.name
+        assert {c.rule for c in cases} <= {r.id for r in pack.rules}, pack.name

@@ -22,7 +22,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, compare_many, compile_selector, members
+from checker.engine.select import Predicate, check_relation, compare_many, compile_selector, members
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
@@ -419,6 +419,16 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
             return out
 
         return union
+    if isinstance(sel, ast.SelAnd):
+        every = [column_selector(p, packs) for p in sel.parts]
+
+        def intersection(b: Batch) -> BoolArray:
+            out = every[0](b)
+            for part in every[1:]:
+                out = out & part(b)
+            return out
+
+        return intersection
     if isinstance(sel, ast.SelNot):
         inner = column_selector(sel.part, packs)
         return lambda b: ~inner(b)
@@ -477,6 +487,7 @@ class RelationCompiler:
 
     def compile(self, rel: ast.Relation) -> Run:
         """Return the batch evaluator of a relation."""
+        check_relation(rel)
         method = getattr(self, "c_" + type(rel).__name__.lower())
         result: Run = method(rel)
         return result

@@ -25,7 +25,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from checker.engine import columnar
-from checker.engine.select import Predicate, compare, compare_many, compile_selector, mask, members
+from checker.engine.select import Predicate, check_relation, compare, compare_many, compile_selector, mask, members
 from checker.model import geometry as geo
 from checker.model.findings import SEVERITIES, Finding
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
@@ -224,6 +224,7 @@ class _Compiler:
         return lambda ctx: ctx.select(key, pred, column)
 
     def compile(self, rel: ast.Relation) -> Callable[[Context], Outcome]:
+        check_relation(rel)
         method = getattr(self, "c_" + type(rel).__name__.lower())
         result: Callable[[Context], Outcome] = method(rel)
         return result
