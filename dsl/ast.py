@@ -161,12 +161,26 @@ class Cover:
 
 
 @dataclass(frozen=True, slots=True)
+class Pairing:
+    """`with same owner` / `with different network`: which pairs of the two selections a relation judges.
+
+    `same` keeps the pairs whose every named field is equal (two objects without the field
+    count as equal); `different` keeps the pairs where any named field differs.
+    """
+
+    mode: str
+    names: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Clearance:
     """`clearance PLANE [RACKS] [without crossings] between SIDE and SIDE >= Q`: distance between two selections.
 
     `racks` is the rack scope (RACK_SCOPES; `outside` unless written), `racks_written` tells
     whether the rule said it. A clearance never judges crossings (`crossing between` does);
     `crossings_written` tells whether the rule said `without crossings`.
+    A `pairing` (`with same owner`, `with different network`) narrows the pairs further.
     """
 
     plane: str
@@ -183,6 +197,7 @@ class Clearance:
     def inside_rack(self) -> bool:
         """Tell whether only pairs held by one rack are judged."""
         return self.racks == "inside"
+    pairing: Pairing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +392,23 @@ class Validity:
     span: Span
 
 
+INSTRUMENT_KINDS = ("norm", "voorwaarden", "richtlijn", "beleidsregel", "omgevingsplan", "verordening",
+                    "instemmingsbesluit", "wet", "besluit", "projectafspraak")
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """`instrument KIND "citation" [by "party"]`: the legal instrument rules live in, and who can change it.
+
+    `changed_by` is empty when the pack's authority is the one that can change it.
+    """
+
+    kind: str
+    citation: str
+    changed_by: str
+    span: Span
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One rule: metadata, conditions, and requirements tried in order (`otherwise`)."""
@@ -393,6 +425,7 @@ class Rule:
     overrides: str | None
     alternatives: tuple[Requirement, ...]
     span: Span
+    instrument: Instrument | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,4 +479,5 @@ class RulePack:
     rules: tuple[Rule, ...]
     path: str
     span: Span
+    instrument: Instrument | None = None
     attributes: tuple[Attribute, ...] = ()

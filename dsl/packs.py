@@ -31,6 +31,17 @@ class PackRule:
     rule: ast.Rule
     pack: ast.RulePack
 
+    @property
+    def instrument(self) -> ast.Instrument | None:
+        """Return the legal instrument the rule lives in: its own, else its pack's."""
+        return self.rule.instrument or self.pack.instrument
+
+    @property
+    def changed_by(self) -> str:
+        """Return who can change the rule: the instrument's `by`, else the pack's authority."""
+        found = self.instrument
+        return found.changed_by if found is not None and found.changed_by else self.pack.authority
+
 
 @dataclass(frozen=True, slots=True)
 class PackSet:

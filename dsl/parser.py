@@ -178,6 +178,7 @@ class _ToAst(Transformer[Token, Any]):
             rules=rules,
             path=self.path,
             span=hspan,
+            instrument=fields.get("instrument"),
             attributes=tuple(i for i in items if isinstance(i, ast.Attribute)),
         )
 
@@ -185,7 +186,9 @@ class _ToAst(Transformer[Token, Any]):
     def header(self, meta: Any, children: list[Any]) -> tuple[str, dict[str, Any], Span]:
         name, *fields = children
         out: dict[str, Any] = {}
-        for key, value in fields:
+        for key, value, *_ in fields:
+            if key == "instrument" and key in out:
+                raise self.error(value.span, f"pack '{name}' sets 'instrument' twice")
             out[key] = value
         for required in ("title", "authority", "version"):
             if required not in out:
@@ -278,6 +281,7 @@ class _ToAst(Transformer[Token, Any]):
             overrides=fields.get("overrides"),
             alternatives=fields["require"],
             span=span,
+            instrument=fields.get("instrument"),
         )
 
     @v_args(meta=True)
@@ -329,6 +333,20 @@ class _ToAst(Transformer[Token, Any]):
     @v_args(meta=True)
     def f_overrides(self, meta: Any, c: list[Token]) -> tuple[str, str, Span]:
         return "overrides", f"{c[0]}:{c[1]}", self.span(meta)
+
+    @v_args(meta=True)
+    def instrument(self, meta: Any, c: list[Token]) -> tuple[str, ast.Instrument, Span]:
+        kind = str(c[0])
+        if kind not in ast.INSTRUMENT_KINDS:
+            near = difflib.get_close_matches(kind, ast.INSTRUMENT_KINDS, n=1)
+            hint = f" — did you mean '{near[0]}'?" if near else f" (one of: {', '.join(ast.INSTRUMENT_KINDS)})"
+            raise self.error(self.tspan(c[0]), f"unknown instrument kind '{kind}'{hint}")
+        citation = self.unquote(c[1]).strip()
+        if not citation:
+            raise self.error(self.tspan(c[1]), "instrument is empty — name the document it lives in")
+        changed_by = self.unquote(c[2]).strip() if len(c) > 2 else ""
+        span = self.span(meta)
+        return "instrument", ast.Instrument(kind, citation, changed_by, span), span
 
     @v_args(meta=True)
     def f_require(self, meta: Any, c: list[ast.Requirement]) -> tuple[str, tuple[ast.Requirement, ...], Span]:
@@ -535,7 +553,8 @@ class _ToAst(Transformer[Token, Any]):
     @v_args(meta=True)
     def clearance(self, meta: Any, c: list[Any]) -> ast.Clearance:
         ref, plane, racks, racks_written, crossings = "edge", "", "outside", False, False
-        rest = list(c)
+        pairing = next((item for item in c if isinstance(item, ast.Pairing)), None)
+        rest = [item for item in c if not isinstance(item, ast.Pairing)]
         while rest and isinstance(rest[0], Token):
             token = rest.pop(0)
             if token.type == "REF":
@@ -550,8 +569,17 @@ class _ToAst(Transformer[Token, Any]):
         a = a if a.ref else ast.Side(a.selector, ref, a.span)
         b = b if b.ref else ast.Side(b.selector, ref, b.span)
         rel = ast.Clearance(plane or "shortest", racks, a, b, self.op(op, (">=", "<="), "clearance"),
-                            ast.Quantity(0.0, "length", "", self.span(meta)), self.span(meta), racks_written, crossings)
+                            ast.Quantity(0.0, "length", "", self.span(meta)), self.span(meta), racks_written, crossings, pairing)
         return replace(rel, limit=self.resolve(expr, self.sides(rel), "clearance"))
+
+    @v_args(meta=True)
+    def pairing(self, meta: Any, c: list[Token]) -> ast.Pairing:
+        mode, *fields = c
+        names = tuple(str(f) for f in fields)
+        repeated = next((n for k, n in enumerate(names) if n in names[:k]), None)
+        if repeated is not None:
+            raise self.error(self.span(meta), f"'{repeated}' is named twice after 'with {mode}'")
+        return ast.Pairing(str(mode), names, self.span(meta))
 
     @v_args(meta=True)
     def crossing(self, meta: Any, c: list[Any]) -> ast.CrossingClearance:

@@ -1,5 +1,6 @@
-"""The columnar batch path: `Engine.evaluate_many` returns exactly what `evaluate` returns per section.
+"""The engine against the plain reference evaluator (`tests/reference_engine.py`), finding by finding.
 
+`Engine.evaluate_many` must return, per section, exactly what `reference_findings` says.
 Agreement is checked finding by finding (every field, same order) on the shipped cases
 in one batch, on every rule pack's own example cases in one batch (exceptions,
 alternatives, validity dates and `where` conditions), on generated sections of many
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from dsl.diagnostics import LiggingError
 from dsl.packs import compose, load_packs, shipped_names
 from dsl.parser import parse_pack
 from tests.conftest import ROOT
+from tests.reference_engine import reference_findings
 
 TODAY = dt.date(2026, 11, 23)
 # every relation kind, selector form, exception, alternative and validity the engine knows
@@ -162,12 +163,12 @@ EXTRA = extra_engine()
 
 
 def agree(engine: Engine, sections: list[Section]) -> int:
-    """Assert evaluate_many equals per-section evaluate exactly; return the number of findings."""
+    """Assert evaluate_many equals the reference evaluator exactly; return the number of findings."""
     many = engine.evaluate_many(sections)
     assert len(many) == len(sections)
     total = 0
     for number, (section, got) in enumerate(zip(sections, many, strict=True)):
-        want = engine.evaluate(section)
+        want = reference_findings(engine.packs, section, engine.today)
         assert got == want, f"section {number} ({section.name}) differs"
         assert [f.message for f in got] == [f.message for f in want]
         total += len(want)
@@ -336,7 +337,7 @@ def test_hand_made_edge_cases() -> None:
 def test_single_section_batches_and_repeats() -> None:
     sections = hand_sections()
     for section in sections:
-        assert SHIPPED.evaluate_many([section]) == [SHIPPED.evaluate(section)]
+        assert SHIPPED.evaluate(section) == reference_findings(SHIPPED.packs, section, SHIPPED.today)
     assert SHIPPED.evaluate_many(sections + sections) == SHIPPED.evaluate_many(sections) * 2
 
 
@@ -368,11 +369,12 @@ def test_batch_columns_match_the_frame() -> None:
         assert np.array_equal(np.where(got >= 0, got - part.start, -1), rack)
 
 
-def test_engine_file_paths_unaffected(tmp_path: Path) -> None:
-    # evaluate keeps working on its own after batches ran (caches are per batch)
+def test_batches_leave_no_state_behind() -> None:
+    # caches are per batch: a section checked after a large batch gets what it gets alone
     sections = hand_sections()
-    SHIPPED.evaluate_many(sections)
-    assert SHIPPED.evaluate(sections[1]) == SHIPPED.evaluate_many([sections[1]])[0]
+    alone = SHIPPED.evaluate(sections[1])
+    SHIPPED.evaluate_many(sections * 3)
+    assert SHIPPED.evaluate(sections[1]) == alone == SHIPPED.evaluate_many(sections)[1]
 
 
 def test_other_pack_sets() -> None:

@@ -9,7 +9,9 @@ import pytest
 
 from checker.io.loader import parse_case
 from checker.model import geometry as geo
+from dsl.packs import compose
 from tests.conftest import case_text
+from tests.reference_engine import Plain, free_width
 
 
 def frame_of(objects: str) -> geo.Frame:
@@ -64,14 +66,15 @@ def test_crossing_vertical_gap_follows_the_slope() -> None:
 
 
 def test_free_strip_beside_rack() -> None:
-    f = frame_of("""\
+    # the reference evaluator's free-width loop, which the engine's access relation is held to
+    section = parse_case(case_text("""\
         - {id: rek, kind: rack, x: 2.0, width: 0.5, cover: 0.3, height: 0.9}
         - {id: w, network: water, x: 3.0, cover: 0.7, diameter: 0.2}
-        """)
-    i = f.index["rek"]
-    assert geo.strip_free_width(f, i, +1, 1.2, 2.0, set()) == pytest.approx(3.0 - 0.1 - 2.25)
-    assert geo.strip_free_width(f, i, -1, 1.2, 2.0, set()) == pytest.approx(1.75)
-    assert geo.strip_free_width(f, i, +1, 0.5, 2.0, set()) == pytest.approx(2.0)
+        """, width=10), "g.yaml")
+    s = Plain(section, compose(()))
+    assert free_width(s, 0, +1, 1.2, 2.0) == pytest.approx(3.0 - 0.1 - 2.25)
+    assert free_width(s, 0, -1, 1.2, 2.0) == pytest.approx(1.75)
+    assert free_width(s, 0, +1, 0.5, 2.0) == pytest.approx(2.0)
 
 
 def test_occupied_width_merges_intervals() -> None:

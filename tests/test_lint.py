@@ -92,7 +92,16 @@ def test_did_you_mean_for_names_and_zone_kinds() -> None:
 
 
 def test_mistakes_fixture_has_nothing_unexpected() -> None:
-    assert sorted({c for c, _, _ in codes(lint([M]))}) == ["L101", "L102", "L103", "L104", "L401", "L402"]
+    assert sorted({c for c, _, _ in codes(lint([M]))}) == ["L101", "L102", "L103", "L104", "L105", "L401", "L402"]
+
+
+def test_rules_without_an_instrument_are_named_once_per_pack() -> None:
+    found = rules_text(rule("T-A", "require cover water >= 0.6 m") + rule("T-B", "require cover gas >= 0.6 m"))
+    l105 = [d for d in found if d.code == "L105"]
+    assert [(d.severity, d.span.line) for d in l105] == [("info", 1)] and "T-A, T-B" in l105[0].message
+    with_one = rules_text(rule("T-A", 'instrument norm "NEN 7171-1"\n  require cover water >= 0.6 m'))
+    assert [d for d in with_one if d.code == "L105"] == []
+    assert [d for d in lint() if d.code == "L105"] == []
 
 
 def test_condition_ranges() -> None:

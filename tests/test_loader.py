@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from checker.io.loader import parse_case
@@ -108,3 +110,19 @@ def test_shipped_cases_load() -> None:
     for folder in sorted((ROOT / "cases").iterdir()):
         if (folder / "case.yaml").is_file():
             assert load_case(folder).objects
+
+
+def test_an_accept_entry_left_empty_is_pending_on_both_paths() -> None:
+    from checker.io.loader import parse_json_case
+
+    doc = {"ligging": 1, "name": "t", "width": 4, "zones": [{"kind": "trottoir", "from": 0, "to": 4}],
+           "objects": [{"id": "a", "network": "water", "x": 1, "cover": 1, "diameter": "110 mm"}],
+           "accept": [{"rule": "R", "subjects": ["a"], "reason": None, "approved_by": None, "until": None}]}
+    entry = parse_json_case(json.dumps(doc), "x").accept[0]
+    assert (entry.reason, entry.approved_by, entry.until, entry.pending) == ("", "", "", True)
+    doc["accept"][0].update(approved_by="Waternet", until=2030)
+    entry = parse_json_case(json.dumps(doc), "x").accept[0]
+    assert (entry.until, entry.pending) == ("2030-12-31", False)
+    del doc["accept"][0]["reason"]
+    with pytest.raises(LiggingError, match="an accept entry has no 'reason'"):
+        parse_json_case(json.dumps(doc), "x")

@@ -20,6 +20,19 @@ def test_every_shipped_rule_has_a_source_or_an_illustrative_mark() -> None:
             assert rule.illustrative, f"{rule.id}: its source admits the value is unsourced but it is not marked illustrative"
 
 
+def test_every_shipped_rule_names_its_instrument_and_who_can_change_it() -> None:
+    from dsl.ast import INSTRUMENT_KINDS
+
+    packs = load_packs()
+    for pr in list(packs.rules) + list(packs.overridden):
+        instrument = pr.instrument
+        assert instrument is not None, f"{pr.rule.id} does not name the legal instrument it lives in"
+        assert instrument.kind in INSTRUMENT_KINDS and instrument.citation.strip()
+        assert pr.changed_by.strip(), f"{pr.rule.id}: nobody can change it"
+    assert packs.find("TEL-COV-DT")[0].instrument.kind == "instemmingsbesluit"  # type: ignore[union-attr]
+    assert packs.find("NEN-CLR-LINES")[0].instrument.kind == "norm"  # type: ignore[union-attr]
+
+
 def test_expected_packs_are_shipped() -> None:
     assert {"imkl", "nen7171", "vkls", "bomen", "liander", "dunea", "telecom", "warmte"} <= set(shipped_names())
 

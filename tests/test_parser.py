@@ -207,3 +207,37 @@ def test_errors_never_list_the_lalr_token_names() -> None:
             parse_pack(HEAD + RULE + body, "t.rules")
         message = caught.value.diagnostic.message
         assert not any(name in message for name in ("LPAR", "LSQB", "$END", "__ANON", "NAME", "OP,")), message
+
+
+def test_instrument_on_the_pack_and_overridden_per_rule() -> None:
+    from dsl.packs import PackRule
+
+    head = HEAD + '  instrument voorwaarden "Liander: voorwaarden schadepreventie" by "Liander"\n'
+    pack = parse_pack(head + RULE + 'require cover water >= 0.6 m\n'
+                      + 'rule T-S\n  title "y"\n  severity error\n  source "s"\n'
+                      + '  instrument instemmingsbesluit "Telecommunicatiewet art. 5.4"\n  require cover water >= 0.6 m\n',
+                      "t.rules")
+    assert pack.instrument is not None
+    assert (pack.instrument.kind, pack.instrument.citation, pack.instrument.changed_by) == (
+        "voorwaarden", "Liander: voorwaarden schadepreventie", "Liander")
+    first, second = (PackRule(r, pack) for r in pack.rules)
+    assert first.instrument == pack.instrument and first.changed_by == "Liander"
+    assert second.instrument is not None and second.instrument.kind == "instemmingsbesluit"
+    assert second.changed_by == "A"  # no `by`: the pack's authority
+    assert parse_rule("require cover water >= 0.6 m").instrument is None
+
+
+@pytest.mark.parametrize("text, fragment, line, column", [
+    (HEAD + '  instrument wett "x"\n', "did you mean 'wet'", 5, 14),
+    (HEAD + '  instrument norm ""\n', "instrument is empty", 5, 19),
+    (HEAD + '  instrument norm "a"\n  instrument norm "b"\n', "sets 'instrument' twice", 6, 3),
+    (HEAD + RULE + '  instrument norm "a"\n  instrument wet "b"\n  require cover water >= 0.6 m\n',
+     "sets 'instrument' twice", 10, 3),
+])
+def test_instrument_mistakes_are_named_with_position(text: str, fragment: str, line: int, column: int) -> None:
+    body = text if "rule" in text else text + RULE + "  require cover water >= 0.6 m\n"
+    with pytest.raises(LiggingError) as caught:
+        parse_pack(body, "t.rules")
+    diag = caught.value.diagnostic
+    assert fragment in diag.message
+    assert (diag.span.line, diag.span.column) == (line, column)

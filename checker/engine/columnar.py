@@ -5,9 +5,9 @@ section number per object; zones are a padded (section by zone) matrix. Candidat
 are generated for all sections in bulk (`Batch.pairs`), so each relation runs once per
 batch: `RelationCompiler.compile` turns a relation into a function of the batch and a mask of
 the objects whose section has the rule in force, returning a `BatchOutcome` (subject
-index columns, measured values, pass/fail per row). The values are computed with the
-same floating-point operations as the per-section path in `checker.engine.evaluate`, so both
-agree exactly. Shapely is called only for rows whose exact shape decides the outcome
+index columns, measured values, pass/fail per row). Values use the floating-point
+operations of `checker.model.geometry` (frame, gaps), so a plain per-section evaluation
+(`tests/reference_engine.py`) agrees exactly. Shapely is called only for rows whose exact shape decides the outcome
 (a circle or crossing whose bounding box touches an exclusion zone or another body and
 that closed-form bounds cannot clear); those shapes are cached per batch.
 """
@@ -22,7 +22,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, check_relation, compare_many, compile_selector, members
+from checker.engine.select import Predicate, check_relation, compare_many, compile_selector, members, paired
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
@@ -222,7 +222,7 @@ class Batch:
         return out
 
     def boxes(self, idx: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-        """Return the bounding boxes of objects idx as Context.box does (frame boxes; body bounds for crossings, trees)."""
+        """Return the bounding boxes of objects idx: frame boxes; the bounds of the body shape for crossings and trees."""
         minx = self.left[idx].copy()
         miny = self.top[idx].copy()
         maxx = self.right[idx].copy()
@@ -242,7 +242,7 @@ class Batch:
     def pairs(self, a: BoolArray, b: BoolArray, dedup: bool = True) -> tuple[IntArray, IntArray]:
         """Return all pairs (i in a, j in b, i != j) within one section, for all sections at once.
 
-        With `dedup` a pair selected both ways is kept once (i < j), as engine._pairs does;
+        With `dedup` a pair selected both ways is kept once (i < j);
         pairs come i-major, then j, in object order.
         """
         ia = np.flatnonzero(a)
@@ -298,7 +298,10 @@ Run = Callable[[Batch, BoolArray, bool], BatchOutcome]
 
 
 def box_gaps(a: tuple[FloatArray, ...], b: tuple[FloatArray, ...]) -> FloatArray:
-    """Return geometry.box_gap for rows of two box columns (minx, miny, maxx, maxy)."""
+    """Return the distances between rows of two box columns (minx, miny, maxx, maxy), negative when they overlap.
+
+    A lower bound of the distance between any shapes inside the boxes.
+    """
     dx = np.maximum(b[0] - a[2], a[0] - b[2])
     dy = np.maximum(b[1] - a[3], a[1] - b[3])
     return np.asarray(np.where((dx > 0) & (dy > 0), np.hypot(dx, dy), np.maximum(dx, dy)), dtype=float)
@@ -312,7 +315,11 @@ def point_box(px: FloatArray, pz: FloatArray, box: tuple[FloatArray, ...]) -> Fl
 
 
 def shape_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
-    """Return geometry.shape_gap for rows of two shape columns, with one GEOS call per operation."""
+    """Return the distances between rows of two shape columns; where they intersect, minus the smaller side of the intersection.
+
+    The overlap depth is exact for axis-aligned boxes and near-exact for the circles drawn;
+    one GEOS call per operation for all rows.
+    """
     if len(a) == 0:
         return np.empty(0)
     inter = shapely.intersection(a, b)
@@ -511,6 +518,8 @@ class RelationCompiler:
             line_like = act & ~b.is_crossing
             i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
             keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            i, j = i[keep], j[keep]
+            keep = paired(b.objects, i, j, rel.pairing)
             i, j = i[keep], j[keep]
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
             return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)

@@ -1,18 +1,17 @@
-"""Evaluate rule packs on a section: one evaluation path per relation kind.
+"""Evaluate rule packs on sections: the engine every command runs.
 
-`Engine(packs)` compiles every rule once (selectors resolved, conditions bound);
-`Engine.evaluate(section)` picks the rule versions in force on the case's planned
-date, evaluates each relation for all candidate subjects at once with NumPy, applies
+`Engine(packs)` compiles every rule once (selectors resolved, one batch evaluator per
+alternative from `columnar.RelationCompiler`). `Engine.evaluate_many(sections)` evaluates
+all sections at once (DESIGN §8): their objects in one `columnar.Batch`, each rule run
+once per batch over the sections it is in force for (validity dates and `where`
+conditions), and Python work only for the rows that become findings. It applies
 exceptions (a requirement met only through a measure becomes a warning naming the
 measure and the approving party) and alternatives (a subject set passes when any
 alternative passes; otherwise the closest alternative is reported), adds physical
-overlaps, marks baseline findings and accepted deviations, and returns findings in a
-deterministic order. Comparisons use a 1 mm tolerance.
-
-`Engine.evaluate_many(sections)` returns exactly `[evaluate(s) for s in sections]`, but
-evaluates all sections at once (DESIGN §8): their objects in one `columnar.Batch`, each
-rule run once per batch over the sections it is in force for, and Python work only for
-the rows that become findings.
+overlaps, marks baseline findings and accepted deviations, and returns each section's
+findings in a deterministic order. `Engine.evaluate(section)` is a batch of one.
+Comparisons use a 1 mm tolerance. `tests/reference_engine.py` says the same in plain
+loops, and the property tests hold the two equal.
 """
 
 from __future__ import annotations
@@ -22,33 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from shapely.geometry.base import BaseGeometry
 
 from checker.engine import columnar
-from checker.engine.select import Predicate, check_relation, compare, compare_many, compile_selector, mask, members
-from checker.model import geometry as geo
+from checker.engine.select import compare, compare_many
 from checker.model.findings import SEVERITIES, Finding
-from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
-from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
+from checker.model.geometry import BoolArray, FloatArray, IntArray
+from checker.model.section import TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackRule, PackSet, in_force
 
 OVERLAP_RULE = "LIG-OVERLAP"
-NON_PHYSICAL = ("tree", "reservation")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one relation found: subject index columns, measured values, pass/fail per row."""
-
-    subjects: tuple[IntArray, ...]
-    measured: FloatArray | None
-    ok: BoolArray
-    required: float | None
-    op: str
-    unit: str = "m"
-
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -62,372 +45,6 @@ class Row:
     alternative: int
     exception: ast.Exception_ | None
 
-
-class Context:
-    """Per-section state shared by all rules: the frame, cached masks, rack membership."""
-
-    def __init__(self, section: Section) -> None:
-        self.section = section
-        self.frame: Frame = geo.frame(section)
-        self.objects = section.objects
-        self.rack_of = geo.rack_column(self.frame)
-        self.kind = np.array([o.kind for o in section.objects], dtype=object)
-        self.network = np.array([o.network or "" for o in section.objects], dtype=object)
-        self._masks: dict[int, BoolArray] = {}
-        self._kinds: dict[tuple[str, ...], BoolArray] = {}
-        self._nets: dict[tuple[str, ...], BoolArray] = {}
-        self._shapes: dict[int, BaseGeometry] = {}
-
-    def select(self, key: int, pred: Predicate, column: ColumnMask | None = None) -> BoolArray:
-        """Return (and cache) the mask of a compiled selector, from columns when it has a column form."""
-        got = self._masks.get(key)
-        if got is None:
-            got = column(self) if column is not None else mask(pred, self.section)
-            self._masks[key] = got
-        return got
-
-    def shape(self, i: int) -> BaseGeometry:
-        """Return (and cache) the shapely body of object i."""
-        got = self._shapes.get(i)
-        if got is None:
-            got = geo.shape(self.objects[i])
-            self._shapes[i] = got
-        return got
-
-    def zone_columns(self) -> tuple[IntArray, BoolArray]:
-        """Return each object's surface zone index (-1 outside) and whether that zone counts from the far facade."""
-        zones = self.section.zones
-        starts = np.array([z.start for z in zones])
-        idx = np.searchsorted(starts, self.frame.x, side="right") - 1
-        idx = np.where((self.frame.x < 0) | (self.frame.x > self.section.width), -1, idx)
-        centres = np.array([0.5 * (z.start + z.end) for z in zones])
-        mirrored = np.where(idx >= 0, centres[np.maximum(idx, 0)] > 0.5 * self.section.width, False)
-        return np.asarray(idx, dtype=np.intp), np.asarray(mirrored, dtype=bool)
-
-    def box(self, i: int) -> tuple[float, float, float, float]:
-        """Return object i's bounding box (minx, mindepth, maxx, maxdepth) from the frame, without shapely."""
-        f = self.frame
-        if self.frame.crossing[i] or self.kind[i] == "tree":
-            return self.shape(i).bounds  # type: ignore[no-any-return]
-        return (float(f.x[i] - f.hw[i]), float(f.z[i] - f.hh[i]), float(f.x[i] + f.hw[i]), float(f.z[i] + f.hh[i]))
-
-    def networks(self, names: tuple[str, ...]) -> BoolArray:
-        """Return (and cache) the mask of objects whose network is one of `names`."""
-        got = self._nets.get(names)
-        if got is None:
-            got = np.zeros(len(self.network), dtype=bool)
-            for name in names:
-                got |= self.network == name
-            self._nets[names] = got
-        return got.copy()
-
-    def kinds(self, *names: str) -> BoolArray:
-        """Return (and cache) the mask of objects of the given kinds."""
-        got = self._kinds.get(names)
-        if got is None:
-            got = np.zeros(len(self.kind), dtype=bool)
-            for name in names:
-                got |= self.kind == name
-            self._kinds[names] = got
-        return got
-
-
-ColumnMask = Callable[[Context], BoolArray]
-
-
-def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask | None:
-    """Return a selector as a function of the Context's columns, or None when it tests attributes.
-
-    Names resolve as in `checker.engine.select.compile_selector` (which is always compiled first, so
-    unknown names are reported there); this form replaces a Python loop over objects by one
-    comparison per column.
-    """
-    if isinstance(sel, ast.SelAny):
-        return lambda ctx: np.ones(len(ctx.kind), dtype=bool)
-    if isinstance(sel, ast.SelName):
-        name = sel.name
-        if name in THEMAS:
-            return lambda ctx: np.asarray(ctx.network == name)
-        if name in packs.groups:
-            allowed = tuple(sorted(members(packs, name)))
-            return lambda ctx: ctx.networks(allowed)
-        if name in KINDS:
-            return lambda ctx: ctx.kinds(name).copy()
-        if name == "line":
-            return lambda ctx: ctx.kinds(*LINE_KINDS).copy()
-        if name == "racked":
-            return lambda ctx: np.asarray(ctx.rack_of >= 0)
-        return None
-    if isinstance(sel, ast.SelUnion):
-        parts = [column_selector(p, packs) for p in sel.parts]
-        if any(p is None for p in parts):
-            return None
-        done = [p for p in parts if p is not None]
-
-        def union(ctx: Context) -> BoolArray:
-            out = done[0](ctx)
-            for part in done[1:]:
-                out = out | part(ctx)
-            return out
-
-        return union
-    if isinstance(sel, ast.SelNot):
-        inner = column_selector(sel.part, packs)
-        if inner is None:
-            return None
-        return lambda ctx: ~inner(ctx)
-    if isinstance(sel, ast.SelWhere):
-        base = column_selector(sel.base, packs)
-        if base is None:
-            return None
-        tests = [compile_selector(ast.SelWhere(ast.SelAny(sel.span), (t,), sel.span), packs) for t in sel.tests]
-
-        def narrowed(ctx: Context) -> BoolArray:
-            # attribute tests stay per object, but only for the objects the base selects
-            out = base(ctx)
-            for i in np.flatnonzero(out):
-                out[i] = all(t(ctx.section, ctx.objects[i]) for t in tests)
-            return out
-
-        return narrowed
-    return None
-
-
-def _pairs(a: BoolArray, b: BoolArray) -> tuple[IntArray, IntArray]:
-    """Return all index pairs (i in a, j in b, i != j), each unordered pair once."""
-    ia = np.flatnonzero(a)
-    ib = np.flatnonzero(b)
-    if len(ia) == 0 or len(ib) == 0:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty
-    gi = np.repeat(ia, len(ib))
-    gj = np.tile(ib, len(ia))
-    keep = gi != gj
-    # a pair selected both ways (i in a∩b, j in a∩b) is kept once
-    both = a[gi] & b[gi] & a[gj] & b[gj]
-    keep &= ~both | (gi < gj)
-    return gi[keep], gj[keep]
-
-
-class _Compiler:
-    """Turn relations into evaluation functions over a Context."""
-
-    def __init__(self, packs: PackSet) -> None:
-        self.packs = packs
-        self.preds: list[Predicate] = []
-
-    def sel(self, selector: ast.Selector) -> Callable[[Context], BoolArray]:
-        key = len(self.preds)
-        pred = compile_selector(selector, self.packs)
-        column = column_selector(selector, self.packs)
-        self.preds.append(pred)
-        return lambda ctx: ctx.select(key, pred, column)
-
-    def compile(self, rel: ast.Relation) -> Callable[[Context], Outcome]:
-        check_relation(rel)
-        method = getattr(self, "c_" + type(rel).__name__.lower())
-        result: Callable[[Context], Outcome] = method(rel)
-        return result
-
-    def c_cover(self, rel: ast.Cover) -> Callable[[Context], Outcome]:
-        sel = self.sel(rel.selector)
-
-        def run(ctx: Context) -> Outcome:
-            m = sel(ctx) & ~ctx.kinds("tree")
-            idx = np.flatnonzero(m)
-            measured = ctx.frame.top[idx]
-            return Outcome((idx,), measured, compare_many(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
-
-        return run
-
-    def c_clearance(self, rel: ast.Clearance) -> Callable[[Context], Outcome]:
-        sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
-
-        def run(ctx: Context) -> Outcome:
-            line_like = ~ctx.kinds("crossing")
-            i, j = _pairs(sa(ctx) & line_like, sb(ctx) & line_like)
-            keep = geo.rack_scope(ctx.rack_of, i, j, rel.inside_rack)
-            i, j = i[keep], j[keep]
-            measured = geo.gaps(ctx.frame, i, j, rel.plane, rel.a.ref, rel.b.ref)
-            return Outcome((i, j), measured, compare_many(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
-
-        return run
-
-    def c_crossingclearance(self, rel: ast.CrossingClearance) -> Callable[[Context], Outcome]:
-        sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
-
-        def run(ctx: Context) -> Outcome:
-            crossings = np.flatnonzero(sa(ctx) & ctx.kinds("crossing"))
-            others = np.flatnonzero(sb(ctx) & ~ctx.kinds("crossing", "tree", "reservation"))
-            rows_i, rows_j, values = [], [], []
-            for c in crossings:
-                for o in others:
-                    gap = geo.crossing_gap(ctx.objects[c], ctx.objects[o])
-                    if gap is not None and ctx.rack_of[o] != c:
-                        rows_i.append(c)
-                        rows_j.append(o)
-                        values.append(gap)
-            measured = np.array(values, dtype=float)
-            return Outcome((np.array(rows_i, dtype=np.intp), np.array(rows_j, dtype=np.intp)), measured,
-                           compare_many(measured, rel.op, rel.limit.value), rel.limit.value, rel.op)
-
-        return run
-
-    def c_order(self, rel: ast.Order) -> Callable[[Context], Outcome]:
-        sels = [self.sel(s) for s in rel.sequence]
-
-        def run(ctx: Context) -> Outcome:
-            f = ctx.frame
-            eligible = ~ctx.kinds("crossing", "tree", "reservation")
-            if rel.direction == "left-to-right":
-                # a rack orders its contents vertically; the horizontal order is about loose lines
-                eligible &= (ctx.rack_of < 0) & ~ctx.kinds("rack")
-            masks = [s(ctx) & eligible for s in sels]
-            cols_i: list[IntArray] = []
-            cols_j: list[IntArray] = []
-            for first in range(len(masks)):
-                for later in range(first + 1, len(masks)):
-                    a = masks[first] & ~masks[later]
-                    b = masks[later] & ~masks[first]
-                    i, j = _pairs(a, b)
-                    keep = a[i] & b[j]
-                    cols_i.append(i[keep])
-                    cols_j.append(j[keep])
-            i = np.concatenate(cols_i) if cols_i else np.empty(0, dtype=np.intp)
-            j = np.concatenate(cols_j) if cols_j else np.empty(0, dtype=np.intp)
-            keep = geo.rack_scope(ctx.rack_of, i, j, rel.inside_rack)
-            i, j = i[keep], j[keep]
-            i, j, ok = geo.in_order(i, j, rel.direction == "left-to-right", rel.ref == "axis", ctx.zone_columns,
-                                    f.x, f.z, f.left, f.right, f.bottom, f.top, TOLERANCE)
-            return Outcome((i, j), None, ok, None, "order", "")
-
-        return run
-
-    def c_zonerule(self, rel: ast.ZoneRule) -> Callable[[Context], Outcome]:
-        sel = self.sel(rel.selector)
-        kinds = set(rel.kinds)
-
-        def run(ctx: Context) -> Outcome:
-            f = ctx.frame
-            idx = np.flatnonzero(sel(ctx) & ~ctx.kinds("crossing", "tree"))
-            ok = np.ones(len(idx), dtype=bool)
-            for k, i in enumerate(idx):
-                under = {z.kind for z in ctx.section.zones
-                         if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
-                ok[k] = under <= kinds if rel.mode == "within" else not (under & kinds)
-            return Outcome((idx,), None, ok, None, rel.mode, "")
-
-        return run
-
-    def c_exclusion(self, rel: ast.Exclusion) -> Callable[[Context], Outcome]:
-        sel, target = self.sel(rel.selector), self.sel(rel.target)
-        margin = rel.limit.value if rel.limit is not None else 0.0
-
-        def run(ctx: Context) -> Outcome:
-            subjects = np.flatnonzero(sel(ctx) & ~ctx.kinds("tree"))
-            targets = np.flatnonzero(target(ctx))
-            rows_i, rows_j, values = [], [], []
-            for t in targets:
-                tobj = ctx.objects[t]
-                zone = geo.root_zone(tobj) if rel.part == "root-zone" else ctx.shape(int(t))
-                if zone is None:
-                    continue
-                zb = zone.bounds
-                for s in subjects:
-                    if not exclusion_applies(ctx.objects, ctx.rack_of, int(s), int(t)):
-                        continue
-                    rows_i.append(s)
-                    rows_j.append(t)
-                    # bounding boxes this far apart pass whatever the exact distance (a lower bound
-                    # is enough: a passing row's measure is never reported)
-                    apart = geo.box_gap(ctx.box(int(s)), zb)
-                    values.append(apart if apart > margin + TOLERANCE else geo.shape_gap(ctx.shape(int(s)), zone))
-            measured = np.array(values, dtype=float)
-            ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
-            return Outcome((np.array(rows_i, dtype=np.intp), np.array(rows_j, dtype=np.intp)), measured,
-                           np.asarray(ok), margin, ">=")
-
-        return run
-
-    def c_access(self, rel: ast.Access) -> Callable[[Context], Outcome]:
-        sel = self.sel(rel.selector)
-        width = rel.width.value
-
-        def run(ctx: Context) -> Outcome:
-            f = ctx.frame
-            idx = np.flatnonzero(sel(ctx) & ~ctx.kinds("crossing", "tree", "reservation"))
-            measured = np.empty(len(idx))
-            for k, i in enumerate(idx):
-                depth = rel.depth.value if rel.depth is not None else f.bottom[i]
-                ignore = {int(j) for j in np.flatnonzero((ctx.rack_of == i) | ctx.kinds("crossing", "reservation"))}
-                left = geo.strip_free_width(f, int(i), -1, depth, width, ignore)
-                right = geo.strip_free_width(f, int(i), +1, depth, width, ignore)
-                sides = rel.sides
-                if sides == "declared":
-                    sides = "both" if ctx.objects[i].sides == "double" else "one"
-                measured[k] = min(left, right) if sides == "both" else max(left, right)
-            return Outcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
-
-        return run
-
-    def c_capacity(self, rel: ast.Capacity) -> Callable[[Context], Outcome]:
-        sel = self.sel(rel.selector)
-        limit = rel.limit.value
-
-        def run(ctx: Context) -> Outcome:
-            f = ctx.frame
-            chosen = sel(ctx) & ~ctx.kinds("crossing", "tree", "reservation")
-            cols: list[IntArray] = []
-            values: list[float] = []
-            for zone in ctx.section.zones:
-                if zone.kind not in rel.kinds:
-                    continue
-                inside = np.flatnonzero(chosen & (f.x >= zone.start) & (f.x < zone.end))
-                if len(inside) == 0:
-                    continue
-                if rel.measure == "count":
-                    value = float(len(inside))
-                else:
-                    value = geo.occupied_width([(max(f.left[i], zone.start), min(f.right[i], zone.end)) for i in inside])
-                cols.append(inside)
-                values.append(value)
-            measured = np.array(values, dtype=float)
-            outcome = Outcome((np.empty(0, dtype=np.intp),), measured, compare_many(measured, "<=", limit), limit, "<=",
-                              "m" if rel.measure == "width" else "count")
-            return replace(outcome, subjects=(_ragged(cols),))
-
-        return run
-
-    def c_crosspermission(self, rel: ast.CrossPermission) -> Callable[[Context], Outcome]:
-        allowed, target = self.sel(rel.allowed), self.sel(rel.target)
-
-        def run(ctx: Context) -> Outcome:
-            f = ctx.frame
-            i, j = _pairs(ctx.kinds("crossing"), target(ctx) & ~ctx.kinds("crossing"))
-            meets = (f.left[i] < f.right[j] - TOLERANCE) & (f.right[i] > f.left[j] + TOLERANCE)
-            i, j = i[meets], j[meets]
-            ok = allowed(ctx)[i]
-            return Outcome((i, j), None, np.asarray(ok), None, "may cross", "")
-
-        return run
-
-    def c_bounds(self, rel: ast.Bounds) -> Callable[[Context], Outcome]:
-        sel = self.sel(rel.selector)
-
-        def run(ctx: Context) -> Outcome:
-            f = ctx.frame
-            idx = np.flatnonzero(sel(ctx))
-            if rel.what == "profile":
-                measured = np.minimum(f.left[idx], ctx.section.width - f.right[idx])
-                return Outcome((idx,), measured, compare_many(measured, ">=", 0.0), 0.0, ">=")
-            assert rel.limit is not None
-            idx = idx[~ctx.kinds("tree")[idx]]
-            measured = f.bottom[idx]
-            return Outcome((idx,), measured, compare_many(measured, "<=", rel.limit.value), rel.limit.value, "<=")
-
-        return run
-
-
 def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
     """Tell whether an exclusion judges subject s against target t.
 
@@ -440,14 +57,6 @@ def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: in
     return not (tobj.kind == "reservation" and sobj.network is not None and sobj.network == tobj.network)
 
 
-def _ragged(cols: list[IntArray]) -> IntArray:
-    """Pack variable-length subject groups into one object column."""
-    out = np.empty(len(cols), dtype=object)
-    for k, col in enumerate(cols):
-        out[k] = col
-    return out
-
-
 RELATION_KIND = {
     ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "crossing", ast.Order: "order",
     ast.ZoneRule: "zone", ast.Exclusion: "exclusion", ast.Access: "access", ast.Capacity: "capacity",
@@ -455,17 +64,17 @@ RELATION_KIND = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule ready to run: its pack, conditions, and one evaluator per alternative."""
+    """A rule ready for batches: its pack rule, one batch evaluator per alternative, its findings' fixed fields."""
 
-    pack_rule: PackRule
-    evaluators: tuple[Callable[[Context], Outcome], ...]
-
-    @property
-    def rule(self) -> ast.Rule:
-        """Return the rule's AST."""
-        return self.pack_rule.rule
+    def __init__(self, pack_rule: PackRule, runs: tuple[columnar.Run, ...]) -> None:
+        self.pack_rule = pack_rule
+        self.rule = pack_rule.rule
+        self.pack = pack_rule.pack.name
+        self.runs = runs
+        alternatives = self.rule.alternatives
+        self.kinds = tuple(RELATION_KIND[type(req.relation)] for req in alternatives)
+        self.rule_at = tuple(req.relation.span if k else self.rule.span for k, req in enumerate(alternatives))
 
 
 def conditions_hold(rule: ast.Rule, section: Section) -> bool:
@@ -488,12 +97,9 @@ class Engine:
     def __init__(self, packs: PackSet, today: dt.date | None = None) -> None:
         self.packs = packs
         self.today = (today or dt.date.today()).isoformat()
-        compiler = _Compiler(packs)
-        self.rules = tuple(
-            CompiledRule(pr, tuple(compiler.compile(req.relation) for req in pr.rule.alternatives))
-            for pr in packs.rules
-        )
-        self._plans: tuple[_Plan, ...] | None = None
+        compiler = columnar.RelationCompiler(packs)
+        self.rules = tuple(CompiledRule(pr, tuple(compiler.compile(req.relation) for req in pr.rule.alternatives))
+                           for pr in packs.rules)
         self._in_force: dict[tuple[str | None, tuple[tuple[str, str | float], ...]], BoolArray] = {}
 
     def rules_for(self, section: Section) -> list[CompiledRule]:
@@ -501,15 +107,8 @@ class Engine:
         return [cr for cr in self.rules if in_force(cr.pack_rule, section.planned) and conditions_hold(cr.rule, section)]
 
     def evaluate(self, section: Section) -> list[Finding]:
-        """Return every finding for a section, deterministically ordered."""
-        ctx = Context(section)
-        findings: list[Finding] = []
-        for cr in self.rules_for(section):
-            for row in self._rows(cr, ctx):
-                findings.append(self._finding(cr, row, ctx))
-        findings.extend(self._overlaps(ctx))
-        findings = [self._accept(f, section) for f in findings]
-        return sorted(findings, key=Finding.sort_key)
+        """Return every finding for a section, deterministically ordered (a batch of one)."""
+        return self.evaluate_many([section])[0]
 
     def evaluate_many(self, sections: list[Section]) -> list[list[Finding]]:
         """Return each section's findings, exactly as `evaluate` would, in input order.
@@ -520,11 +119,10 @@ class Engine:
         """
         if not sections:
             return []
-        plans = self._batch_plans()
         b = columnar.Batch(list(sections))
         active = self._active(b.sections)
         found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]] = [[] for _ in sections]
-        for position, plan in enumerate(plans):
+        for position, plan in enumerate(self.rules):
             in_force_here = active[:, position]
             if not in_force_here.any():
                 continue
@@ -551,14 +149,6 @@ class Engine:
             result.append(findings)
         return result
 
-    def _batch_plans(self) -> tuple[_Plan, ...]:
-        """Return (compiling once) the batch evaluators and fixed finding fields of every rule."""
-        if self._plans is None:
-            compiler = columnar.RelationCompiler(self.packs)
-            self._plans = tuple(_Plan(cr, tuple(compiler.compile(req.relation) for req in cr.rule.alternatives))
-                                for cr in self.rules)
-        return self._plans
-
     def _active(self, sections: list[Section]) -> BoolArray:
         """Return a (section, rule) mask of the rules in force whose conditions hold (cached per date and tags)."""
         rows = []
@@ -574,7 +164,7 @@ class Engine:
             rows.append(got)
         return np.array(rows, dtype=bool).reshape(len(sections), len(self.rules))
 
-    def _emit(self, plan: _Plan, k: int, b: columnar.Batch, out: columnar.BatchOutcome, rows: IntArray, position: int,
+    def _emit(self, plan: CompiledRule, k: int, b: columnar.Batch, out: columnar.BatchOutcome, rows: IntArray, position: int,
               found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]],
               exceptions: list[ast.Exception_ | None] | None = None) -> None:
         """Append findings for the given rows (one or two subject columns) of alternative k."""
@@ -640,7 +230,7 @@ class Engine:
                                               spans[anchor[n]], baseline[n], say(subj, measured[n], exc, flags[n]))
             found[section[n]].append(((SEVERITIES.index(finding.severity), rule_id, subj, position), finding))
 
-    def _exception_finding(self, plan: _Plan, k: int, subjects: tuple[str, ...], measured: float | None,
+    def _exception_finding(self, plan: CompiledRule, k: int, subjects: tuple[str, ...], measured: float | None,
                            required: float | None, op: str, unit: str, exc: ast.Exception_, objs: list[Obj],
                            anchor: Span, baseline: bool, message: str) -> Finding:
         """Return a finding met only through an exception (as `_finding` builds it)."""
@@ -671,7 +261,7 @@ class Engine:
             choice[hit & (choice < 0)] = e
         return [req.exceptions[c] if c >= 0 else None for c in choice.tolist()]
 
-    def _emit_alternatives(self, plan: _Plan, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
+    def _emit_alternatives(self, plan: CompiledRule, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
                            found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
         """Combine alternatives as `_rows` does: a subject set passes if any alternative passes it."""
         n = b.n
@@ -708,7 +298,7 @@ class Engine:
             self._emit(plan, k, b, outs[k], np.array([r for r, _ in picked], dtype=np.intp), position, found,
                        [e for _, e in picked])
 
-    def _emit_rows(self, plan: _Plan, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
+    def _emit_rows(self, plan: CompiledRule, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
                    found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
         """Combine alternatives with variable subject groups (capacity) row by row, as `_rows` does."""
         multi = len(outs) > 1
@@ -744,7 +334,7 @@ class Engine:
             candidates = [rows[key] for rows in per_alt if key in rows]
             via = [c for c in candidates if c.exception is not None]
             row = via[0] if via else min(candidates, key=_closeness)
-            finding = self._finding_of(plan.compiled, row, [b.objects[g] for g in members[key]])
+            finding = self._finding_of(plan, row, [b.objects[g] for g in members[key]])
             found[key[0]].append(((SEVERITIES.index(finding.severity), finding.rule, finding.subjects, position),
                                   finding))
 
@@ -760,66 +350,14 @@ class Engine:
             finding = overlap_finding(b.objects[a], b.objects[c], g)
             found[int(b.sec[a])].append(((rank, OVERLAP_RULE, finding.subjects, position), finding))
 
-    def _rows(self, cr: CompiledRule, ctx: Context) -> list[Row]:
-        """Evaluate every alternative; return the subject sets no alternative satisfies outright."""
-        alternatives = cr.rule.alternatives
-        outcomes = [run(ctx) for run in cr.evaluators]
-        per_alt: list[dict[tuple[str, ...], Row]] = []
-        passed: set[tuple[str, ...]] = set()
-        ids = ctx.frame.ids
-        for k, (req, out) in enumerate(zip(alternatives, outcomes, strict=True)):
-            rows: dict[tuple[str, ...], Row] = {}
-            # a passing row matters only when another alternative might fail it
-            wanted = range(len(out.ok)) if len(alternatives) > 1 else np.flatnonzero(~np.asarray(out.ok, dtype=bool))
-            ragged = out.subjects[0].dtype == object
-            for r in wanted:
-                subjects = tuple(ids[int(c[r])] for c in out.subjects) if not ragged \
-                    else tuple(ids[int(i)] for i in out.subjects[0][r])
-                key = tuple(sorted(subjects))
-                if bool(out.ok[r]):
-                    passed.add(key)
-                    continue
-                measured = None if out.measured is None else float(out.measured[r])
-                row = Row(key, measured, out.required, out.op, out.unit, k,
-                          self._exception(req, subjects, measured, ctx))
-                rows[key] = row
-            per_alt.append(rows)
-        result: list[Row] = []
-        keys = sorted({key for rows in per_alt for key in rows} - passed)
-        for key in keys:
-            candidates = [rows[key] for rows in per_alt if key in rows]
-            # an alternative that does not consider this subject set cannot satisfy it;
-            # one met through its exception beats reporting the closest plain failure
-            via = [c for c in candidates if c.exception is not None]
-            result.append(via[0] if via else min(candidates, key=_closeness))
-        return result
-
-    def _exception(self, req: ast.Requirement, subjects: tuple[str, ...], measured: float | None,
-                   ctx: Context) -> ast.Exception_ | None:
-        """Return the exception through which a failing row is still met, if any."""
-        if not req.exceptions:
-            return None
-        objs = [ctx.objects[ctx.frame.index[s]] for s in subjects]
-        for exc in req.exceptions:
-            if not any(set(exc.measures) & set(o.measures) for o in objs):
-                continue
-            if exc.limit is None or (measured is not None and compare(measured, exc.op, exc.limit.value)):
-                return exc
-        return None
-
-    def _finding(self, cr: CompiledRule, row: Row, ctx: Context) -> Finding:
-        return self._finding_of(cr, row, [ctx.objects[ctx.frame.index[s]] for s in row.subjects])
-
     def _finding_of(self, cr: CompiledRule, row: Row, objs: list[Obj]) -> Finding:
         """Return the finding of a row whose subjects are `objs` (in the row's order)."""
         rule = cr.rule
         req = rule.alternatives[row.alternative]
-        kind = RELATION_KIND[type(req.relation)]
         planned = [o for o in objs if o.status == "planned"]
         anchor = min(planned or objs, key=lambda o: (o.span.line, o.span.column))
         severity = rule.severity
         exception: tuple[tuple[str, str], ...] = ()
-        required = row.required
         if row.exception is not None:
             severity = "warning" if rule.severity == "error" else rule.severity
             used = sorted({m for o in objs for m in o.measures} & set(row.exception.measures))
@@ -827,40 +365,23 @@ class Engine:
             if row.exception.limit is not None:
                 exception += (("relaxed_to", f"{row.exception.limit.value:g}"),)
         return Finding(
-            rule=rule.id, pack=cr.pack_rule.pack.name, severity=severity, kind=kind,
-            subjects=row.subjects, measured=row.measured, required=required, op=row.op, unit=row.unit,
+            rule=rule.id, pack=cr.pack, severity=severity, kind=cr.kinds[row.alternative],
+            subjects=row.subjects, measured=row.measured, required=row.required, op=row.op, unit=row.unit,
             message=describe(req.relation, row, objs), source=rule.source,
-            rule_at=req.relation.span if row.alternative else rule.span, case_at=anchor.span,
+            rule_at=cr.rule_at[row.alternative], case_at=anchor.span,
             baseline=all(o.status == "existing" for o in objs), title=rule.title,
             illustrative=rule.illustrative, exception=exception,
         )
 
-    def _overlaps(self, ctx: Context) -> list[Finding]:
-        """Report objects whose bodies physically intersect (always, whatever the packs)."""
-        physical = ~ctx.kinds(*NON_PHYSICAL)
-        i, j = _pairs(physical, physical)
-        own = (ctx.rack_of[i] == j) | (ctx.rack_of[j] == i)
-        i, j = i[~own], j[~own]
-        plain = ~(ctx.frame.crossing[i] | ctx.frame.crossing[j])
-        gap = np.zeros(len(i))
-        gap[plain] = geo.gaps(ctx.frame, i[plain], j[plain], "shortest")
-        for k in np.flatnonzero(~plain):
-            # only overlaps are reported; boxes that do not meet cannot hold one
-            if geo.box_gap(ctx.box(int(i[k])), ctx.box(int(j[k]))) < 0:
-                gap[k] = geo.shape_gap(ctx.shape(int(i[k])), ctx.shape(int(j[k])))
-        out = []
-        for k in np.flatnonzero(gap < -TOLERANCE):
-            first, second = sorted((ctx.objects[i[k]], ctx.objects[j[k]]), key=lambda o: o.id)
-            out.append(overlap_finding(first, second, float(gap[k])))
-        return out
-
     def _accept(self, finding: Finding, section: Section) -> Finding:
-        """Mark a finding covered by an `accept:` entry: granted, expired, or stale."""
+        """Mark a finding covered by an `accept:` entry: granted, pending approval, expired, or stale."""
         for acc in section.accept:
             if acc.rule != finding.rule or (acc.subjects and acc.subjects != finding.subjects):
                 continue
             state = "accepted"
-            if acc.until < self.today:
+            if acc.pending:
+                state = "pending"
+            elif acc.until < self.today:
                 state = "expired"
             elif acc.measured is not None and finding.measured is not None \
                     and abs(acc.measured - finding.measured) > TOLERANCE:
@@ -966,19 +487,6 @@ def _halves(rel: ast.Relation, op: str, unit: str, required: float | None) -> tu
     unit_text = shown and " " + shown
     what = _what(rel)
     return f"{what} of ", f"{unit_text}; required {op} {required if required is not None else float('nan'):.3f}{unit_text}"
-
-
-class _Plan:
-    """A rule ready for batches: its batch evaluators and the fixed fields of its findings."""
-
-    def __init__(self, cr: CompiledRule, runs: tuple[columnar.Run, ...]) -> None:
-        self.compiled = cr
-        self.rule = cr.rule
-        self.pack = cr.pack_rule.pack.name
-        self.runs = runs
-        alternatives = cr.rule.alternatives
-        self.kinds = tuple(RELATION_KIND[type(req.relation)] for req in alternatives)
-        self.rule_at = tuple(req.relation.span if k else cr.rule.span for k, req in enumerate(alternatives))
 
 
 def _first(entry: tuple[tuple[int, str, tuple[str, ...], int], Finding]) -> tuple[int, str, tuple[str, ...], int]:

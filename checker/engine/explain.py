@@ -168,6 +168,16 @@ def _membership(mode: str) -> str:
     return {"axis": "by its axis", "extent": "with its whole extent", "touching": "touching it"}[mode]
 
 
+def pairing_words(pairing: ast.Pairing | None) -> str:
+    """Say which pairs a `with same|different` pairing keeps (empty without one)."""
+    if pairing is None:
+        return ""
+    joined = " and ".join(pairing.names)
+    if pairing.mode == "same":
+        return f", for pairs with the same {joined}"
+    return f", for pairs that differ in {' or '.join(pairing.names)}"
+
+
 def _bound(op: str, q: ast.Quantity) -> str:
     return f"{'at least' if op in ('>=', '>') else 'at most'} {q.text}"
 
@@ -178,7 +188,8 @@ def relation_words(rel: ast.Relation) -> str:
         return f"the cover (depth of the top) of every {selector_words(rel.selector)} is {_bound(rel.op, rel.limit)}"
     if isinstance(rel, ast.Clearance):
         return (f"the {rel.plane} clearance ({rel.a.ref} to {rel.b.ref}) between {selector_words(rel.a.selector)} "
-                f"and {selector_words(rel.b.selector)}{_racks(rel.racks)} is {_bound(rel.op, rel.limit)}")
+                f"and {selector_words(rel.b.selector)}{_racks(rel.racks)}{pairing_words(rel.pairing)} "
+                f"is {_bound(rel.op, rel.limit)}")
     if isinstance(rel, ast.Position):
         how = {"above": "lies above", "below": "lies below", "beside": "lies beside"}[rel.direction]
         gap = "vertical" if rel.direction != "beside" else "horizontal"

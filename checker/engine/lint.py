@@ -9,8 +9,8 @@ for overlapping selections, cycles in order relations of one direction across pa
 of networks whose horizontal order and clearances need a profile wider than the one given
 (reporting the width W they need), rules that are shadowed by a stricter rule or can never
 apply (an error: a rule that never fires is a silent mistake), and scopes that drop pairs
-without saying so. Every problem is a `Diagnostic` with a code (L1xx names and units, L2xx
-ids, L3xx contradictions, L4xx dead rules and scopes) and a severity, ordered by position.
+without saying so. Every problem is a `Diagnostic` with a code (L1xx names, units and metadata,
+L2xx ids, L3xx contradictions, L4xx dead rules and scopes) and a severity, ordered by position.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from checker.engine.select import PSEUDO_KINDS, unknown_name, zone_kind
+from checker.engine.select import GEOMETRIC, PAIR_FIELDS, PSEUDO_KINDS, unknown_name, zone_kind
 from checker.model.section import CABLE_THEMAS, KINDS, THEMAS, TOLERANCE
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -181,6 +181,23 @@ class _Linter:
         elif test.name == "zone":
             self.zone_kind(test.value, test.span)
 
+    def pairing(self, pairing: ast.Pairing) -> None:
+        """Report a `with same|different` field that objects do not carry (or that never pairs)."""
+        for name in pairing.names:
+            if name in PAIR_FIELDS:
+                continue
+            if name in self.attributes and self.attributes[name] != "text" and name not in GEOMETRIC:
+                continue
+            if name in KNOWN_ATTRIBUTES:
+                self.out.append(_diag(pairing.span, "error", "L104",
+                                      f"'{name}' cannot pair objects; pair on {', '.join(PAIR_FIELDS)} or an attribute"))
+                continue
+            if name in self.attributes:
+                continue
+            self.out.append(_diag(pairing.span, "error", "L102",
+                                  f"unknown attribute '{name}'{_hint(name, PAIR_FIELDS + tuple(self.attributes))} — no pack "
+                                  f"declares it; declare it: `attribute {name} text`"))
+
     def zone_kind(self, kind: str, span: Span) -> None:
         """Report a zone kind that nen7171/zones.py does not know (and `check` refuses alike)."""
         problem = zone_kind(kind)
@@ -232,6 +249,8 @@ class _Linter:
             for kind in rel.kinds:
                 self.zone_kind(kind, rel.span)
         self.reference_lines(rel)
+        if isinstance(rel, ast.Clearance) and rel.pairing is not None:
+            self.pairing(rel.pairing)
         empty = [sel for sel in sels if not sel.atoms]
         live = [sel for sel in sels if sel.atoms]
         dead = (isinstance(rel, ast.Order) and len(live) < 2) or (not isinstance(rel, ast.Order) and empty)
@@ -497,6 +516,9 @@ class _Linter:
         if isinstance(s, ast.Clearance) and isinstance(r, ast.Clearance):
             if (s.plane, s.inside_rack, s.op, s.a.ref, s.b.ref) != (r.plane, r.inside_rack, r.op, r.a.ref, r.b.ref):
                 return False
+            if s.pairing is not None and (r.pairing is None or (s.pairing.mode, s.pairing.names)
+                                          != (r.pairing.mode, r.pairing.names)):
+                return False
             sides = (self._wider(s.a.selector, r.a.selector) and self._wider(s.b.selector, r.b.selector)) or \
                     (s.a.ref == s.b.ref and self._wider(s.a.selector, r.b.selector) and self._wider(s.b.selector, r.a.selector))
             return s.op == ">=" and s.limit.value >= r.limit.value - TOLERANCE and sides
@@ -514,9 +536,23 @@ class _Linter:
                         self.out.append(_diag(group.span, "error", "L101",
                                               f"group '{group.name}' names unknown thema '{member}'{_hint(member, THEMAS)}"))
 
+    def instruments(self) -> None:
+        """Report packs whose rules do not name the legal instrument they live in (the backlog needs it)."""
+        for pack in self.packs.packs:
+            if pack.instrument is not None:
+                continue
+            bare = [r.id for r in pack.rules if r.instrument is None]
+            if bare:
+                more = f" and {len(bare) - 3} more" if len(bare) > 3 else ""
+                self.out.append(_diag(pack.span, "info", "L105",
+                                      f"pack {pack.name}: {', '.join(bare[:3])}{more} do not name the legal instrument "
+                                      "they live in (write `instrument KIND \"...\"` in the pack header or the rule); "
+                                      "the backlog cannot say who can change them"))
+
     def run(self, networks: tuple[tuple[str, float], ...] | None, width: float | None) -> list[Diagnostic]:
         """Run every check and return the diagnostics ordered by position."""
         self.group_members()
+        self.instruments()
         for pr in self.packs.rules:
             self.check_rule(pr)
         self.duplicates()
@@ -633,6 +669,8 @@ def _edge_gap(packs: PackSet, linter: _Linter, a: str, b: str, da: float, db: fl
         if not isinstance(rel, ast.Clearance) or rel.op != ">=" or rel.inside_rack or rel.plane == "vertical" \
                 or pr.rule.conditions or (pr.rule.validity is not None and pr.rule.validity.end is not None) \
                 or rel.limit.terms or any(_reference(side.selector) for side in (rel.a, rel.b)):
+            continue
+        if rel.pairing is not None and rel.pairing.names == ("network",) and (a == b) != (rel.pairing.mode == "same"):
             continue
         sa, sb = linter.selection(rel.a.selector), linter.selection(rel.b.selector)
         for (x, dx), (y, dy), ra, rb in (((a, da), (b, db), rel.a.ref, rel.b.ref), ((b, db), (a, da), rel.a.ref, rel.b.ref)):

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.model.geometry import BoolArray, FloatArray
+from checker.model.geometry import BoolArray, FloatArray, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
 from checker.model.zoning import zones_of
 from dsl import ast
@@ -187,3 +187,26 @@ def _attr(test: ast.AttrTest) -> Predicate:
 def mask(pred: Predicate, section: Section) -> BoolArray:
     """Return the objects of `section` matching `pred`, as a boolean column."""
     return np.fromiter((pred(section, o) for o in section.objects), dtype=bool, count=len(section.objects))
+
+
+PAIR_FIELDS = ("owner", "network", "kind", "status")
+
+
+def pair_field(obj: Obj, name: str) -> float | str | None:
+    """Return the value a pairing compares: a field of the object, or an attribute from the case (None if absent)."""
+    if name in PAIR_FIELDS:
+        value: float | str | None = getattr(obj, name)
+        return value
+    return obj.attribute(name)
+
+
+def paired(objects: list[Obj] | tuple[Obj, ...], i: IntArray, j: IntArray, pairing: ast.Pairing | None) -> BoolArray:
+    """Return which pairs (i[k], j[k]) a relation's `with same|different` pairing keeps (all without one)."""
+    if pairing is None or len(i) == 0:
+        return np.ones(len(i), dtype=bool)
+    equal = np.ones(len(i), dtype=bool)
+    for name in pairing.names:
+        equal &= np.fromiter((pair_field(objects[a], name) == pair_field(objects[b], name)
+                              for a, b in zip(i.tolist(), j.tolist(), strict=True)), dtype=bool, count=len(i))
+    # `same a, b`: every named field is equal; `different a, b`: some named field differs
+    return equal if pairing.mode == "same" else ~equal

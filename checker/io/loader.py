@@ -484,10 +484,13 @@ class _Case:
     def accepted(self, node: Node) -> Accepted:
         fields = self.mapping(node, "an accept entry", ("rule", "subjects", "reason", "approved_by", "until", "measured"))
         get = lambda key: self.required(fields, key, "an accept entry", node.span)  # noqa: E731
+        # reason, approved_by and until written but left empty: a deviation asked for, not yet granted
+        blank = lambda key: "" if get(key).value is None else self.text(get(key), key)  # noqa: E731
         until_node = get("until")
-        until = str(until_node.value)
+        until = "" if until_node.value is None else str(until_node.value)
         try:
-            dt.date.fromisoformat(until if len(until) == 10 else f"{until}-12-31")
+            if until:
+                dt.date.fromisoformat(until if len(until) == 10 else f"{until}-12-31")
         except ValueError:
             raise self.error(
                 until_node.span, f"until must be a date (2027-12-31) or a year, got {_show(until_node.value)}"
@@ -501,9 +504,9 @@ class _Case:
         return Accepted(
             self.text(get("rule"), "rule"),
             subjects,
-            self.text(get("reason"), "reason"),
-            self.text(get("approved_by"), "approved_by"),
-            until if len(until) == 10 else f"{until}-12-31",
+            blank("reason"),
+            blank("approved_by"),
+            until if len(until) in (0, 10) else f"{until}-12-31",
             measured,
             node.span,
         )

@@ -30,8 +30,13 @@ def _line(f: Finding) -> Text:
         text.append(f"\n          exception via {info['measure']}: approval of {info['approval']} needed", style="yellow")
     if f.accepted:
         info = dict(f.accepted)
-        text.append(f"\n          {info['state']}: {info['reason']} (approved by {info['approved_by']}, until {info['until']})",
-                    style="green" if info["state"] == "accepted" else "red")
+        if info["state"] == "pending":
+            text.append(f"\n          accepted pending approval (still counts): {info['reason'] or 'no reason yet'}"
+                        f" (approved by {info['approved_by'] or '—'}, until {info['until'] or '—'})", style="yellow")
+        else:
+            text.append(f"\n          {info['state']}: {info['reason']}"
+                        f" (approved by {info['approved_by']}, until {info['until']})",
+                        style="green" if info["state"] == "accepted" else "red")
     for s in f.suggestions:
         if s.move is not None:
             text.append(f"\n          suggestion: move {s.move} by dx={s.dx:+.3f} m, dz={s.dz:+.3f} m", style="green")

@@ -8,8 +8,8 @@ limit), circle to box and box to box are computed in closed form. A reference of
 `axis` shrinks an object to its centre point. Distances are signed: negative means
 the bodies overlap by that much in the plane asked for.
 
-Shapely shapes (`shape`) serve what is not a closed form: sloped crossings, drawings,
-and the free-space test beside a rack.
+Shapely shapes (`shape`) serve what is not a closed form: sloped crossings, tree trunks
+and drawings.
 """
 
 from __future__ import annotations
@@ -193,49 +193,6 @@ def shape(obj: Obj) -> BaseGeometry:
     return shapely.box(obj.x - hw, obj.cover, obj.x + hw, obj.cover + obj.body_height)
 
 
-def root_zone(obj: Obj) -> BaseGeometry | None:
-    """Return a tree's root zone (radius each side of the trunk, down to its depth), or None."""
-    if obj.kind != "tree" or obj.root_radius is None or obj.root_depth is None:
-        return None
-    return shapely.box(obj.x - obj.root_radius, 0.0, obj.x + obj.root_radius, obj.root_depth)
-
-
-def shape_gap(a: BaseGeometry, b: BaseGeometry) -> float:
-    """Return the distance between two shapes, negative by the overlap depth when they intersect.
-
-    The overlap depth is approximated by the smaller half-extent of the intersection, which
-    is exact for the axis-aligned boxes and near-exact for the circles we draw.
-    """
-    inter = a.intersection(b)
-    if inter.is_empty or inter.area <= 1e-12:
-        return float(a.distance(b))
-    minx, miny, maxx, maxy = inter.bounds
-    return -min(maxx - minx, maxy - miny)
-
-
-def strip_free_width(f: Frame, i: int, side: int, depth: float, limit: float, ignore: set[int]) -> float:
-    """Return the free trench width beside object i on one side (-1 left, +1 right), to `depth`.
-
-    Free space ends at the first object (other than those in `ignore`) whose body reaches
-    into the band from the surface down to `depth`, or at the edge of the profile; the result
-    is capped at `limit` (there is no need to look further than required).
-    """
-    edge = f.left[i] if side < 0 else f.right[i]
-    room = edge if side < 0 else f.section.width - edge
-    free = min(max(room, 0.0), limit)
-    for j in range(len(f.ids)):
-        if j == i or j in ignore or f.top[j] >= depth:
-            continue
-        near = f.right[j] if side < 0 else f.left[j]
-        far = f.left[j] if side < 0 else f.right[j]
-        distance = (edge - near) if side < 0 else (near - edge)
-        beyond = (edge - far) if side < 0 else (far - edge)
-        if beyond <= 0:
-            continue
-        free = min(free, max(distance, 0.0))
-    return free
-
-
 def occupied_width(intervals: list[tuple[float, float]]) -> float:
     """Return the total length covered by a set of [left, right] intervals."""
     total = 0.0
@@ -279,18 +236,3 @@ def in_order(i: IntArray, j: IntArray, left_to_right: bool, axis: bool, zone_col
     else:
         ahead, behind = (z[i], z[j]) if axis else (bottom[i], top[j])
     return i, j, np.asarray(ahead <= behind + tolerance)
-
-
-def box_gap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Return the distance between two bounding boxes (minx, miny, maxx, maxy), negative when they overlap.
-
-    A lower bound of the distance between any shapes inside them.
-
-    >>> box_gap((0, 0, 1, 1), (2, 0, 3, 1))
-    1.0
-    """
-    dx = max(b[0] - a[2], a[0] - b[2])
-    dy = max(b[1] - a[3], a[1] - b[3])
-    if dx > 0 and dy > 0:
-        return float(np.hypot(dx, dy))
-    return float(max(dx, dy))

@@ -105,7 +105,11 @@ class Obj:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A deviation already granted: rule, optional subjects, who approved, until when."""
+    """A deviation granted (rule, optional subjects, who approved, until when) or asked for.
+
+    An entry whose `approved_by` or `until` is left empty ("" here) is pending approval:
+    it is shown with its findings but does not excuse them.
+    """
 
     rule: str
     subjects: tuple[str, ...]
@@ -114,6 +118,11 @@ class Accepted:
     until: str
     measured: float | None
     span: Span
+
+    @property
+    def pending(self) -> bool:
+        """Tell whether the deviation still waits for an approver or an end date."""
+        return not self.approved_by or not self.until
 
 
 @dataclass(frozen=True, slots=True)

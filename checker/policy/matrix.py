@@ -231,6 +231,8 @@ def build(packs: PackSet) -> Matrix:
                     extra.append(f"only {selector_words(sides[0])} with {selector_words(sides[1])}")
                 if isinstance(rel, (ast.Clearance)) and rel.inside_rack:
                     extra.append("inside one rack")
+                if isinstance(rel, ast.Clearance) and rel.pairing is not None:
+                    extra.append(f"pairs with {rel.pairing.mode} {', '.join(rel.pairing.names)}")
                 note = "; ".join(extra + notes)
                 entry = Entry(pr.rule.id, pack, op, value, ref, plane, note, overridden, version, relaxed)
                 for pair in {_pair(a, b) for a in found_a for b in found_b}:

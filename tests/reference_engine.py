@@ -1,0 +1,488 @@
+"""A deliberately plain evaluator of rule packs on one section: the oracle the engine is compared with.
+
+`reference_findings(packs, section, today)` says what `Engine.evaluate` must return, written
+for a reader, not for speed: one loop per relation over the section's objects (or object
+pairs), one plain function per step (which rules apply, which rows fail, which exception
+meets them, which alternative is reported, which deviations are accepted). It shares with
+the engine only what defines the data, not how rules are run: the frame of each body
+(`geometry.frame`, whose columns `tests/test_columnar.py` checks against the engine's), the
+selector predicates of `checker.engine.select`, the distance formulas of `geometry.gaps`
+and shapely for exact shapes, the sentence templates (`sayer`) and the `Finding` itself.
+
+A relation kind added to the engine gets its loop here too (`RELATIONS`), and the
+property tests compare the two finding by finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from checker.engine.evaluate import OVERLAP_RULE, RELATION_KIND, conditions_hold, exclusion_applies, sayer
+from checker.engine.select import compare, compile_selector, pair_field
+from checker.model import geometry as geo
+from checker.model.findings import Finding
+from checker.model.section import TOLERANCE, Obj, Section
+from dsl import ast
+from dsl.diagnostics import Span
+from dsl.packs import PackSet, in_force
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One subject set a relation judged: object indices in the relation's order, the value, pass or fail."""
+
+    subjects: tuple[int, ...]
+    measured: float | None
+    ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """Everything one relation judged in a section, with its requirement."""
+
+    rows: list[Row]
+    required: float | None
+    op: str
+    unit: str = "m"
+
+
+class Plain:
+    """One section's objects with the plain per-object facts the relations read."""
+
+    def __init__(self, section: Section, packs: PackSet) -> None:
+        self.section = section
+        self.packs = packs
+        self.objects = section.objects
+        self.frame = geo.frame(section)
+        f = self.frame
+        self.left, self.right = f.left.tolist(), f.right.tolist()
+        self.top, self.bottom = f.top.tolist(), f.bottom.tolist()
+        self.rack_of = [-1] * len(self.objects)
+        for r, obj in enumerate(self.objects):
+            for held in obj.holds:
+                self.rack_of[f.index[held]] = r
+
+    def picks(self, selector: ast.Selector) -> list[bool]:
+        """Return, per object, whether the selector picks it."""
+        pred = compile_selector(selector, self.packs)
+        return [pred(self.section, o) for o in self.objects]
+
+    def kind(self, i: int, *kinds: str) -> bool:
+        """Tell whether object i is of one of the kinds."""
+        return self.objects[i].kind in kinds
+
+    def gap(self, i: int, j: int, plane: str, ref_i: str = "edge", ref_j: str = "edge") -> float:
+        """Return the signed distance between objects i and j (geometry.gaps for one pair)."""
+        return float(geo.gaps(self.frame, np.array([i]), np.array([j]), plane, ref_i, ref_j)[0])
+
+
+def pairs(s: Plain, in_a: list[bool], in_b: list[bool]) -> list[tuple[int, int]]:
+    """Return every pair (i from a, j from b, i != j); a pair that could be taken both ways is taken once, i < j."""
+    out = []
+    for i in range(len(s.objects)):
+        for j in range(len(s.objects)):
+            if i == j or not (in_a[i] and in_b[j]):
+                continue
+            if in_a[j] and in_b[i] and i > j:
+                continue
+            out.append((i, j))
+    return out
+
+
+def rack_scope(s: Plain, i: int, j: int, inside: bool) -> bool:
+    """Keep a pair in one rack (inside) or not in one rack (outside); never a rack and what it holds."""
+    if s.rack_of[i] == j or s.rack_of[j] == i:
+        return False
+    same = s.rack_of[i] >= 0 and s.rack_of[i] == s.rack_of[j]
+    return same if inside else not same
+
+
+# --- one function per relation ---------------------------------------------------------------
+
+
+def cover(rel: ast.Cover, s: Plain) -> Judged:
+    picked = s.picks(rel.selector)
+    rows = [Row((i,), s.top[i], compare(s.top[i], rel.op, rel.limit.value))
+            for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")]
+    return Judged(rows, rel.limit.value, rel.op)
+
+
+def kept_by_pairing(s: Plain, i: int, j: int, pairing: ast.Pairing | None) -> bool:
+    """Tell whether `with same|different F, ...` keeps the pair (every pair without one)."""
+    if pairing is None:
+        return True
+    equal = all(pair_field(s.objects[i], name) == pair_field(s.objects[j], name) for name in pairing.names)
+    return equal if pairing.mode == "same" else not equal
+
+
+def clearance(rel: ast.Clearance, s: Plain) -> Judged:
+    line_like = [not s.kind(i, "crossing") for i in range(len(s.objects))]
+    a = [p and q for p, q in zip(s.picks(rel.a.selector), line_like, strict=True)]
+    b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
+    rows = []
+    for i, j in pairs(s, a, b):
+        if rack_scope(s, i, j, rel.inside_rack) and kept_by_pairing(s, i, j, rel.pairing):
+            gap = s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref)
+            rows.append(Row((i, j), gap, compare(gap, rel.op, rel.limit.value)))
+    return Judged(rows, rel.limit.value, rel.op)
+
+
+def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
+    a, b = s.picks(rel.a.selector), s.picks(rel.b.selector)
+    rows = []
+    for c in range(len(s.objects)):
+        if not (a[c] and s.kind(c, "crossing")):
+            continue
+        for o in range(len(s.objects)):
+            if not b[o] or s.kind(o, "crossing", "tree", "reservation"):
+                continue
+            gap = geo.crossing_gap(s.objects[c], s.objects[o])
+            if gap is not None:
+                rows.append(Row((c, o), gap, compare(gap, rel.op, rel.limit.value)))
+    return Judged(rows, rel.limit.value, rel.op)
+
+
+def zone_of(s: Plain, x: float) -> int:
+    """Return the index of the surface zone over x (the right one on a boundary), -1 outside the profile."""
+    if x < 0 or x > s.section.width:
+        return -1
+    found = -1
+    for k, zone in enumerate(s.section.zones):
+        if zone.start <= x:
+            found = k
+    return found
+
+
+def in_order(rel: ast.Order, s: Plain, i: int, j: int) -> bool | None:
+    """Tell whether i lies before j as the order wants; None when the pair is not judged (other zones)."""
+    x, z, xj, zj = s.frame.x[i], s.frame.z[i], s.frame.x[j], s.frame.z[j]
+    axis = rel.ref == "axis"
+    if rel.direction == "left-to-right":
+        zone = zone_of(s, float(x))
+        if zone != zone_of(s, float(xj)):
+            return None
+        # a zone nearer the far facade is read from that facade
+        mirrored = zone >= 0 and 0.5 * (s.section.zones[zone].start + s.section.zones[zone].end) > 0.5 * s.section.width
+        if axis:
+            ahead, behind = (-x, -xj) if mirrored else (x, xj)
+        else:
+            ahead, behind = (-s.left[i], -s.right[j]) if mirrored else (s.right[i], s.left[j])
+    else:
+        ahead, behind = (z, zj) if axis else (s.bottom[i], s.top[j])
+    return bool(ahead <= behind + TOLERANCE)
+
+
+def order(rel: ast.Order, s: Plain) -> Judged:
+    ltr = rel.direction == "left-to-right"
+    eligible = []
+    for i, o in enumerate(s.objects):
+        ok = o.kind not in ("crossing", "tree", "reservation")
+        if ltr:
+            # a rack orders its contents vertically; the horizontal order is about loose lines
+            ok = ok and s.rack_of[i] < 0 and o.kind != "rack"
+        eligible.append(ok)
+    levels = [[p and e for p, e in zip(s.picks(sel), eligible, strict=True)] for sel in rel.sequence]
+    rows = []
+    for first in range(len(levels)):
+        for later in range(first + 1, len(levels)):
+            before = [p and not q for p, q in zip(levels[first], levels[later], strict=True)]
+            after = [q and not p for p, q in zip(levels[first], levels[later], strict=True)]
+            for i, j in pairs(s, before, after):
+                if not rack_scope(s, i, j, rel.inside_rack):
+                    continue
+                ok = in_order(rel, s, i, j)
+                if ok is not None:
+                    rows.append(Row((i, j), None, ok))
+    return Judged(rows, None, "order", "")
+
+
+def zonerule(rel: ast.ZoneRule, s: Plain) -> Judged:
+    picked = s.picks(rel.selector)
+    rows = []
+    for i in range(len(s.objects)):
+        if not picked[i] or s.kind(i, "crossing", "tree"):
+            continue
+        under = {z.kind for z in s.section.zones if min(s.right[i], z.end) - max(s.left[i], z.start) > TOLERANCE}
+        ok = under <= set(rel.kinds) if rel.mode == "within" else not under & set(rel.kinds)
+        rows.append(Row((i,), None, bool(ok)))
+    return Judged(rows, None, rel.mode, "")
+
+
+def root_zone(obj: Obj) -> BaseGeometry | None:
+    """Return a tree's root zone (its radius each side of the trunk, down to its depth), or None."""
+    if obj.kind != "tree" or obj.root_radius is None or obj.root_depth is None:
+        return None
+    return shapely.box(obj.x - obj.root_radius, 0.0, obj.x + obj.root_radius, obj.root_depth)
+
+
+def shape_gap(a: BaseGeometry, b: BaseGeometry) -> float:
+    """Return the distance between two shapes; when they intersect, minus the smaller side of the intersection."""
+    inter = a.intersection(b)
+    if inter.is_empty or inter.area <= 1e-12:
+        return float(a.distance(b))
+    minx, miny, maxx, maxy = inter.bounds
+    return -min(maxx - minx, maxy - miny)
+
+
+def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
+    subjects, targets = s.picks(rel.selector), s.picks(rel.target)
+    margin = rel.limit.value if rel.limit is not None else 0.0
+    rack_of = np.array(s.rack_of)
+    rows = []
+    for t in range(len(s.objects)):
+        if not targets[t]:
+            continue
+        zone = root_zone(s.objects[t]) if rel.part == "root-zone" else geo.shape(s.objects[t])
+        if zone is None:
+            continue
+        for i in range(len(s.objects)):
+            if not subjects[i] or s.kind(i, "tree") or not exclusion_applies(s.objects, rack_of, i, t):
+                continue
+            gap = shape_gap(geo.shape(s.objects[i]), zone)
+            ok = gap >= margin - TOLERANCE if margin > 0 else gap >= -TOLERANCE
+            rows.append(Row((i, t), gap, ok))
+    return Judged(rows, margin, ">=")
+
+
+def free_width(s: Plain, i: int, side: int, depth: float, limit: float) -> float:
+    """Return the free trench width beside object i on one side (-1 left, +1 right), down to `depth`, capped at `limit`.
+
+    Free space ends at the edge of the profile or at the first body reaching into the band from
+    the surface to `depth`; what i holds, crossings and reservations do not block it.
+    """
+    edge = s.left[i] if side < 0 else s.right[i]
+    room = edge if side < 0 else s.section.width - edge
+    free = min(max(room, 0.0), limit)
+    for j in range(len(s.objects)):
+        if j == i or s.rack_of[j] == i or s.kind(j, "crossing", "reservation") or s.top[j] >= depth:
+            continue
+        distance = edge - s.right[j] if side < 0 else s.left[j] - edge
+        beyond = edge - s.left[j] if side < 0 else s.right[j] - edge
+        if beyond > 0:
+            free = min(free, max(distance, 0.0))
+    return free
+
+
+def access(rel: ast.Access, s: Plain) -> Judged:
+    picked = s.picks(rel.selector)
+    width = rel.width.value
+    rows = []
+    for i, o in enumerate(s.objects):
+        if not picked[i] or s.kind(i, "crossing", "tree", "reservation"):
+            continue
+        depth = rel.depth.value if rel.depth is not None else s.bottom[i]
+        left, right = free_width(s, i, -1, depth, width), free_width(s, i, +1, depth, width)
+        both = rel.sides == "both" or (rel.sides == "declared" and o.sides == "double")
+        measured = min(left, right) if both else max(left, right)
+        rows.append(Row((i,), measured, compare(measured, ">=", width)))
+    return Judged(rows, width, ">=")
+
+
+def occupied_width(intervals: list[tuple[float, float]]) -> float:
+    """Return the total length covered by a set of [left, right] intervals."""
+    total, end = 0.0, -np.inf
+    for left, right in sorted(intervals):
+        if right > end:
+            total += right - max(left, end)
+            end = right
+    return float(total)
+
+
+def capacity(rel: ast.Capacity, s: Plain) -> Judged:
+    picked = s.picks(rel.selector)
+    limit = rel.limit.value
+    rows = []
+    for zone in s.section.zones:
+        if zone.kind not in rel.kinds:
+            continue
+        inside = tuple(i for i, o in enumerate(s.objects) if picked[i] and not s.kind(i, "crossing", "tree", "reservation")
+                       and zone.start <= o.x < zone.end)
+        if not inside:
+            continue
+        if rel.measure == "count":
+            value = float(len(inside))
+        else:
+            value = occupied_width([(max(s.left[i], zone.start), min(s.right[i], zone.end)) for i in inside])
+        rows.append(Row(inside, value, compare(value, "<=", limit)))
+    return Judged(rows, limit, "<=", "m" if rel.measure == "width" else "count")
+
+
+def crosspermission(rel: ast.CrossPermission, s: Plain) -> Judged:
+    allowed, target = s.picks(rel.allowed), s.picks(rel.target)
+    rows = []
+    for c in range(len(s.objects)):
+        if not s.kind(c, "crossing"):
+            continue
+        for o in range(len(s.objects)):
+            if o == c or not target[o] or s.kind(o, "crossing"):
+                continue
+            if s.left[c] < s.right[o] - TOLERANCE and s.right[c] > s.left[o] + TOLERANCE:
+                rows.append(Row((c, o), None, allowed[c]))
+    return Judged(rows, None, "may cross", "")
+
+
+def bounds(rel: ast.Bounds, s: Plain) -> Judged:
+    picked = s.picks(rel.selector)
+    if rel.what == "profile":
+        rows = []
+        for i in range(len(s.objects)):
+            if picked[i]:
+                margin = min(s.left[i], s.section.width - s.right[i])
+                rows.append(Row((i,), margin, compare(margin, ">=", 0.0)))
+        return Judged(rows, 0.0, ">=")
+    assert rel.limit is not None
+    rows = [Row((i,), s.bottom[i], compare(s.bottom[i], "<=", rel.limit.value))
+            for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")]
+    return Judged(rows, rel.limit.value, "<=")
+
+
+RELATIONS: dict[type, Callable[..., Judged]] = {
+    ast.Cover: cover, ast.Clearance: clearance, ast.CrossingClearance: crossingclearance, ast.Order: order,
+    ast.ZoneRule: zonerule, ast.Exclusion: exclusion, ast.Access: access, ast.Capacity: capacity,
+    ast.CrossPermission: crosspermission, ast.Bounds: bounds,
+}
+
+
+# --- from rows to findings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failing subject set of one alternative, with the exception that still meets it (if any)."""
+
+    subjects: tuple[int, ...]
+    measured: float | None
+    judged: Judged
+    alternative: int
+    exception: ast.Exception_ | None
+
+
+def exception_meeting(req: ast.Requirement, objs: list[Obj], measured: float | None) -> ast.Exception_ | None:
+    """Return the first exception whose measure a subject carries and whose relaxed limit (if any) is met."""
+    for exc in req.exceptions:
+        if not any(set(exc.measures) & set(o.measures) for o in objs):
+            continue
+        if exc.limit is None or (measured is not None and compare(measured, exc.op, exc.limit.value)):
+            return exc
+    return None
+
+
+def closeness(f: Failure) -> float:
+    """Return how near a failure came to its requirement (relative shortfall; 1 without magnitude)."""
+    if f.measured is None or f.judged.required is None:
+        return 1.0
+    required = f.judged.required
+    gap = required - f.measured if f.judged.op == ">=" else f.measured - required
+    return gap / required if required else gap
+
+
+def failures(rule: ast.Rule, s: Plain) -> list[Failure]:
+    """Return the failure reported per subject set that no alternative of the rule satisfies."""
+    ids = [o.id for o in s.objects]
+    judged = [RELATIONS[type(req.relation)](req.relation, s) for req in rule.alternatives]
+    passed: set[tuple[str, ...]] = set()
+    found: list[dict[tuple[str, ...], Failure]] = []
+    for k, (req, result) in enumerate(zip(rule.alternatives, judged, strict=True)):
+        failing: dict[tuple[str, ...], Failure] = {}
+        for row in result.rows:
+            key = tuple(sorted(ids[i] for i in row.subjects))
+            if row.ok:
+                # with a single alternative a subject set fails when any of its rows fails
+                if len(rule.alternatives) > 1:
+                    passed.add(key)
+                continue
+            objs = [s.objects[i] for i in row.subjects]
+            # the last failing row of a subject set is the one reported
+            failing[key] = Failure(row.subjects, row.measured, result, k, exception_meeting(req, objs, row.measured))
+        found.append(failing)
+    out = []
+    for key in sorted({key for failing in found for key in failing} - passed):
+        candidates = [failing[key] for failing in found if key in failing]
+        met = [c for c in candidates if c.exception is not None]
+        out.append(met[0] if met else min(candidates, key=closeness))
+    return out
+
+
+def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
+    """Return the finding of a failure: subjects in id order, anchored at the first planned subject written."""
+    objs = sorted((s.objects[i] for i in f.subjects), key=lambda o: o.id)
+    subjects = tuple(o.id for o in objs)
+    req = rule.alternatives[f.alternative]
+    anchor = min([o for o in objs if o.status == "planned"] or objs, key=lambda o: (o.span.line, o.span.column))
+    severity, exception = rule.severity, ()
+    if f.exception is not None:
+        severity = "warning" if rule.severity == "error" else rule.severity
+        used = sorted({m for o in objs for m in o.measures} & set(f.exception.measures))
+        exception = (("measure", ", ".join(used)), ("approval", f.exception.approver))
+        if f.exception.limit is not None:
+            exception += (("relaxed_to", f"{f.exception.limit.value:g}"),)
+    j = f.judged
+    message = sayer(req.relation, j.op, j.unit, j.required)(subjects, f.measured, f.exception, objs[0].kind == "crossing")
+    return Finding(
+        rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(req.relation)], subjects=subjects,
+        measured=f.measured, required=j.required, op=j.op, unit=j.unit, message=message, source=rule.source,
+        rule_at=req.relation.span if f.alternative else rule.span, case_at=anchor.span,
+        baseline=all(o.status == "existing" for o in objs), title=rule.title, illustrative=rule.illustrative,
+        exception=exception,
+    )
+
+
+def overlaps(s: Plain) -> list[Finding]:
+    """Return the findings of bodies that physically intersect by more than 1 mm (not a rack and its contents)."""
+    out = []
+    physical = [o.kind not in ("tree", "reservation") for o in s.objects]
+    for i, j in pairs(s, physical, physical):
+        if s.rack_of[i] == j or s.rack_of[j] == i:
+            continue
+        a, b = s.objects[i], s.objects[j]
+        if a.kind != "crossing" and b.kind != "crossing":
+            gap = s.gap(i, j, "shortest")
+        else:
+            gap = shape_gap(geo.shape(a), geo.shape(b))
+        if gap >= -TOLERANCE:
+            continue
+        first, second = sorted((a, b), key=lambda o: o.id)
+        anchor = min([o for o in (first, second) if o.status == "planned"] or [first, second],
+                     key=lambda o: (o.span.line, o.span.column))
+        out.append(Finding(
+            rule=OVERLAP_RULE, pack="ligging", severity="error", kind="overlap", subjects=(first.id, second.id),
+            measured=gap, required=0.0, op=">=", unit="m",
+            message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
+            source="physical: two bodies cannot occupy the same space", rule_at=Span("ligging", 1, 1),
+            case_at=anchor.span, baseline=first.status == "existing" and second.status == "existing",
+            title="Objects overlap",
+        ))
+    return out
+
+
+def accepted(f: Finding, section: Section, today: str) -> Finding:
+    """Mark a finding an `accept:` entry covers: accepted, expired, or stale (the measure moved)."""
+    for acc in section.accept:
+        if acc.rule != f.rule or (acc.subjects and acc.subjects != f.subjects):
+            continue
+        state = "accepted"
+        if acc.until < today:
+            state = "expired"
+        elif acc.measured is not None and f.measured is not None and abs(acc.measured - f.measured) > TOLERANCE:
+            state = "stale"
+        return replace(f, accepted=(("state", state), ("reason", acc.reason), ("approved_by", acc.approved_by),
+                                    ("until", acc.until)))
+    return f
+
+
+def reference_findings(packs: PackSet, section: Section, today: str) -> list[Finding]:
+    """Return every finding of a section: each rule in force, then physical overlaps, in the engine's order."""
+    s = Plain(section, packs)
+    out = []
+    for pr in packs.rules:
+        if in_force(pr, section.planned) and conditions_hold(pr.rule, section):
+            out.extend(finding(pr.rule, pr.pack.name, f, s) for f in failures(pr.rule, s))
+    out.extend(overlaps(s))
+    out = [accepted(f, section, today) for f in out]
+    return sorted(out, key=Finding.sort_key)
+
