@@ -446,7 +446,7 @@ class _ToAst(Transformer[Token, Any]):
         if hits:
             raise self.error(ref.span, f"both sides are the same selection, so '{written}' is ambiguous — write "
                                        f"`larger {ref.dimension}` or `smaller {ref.dimension}`")
-        names = " or ".join(f"`{ref.dimension} of {self.source(sel)}`" for sel in sides.values())
+        names = " or ".join(f"`{ref.dimension} of {self.atom(sel)}`" for sel in sides.values())
         raise self.error(ref.span, f"'{written}' names no side of this relation; write {names}")
 
     def offset(self, span: Span, end: bool = False) -> int:
@@ -459,6 +459,11 @@ class _ToAst(Transformer[Token, Any]):
         """Return a selector as written."""
         span = sel.span
         return " ".join(self.text[self.offset(span):self.offset(span, end=True)].split())
+
+    def atom(self, sel: ast.Selector) -> str:
+        """Return a selector as written, in parentheses where `of` needs them (`diameter of (gas or water)`)."""
+        text = self.source(sel)
+        return f"({text})" if isinstance(sel, (ast.SelUnion, ast.SelAnd, ast.SelNot)) else text
 
     def threshold(self, c: list[Any]) -> _Expr:
         return self.expr(c[0])
@@ -864,6 +869,7 @@ PHRASES: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"OTHERWISE"}), "an alternative (`otherwise …`)"),
     (RULE_FIELDS, "a rule field (title, severity, negotiability, source, illustrative, note, where, valid, overrides, "
                   "require)"),
+    (frozenset({"INSTRUMENT"}), "`instrument KIND \"citation\"`"),
     (frozenset({"TITLE", "AUTHORITY", "VERSION"}), "a pack field (title, authority, version, valid)"),
     (frozenset({"RULE", "INCLUDE", "GROUP", "THEMA", "ATTRIBUTE"}),
      "the next `rule`, `include`, `group`, `thema` or `attribute`"),

@@ -163,8 +163,10 @@ def _racks(racks: str) -> str:
     return {"outside": "", "inside": " within one rack", "both": " in and outside racks"}[racks]
 
 
-def _membership(mode: str) -> str:
-    """Say how an object is in a zone."""
+def _membership(mode: str, many: bool = False) -> str:
+    """Say how an object (or objects) is in a zone."""
+    if many:
+        return {"axis": "by their axes", "extent": "with their whole extent", "touching": "touching it"}[mode]
     return {"axis": "by its axis", "extent": "with its whole extent", "touching": "touching it"}[mode]
 
 
@@ -220,11 +222,12 @@ def relation_words(rel: ast.Relation) -> str:
         what = "number" if rel.measure == "count" else "occupied width"
         if rel.place == "strip":
             assert rel.window is not None
-            place = f"in any horizontal strip {rel.window.text} wide (objects in it {_membership(rel.membership)})"
+            place = f"in any horizontal strip {rel.window.text} wide (objects in it {_membership(rel.membership, True)})"
         elif rel.place == "stack":
             place = "at any x (objects stacked on one vertical line)"
         else:
-            how = "" if rel.membership == ast.CAPACITY_MEMBERSHIP else f" (objects in it {_membership(rel.membership)})"
+            how = "" if rel.membership == ast.CAPACITY_MEMBERSHIP else \
+                f" (objects in it {_membership(rel.membership, True)})"
             place = f"under each {' or '.join(rel.kinds)} zone{how}"
         return f"{place}, the {what} of {selector_words(rel.selector)} is {_bound(rel.op, rel.limit)}"
     if isinstance(rel, ast.CrossPermission):
