@@ -386,50 +386,56 @@ class Engine:
     def _emit_rows(self, plan: CompiledRule, b: columnar.Batch, outs: list[list[columnar.BatchOutcome]],
                    geometric: list[list[list[columnar.BatchOutcome] | None]], position: int,
                    found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
-        """Combine as `_emit_alternatives` does, row by row, where some rows name groups of objects (capacity)."""
+        """Combine as `_emit_alternatives` does, row by row, where some rows name groups of objects (capacity).
+
+        Subject sets meet only within one section, so every look-up is within the rows of that section.
+        """
         ids = b.ids
         sets = [[_sets(out, b) for out in outs_k] for outs_k in outs]
         conditions = [[None if outs_e is None else [_sets(o, b) for o in outs_e] for outs_e in geometric_k]
                       for geometric_k in geometric]
-        judged: list[list[list[tuple[frozenset[int], bool, ast.Exception_ | None]]]] = []
+        # per alternative and section: every row formed (objects, passes); per (alternative, relation): failing rows
+        formed: list[dict[int, list[tuple[frozenset[int], bool]]]] = [{} for _ in outs]
+        failing_rows: dict[tuple[int, int], dict[frozenset[int], tuple[int, ast.Exception_ | None]]] = {}
         for k, req in enumerate(plan.rule.alternatives):
-            judged.append([])
             for r, out in enumerate(outs[k]):
-                rows = []
                 for index, (members, ok) in enumerate(sets[k][r]):
+                    if not members:
+                        continue  # a passing group nobody asked to name
                     key, exc = frozenset(members), None
                     if not ok:
                         ok, exc = self._meet(req, conditions[k], key, members, b, out, index)
-                    rows.append((key, ok, exc))
-                judged[k].append(rows)
-        failing = {key for judged_k in judged for rows in judged_k for key, ok, _ in rows if not ok}
-        holding = {key for key in failing
-                   if any(_holds_for([[(g, ok) for g, ok, _ in rows] for rows in judged_k], key) for judged_k in judged)}
-        formed = [{g for rows in judged_k for g, _, _ in rows if g} for judged_k in judged]
-        if len(judged) > 1:
+                    formed[k].setdefault(int(b.sec[members[0]]), []).append((key, ok))
+                    if not ok:
+                        failing_rows.setdefault((k, r), {})[key] = (index, exc)
+        failing = {key for rows in failing_rows.values() for key in rows}
+        for key in sorted(failing, key=lambda s: (int(b.sec[min(s)]), tuple(sorted(ids[g] for g in s)))):
+            section = int(b.sec[min(key)])
+            if any(_holds_for([formed_k.get(section, [])], key) for formed_k in formed):
+                continue
             # a set another alternative judges only as part of a larger set is judged with that set
-            holding |= {key for key in failing
-                        if any(key not in keys and any(key < g for g in keys) for keys in formed)}
-        for key in sorted(failing - holding, key=lambda s: (int(b.sec[min(s)]), tuple(sorted(ids[g] for g in s)))):
+            if len(outs) > 1 and any(key not in {g for g, _ in rows} and any(key < g for g, _ in rows)
+                                     for rows in (formed_k.get(section, []) for formed_k in formed)):
+                continue
             candidates: list[tuple[Row, list[int]]] = []
-            for k, judged_k in enumerate(judged):
-                for r, rows in enumerate(judged_k):
-                    hits = [index for index, (group, ok, _) in enumerate(rows) if group == key and not ok]
-                    if not hits:
+            for k in range(len(outs)):
+                for r in range(len(outs[k])):
+                    hit = failing_rows.get((k, r), {}).get(key)
+                    if hit is None:
                         continue
-                    index = hits[-1]
+                    index, exc = hit
                     out = outs[k][r]
                     members = sets[k][r][index][0]
                     measured = None if out.measured is None else float(out.measured[index])
                     required = out.required if out.limits is None else float(out.limits[index])
                     subjects = tuple(sorted(ids[g] for g in members))
-                    candidates.append((Row(subjects, measured, required, out.op, out.unit, k, rows[index][2], r), members))
+                    candidates.append((Row(subjects, measured, required, out.op, out.unit, k, exc, r), members))
                     break
             via = [c for c in candidates if c[0].exception is not None]
             row, members = via[0] if via else min(candidates, key=lambda c: _closeness(c[0]))
             finding = self._finding_of(plan, row, [b.objects[g] for g in members])
-            found[int(b.sec[members[0]])].append(((SEVERITIES.index(finding.severity), finding.rule, finding.subjects,
-                                                    position), finding))
+            found[section].append(((SEVERITIES.index(finding.severity), finding.rule, finding.subjects, position),
+                                   finding))
 
     def _meet(self, req: ast.Requirement, conditions: list[list[list[tuple[list[int], bool]]] | None],
               key: frozenset[int], members: list[int], b: columnar.Batch, out: columnar.BatchOutcome,
