@@ -8,6 +8,7 @@ user-facing errors leave through `fail_input`, which prints one line
 from __future__ import annotations
 
 import json
+import math
 import sys
 from enum import Enum
 from pathlib import Path
@@ -30,6 +31,7 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="Check where cables and pipes may lie under a Dutch street cross-section."
 )
 STATE = {"debug": False}
+BACKLOG_HELP = "Backlog: a file, or postgresql://user@host/db for a shared one (default: $LIGGING_BACKLOG or backlog.db)."
 
 
 class Format(str, Enum):
@@ -37,6 +39,7 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     jsonl = "jsonl"
+    geojson = "geojson"
 
 
 class BatchEngine(str, Enum):
@@ -74,8 +77,8 @@ def check(
     engine_kind: BatchEngine = typer.Option(BatchEngine.local, "--engine", help="Where --format jsonl runs: here or on Dask."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
     log: bool = typer.Option(False, "--log", help="Log friction findings (not plain design errors) in the backlog."),
-    backlog: Path | None = typer.Option(
-        None, "--backlog", help="Backlog file for --log (default: $LIGGING_BACKLOG or backlog.db)."
+    backlog: str | None = typer.Option(
+        None, "--backlog", help="Backlog for --log: a file or postgresql://… (default: $LIGGING_BACKLOG or backlog.db)."
     ),
 ) -> None:
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
@@ -98,7 +101,9 @@ def check(
     console = Console(highlight=False, soft_wrap=True)
     results = []
     files = discover(paths)
-    for result in track(check_paths(files, engine), len(files), sys.stderr):
+    # a map shows where findings are; it does not carry suggestions (each costs re-evaluations)
+    checked = check_paths(files, engine, suggestions=fmt is not Format.geojson)
+    for result in track(checked, len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:
             sys.stdout.write(json.dumps(result.as_json(engine.packs), ensure_ascii=False) + "\n")
@@ -108,10 +113,14 @@ def check(
         print_total(console, results)
     elif fmt is Format.sarif:
         sys.stdout.write(json.dumps(sarif_log(results, engine.packs), ensure_ascii=False, indent=2) + "\n")
+    elif fmt is Format.geojson:
+        from checker.io.geojson import findings_geojson
+
+        sys.stdout.write(json.dumps(findings_geojson(results), ensure_ascii=False) + "\n")
     if log:
         from checker.policy.backlog import log_results
 
-        sys.stderr.write(log_results(backlog, results, engine.packs).line() + "\n")
+        sys.stderr.write(log_results(backlog, results, engine).line() + "\n")
     raise typer.Exit(exit_code(results, fail_on.value))
 
 
@@ -136,7 +145,10 @@ def whatif_cmd(
         "--layout/--no-layout",
         help="Also ask the layout solver whether each case fits without deviations, before and after.",
     ),
-    backlog: Path | None = typer.Option(None, "--backlog", help="Backlog file: report the open entries each proposal resolves."),
+    backlog: str | None = typer.Option(None, "--backlog", help="Backlog (file or postgresql://…): report the open "
+                                                               "entries each proposal resolves."),
+    log: bool = typer.Option(False, "--log", help="Log the rules that keep the best-ranked proposal from working "
+                                                 "(praktijktoets friction) in --backlog."),
     save_proposal: bool = typer.Option(
         False,
         "--save-proposal",
@@ -152,12 +164,16 @@ def whatif_cmd(
     from checker.policy import whatif as wi
 
     chosen = wi.proposals_from_args(list(sets or []), list(candidate or []), proposals)
-    if save_proposal and backlog is None:
-        raise LiggingError(Diagnostic(Span("--save-proposal", 1, 1), "--save-proposal needs --backlog PATH"))
-    results = wi.run_all(paths, load_packs(list(base or [])), chosen, with_layout, backlog)
+    for flag, on in (("--save-proposal", save_proposal), ("--log", log)):
+        if on and backlog is None:
+            raise LiggingError(Diagnostic(Span(flag, 1, 1), f"{flag} needs --backlog PATH"))
+    packs = load_packs(list(base or []))
+    results = wi.run_all(paths, packs, chosen, with_layout, backlog)
     if save_proposal and backlog is not None:
         for entry, what in wi.save_proposal(results[0], backlog):
-            sys.stderr.write(f"backlog {backlog}: entry {entry} {what} ({results[0].proposal.name})\n")
+            sys.stderr.write(f"backlog: entry {entry} {what} ({results[0].proposal.name})\n")
+    if log and backlog is not None:
+        sys.stderr.write(wi.log_blockers(results[0], packs, backlog).line() + "\n")
     if fmt is Format.json:
         sys.stdout.write(json.dumps(wi.as_json(results), ensure_ascii=False) + "\n")
     else:
@@ -180,6 +196,27 @@ def render_cmd(
     render_case_file(case, output, Engine(load_packs(list(pack or []))), show_findings=not no_findings)
 
 
+@app.command("edit")
+def edit_cmd(
+    case: Path = typer.Argument(..., help="A case folder or case.yaml file."),
+    port: int = typer.Option(0, "--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one)."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Only print the address; do not open a browser."),
+    layout: bool = typer.Option(False, "--layout", help="Show the layout solver's proposal as a ghost to accept or not."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
+    ),
+) -> None:
+    """Edit a cross-section in the browser: drag objects, see the rules answer, save back to the case file."""
+    from checker.io.loader import case_file
+    from checker.views.editor.server import serve
+
+    file = case_file(case)
+    if not file.is_file():
+        raise LiggingError(Diagnostic(Span(str(case), 1, 1), "edit opens one case: expected a case folder holding "
+                                                             "case.yaml, or a case.yaml file"))
+    serve(file, Engine(load_packs(list(pack or []))), port, open_browser=not no_browser, layout=layout)
+
+
 class Start(str, Enum):
     proposed = "proposed"
     standard = "standard"
@@ -197,7 +234,7 @@ def layout_cmd(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the laid-out case file here."),
     drawing: Path | None = typer.Option(None, "--svg", help="Write a drawing of the layout (SVG) here."),
     log: bool = typer.Option(False, "--log", help="Log the deviations the layout needs to the harmonisation backlog."),
-    backlog: Path | None = typer.Option(None, "--backlog", help="Backlog file (default: $LIGGING_BACKLOG or backlog.db)."),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Place the planned objects so every rule holds; else the cheapest deviations, each with its source."""
     from checker.advice import layout as lay
@@ -215,10 +252,10 @@ def layout_cmd(
         from checker.views.render import render_svg
 
         drawing.write_text(render_svg(result.section, result.findings, engine.packs), encoding="utf-8")
-    if log and result.deviations:
-        from checker.policy.backlog import backlog_deviations, log_deviations
+    if log and (result.deviations or len(result.conflict) == 2):
+        from checker.policy.backlog import log_layout
 
-        sys.stderr.write(log_deviations(backlog, section, backlog_deviations(result, engine.packs)).line() + "\n")
+        sys.stderr.write(log_layout(backlog, section, result, engine.packs).line() + "\n")
     raise typer.Exit(0 if result.feasible and not result.deviations else 1)
 
 
@@ -233,7 +270,6 @@ def fit_cmd(
 ) -> None:
     """Capacity: the minimum profile width for a set of networks, or whether more networks still fit a case."""
     from checker.advice import fit as ft
-    from checker.advice import layout as lay
     from checker.io.loader import load_case
 
     engine = Engine(load_packs(list(pack or [])))
@@ -244,7 +280,8 @@ def fit_cmd(
         section = load_case(Path(what[0]))
         got = ft.fit_case(section, list(add), engine)
         verdict = "fits" if got.fits else "does not fit without new deviations"
-        lay.report(console, got.layout, f"{section.name} + {', '.join(add)}: {verdict}")
+        added = {o.id for o in got.layout.section.objects if o.id.startswith("nieuw-")} if got.layout.section else set()
+        ft.print_fit(console, got, f"{section.name} + {', '.join(add)}: {verdict}", added)
         for d in got.blocking:
             console.print(f"  blocked by: {d.describe()}")
         raise typer.Exit(0 if got.fits else 1)
@@ -252,7 +289,7 @@ def fit_cmd(
     if found.width is None:
         console.print(f"no profile up to {ft.MAX_WIDTH:g} m fits {', '.join(what)}")
         raise typer.Exit(1)
-    lay.report(console, found.layout, f"minimum profile width {found.width:.3f} m for {', '.join(what)}")
+    ft.print_fit(console, found, f"minimum profile width {found.width:.3f} m for {', '.join(what)}")
 
 
 @app.command("report")
@@ -262,16 +299,20 @@ def report_cmd(
     pack: list[str] | None = typer.Option(
         None, "--pack", help="Pack name or .rules file (repeatable); default: all shipped packs."
     ),
-    backlog: Path | None = typer.Option(None, "--backlog", help="Add the most urgent entries of this backlog file."),
+    backlog: str | None = typer.Option(None, "--backlog", help="Add the most urgent entries of this backlog "
+                                                               "(a file or postgresql://…)."),
 ) -> None:
     """Write one self-contained HTML report: summary, drawings, findings, accepted deviations."""
     from checker.views.report import write_report
 
     extra = []
     if backlog is not None:
-        from checker.policy.backlog import backlog_section
+        from checker.policy.backlog import list_items
+        from checker.policy.backlog_store import shown
+        from checker.policy.backlog_views import report_section
+        from checker.policy.urgency import load_weights
 
-        extra.append(backlog_section(backlog))
+        extra.append(report_section(list_items(backlog, load_weights()), shown(backlog)))
     write_report(paths, Engine(load_packs(list(pack or []))), output, extra)
 
 
@@ -337,27 +378,72 @@ def export_cmd(
     export_dxf(load_case(case), load_packs(list(pack or [])), output)
 
 
+IMKL_SUFFIXES = (".zip", ".xml", ".gml")
+
+
 @app.command("import")
 def import_cmd(
-    drawing: Path = typer.Argument(..., help="A DXF drawing of a cross-section."),
-    output: Path = typer.Option(..., "-o", "--output", help="case.yaml to write."),
-    scale: float | None = typer.Option(None, "--scale", help="Metres per drawing unit (default: title block, else $INSUNITS)."),
-    origin: str | None = typer.Option(None, "--origin", help="Reference point X,Y in drawing units: the facade at maaiveld."),
+    source: Path = typer.Argument(..., help="A DXF drawing of a cross-section, or a KLIC delivery (Levering_*.zip, its GML)."),
+    output: Path = typer.Option(..., "-o", "--output", help="case.yaml to write (FILE.jsonl for --axis)."),
+    line: str | None = typer.Option(None, "--line", help="KLIC: the section line 'X1,Y1 X2,Y2' in RD New; x = 0 at the first."),
+    axis: str | None = typer.Option(None, "--axis", help="KLIC: a street axis 'X1,Y1 X2,Y2 ...' (RD New), cut per station."),
+    every: float = typer.Option(20.0, "--every", help="KLIC --axis: metres between stations."),
+    width: float = typer.Option(12.0, "--width", help="KLIC --axis: length of each section, centred on the axis (metres)."),
+    zones: str | None = typer.Option(None, "--zones", help="KLIC: surface zones from x = 0, e.g. trottoir:1.8,rijbaan:5.5 "
+                                                           "(default: one zone 'onbekend')."),
+    name: str | None = typer.Option(None, "--name", help="KLIC: the case name."),
+    pack: list[str] | None = typer.Option(
+        None, "--pack", help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171)."
+    ),
+    corridor: float = typer.Option(1.0, "--corridor", help="KLIC: metres each side of the section in which a line running "
+                                                           "along it (a house connection) is a crossing."),
+    reach: float = typer.Option(5.0, "--reach", help="KLIC: metres from the cut within which a depth point counts as measured."),
+    scale: float | None = typer.Option(None, "--scale", help="DXF: metres per drawing unit (default: title block, $INSUNITS)."),
+    origin: str | None = typer.Option(None, "--origin", help="DXF: reference point X,Y in drawing units (facade at maaiveld)."),
 ) -> None:
-    """Read a DXF drawing (circles and closed polylines on thema layers, ids as text) into a case.yaml."""
+    """Make a case from a DXF drawing, or cut dwarsprofielen from a KLIC delivery (IMKL 2.0 or 3.0).
+
+    A KLIC delivery needs --line (one section, written as case.yaml) or --axis (a section every
+    --every metres along a street, written as JSON Lines for `ligging check FILE.jsonl`).
+    """
+    if source.suffix.lower() in IMKL_SUFFIXES:
+        from checker.io.imkl import sections
+
+        if scale is not None or origin is not None:
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--scale and --origin are for DXF drawings"))
+        if (line is None) == (axis is None):
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "a KLIC delivery needs --line \"X1,Y1 X2,Y2\" "
+                                                                        "or --axis \"X1,Y1 X2,Y2 ...\" (one of them)"))
+        for value, option in ((corridor, "--corridor"), (reach, "--reach")):
+            if not 0 <= value <= 50:
+                raise LiggingError(Diagnostic(Span("<command line>", 1, 1), f"{option} must be 0 to 50 metres"))
+        packs = load_packs(list(pack or ["nen7171"]))
+        if line is not None:
+            written = sections.cut_line(source, output, line, packs, zones, name, corridor, reach)
+        else:
+            written = sections.cut_axis(source, output, axis or "", every, width, packs, zones, name, corridor, reach)
+        for warning in written.warnings:
+            sys.stderr.write(f"ligging: warning: {warning}\n")
+        sys.stderr.write(f"ligging import: {written.line()}\n")
+        return
+    if source.suffix.lower() != ".dxf":
+        raise LiggingError(Diagnostic(Span(str(source), 1, 1), f"'{source.suffix or source.name}' is neither a DXF drawing "
+                                                              f"(.dxf) nor a KLIC delivery ({', '.join(IMKL_SUFFIXES)})"))
+    if line is not None or axis is not None or zones is not None:
+        raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--line, --axis and --zones are for KLIC deliveries"))
     from checker.io.dxf import import_dxf, parse_origin, write_case
 
-    write_case(import_dxf(drawing, scale, parse_origin(origin) if origin is not None else None), output)
+    write_case(import_dxf(source, scale, parse_origin(origin) if origin is not None else None), output)
 
 
 backlog_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="The harmonisation backlog: regulatory friction from cases, ranked by urgency.",
+    help="The harmonisation backlog (OT6 register): regulations that rub, ranked by urgency.",
 )
 app.add_typer(backlog_app, name="backlog")
-BACKLOG_HELP = "Backlog file (default: $LIGGING_BACKLOG or backlog.db)."
 WHO_HELP = "Who makes the change (default: $USER)."
+MAX_ENTRY = 2**62  # entry ids are 64-bit integers in both stores
 
 
 class Rank(str, Enum):
@@ -369,17 +455,36 @@ class ExportFormat(str, Enum):
     csv = "csv"
     xlsx = "xlsx"
     md = "md"
+    html = "html"
 
 
-def _wide_console() -> Console:
-    """Return a console that does not squeeze wide tables when output is piped."""
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+class FrictionClass(str, Enum):
+    contradiction = "contradiction"
+    praktijktoets = "praktijktoets"
+    space = "space"
+    data = "data"
+
+
+def _list_console() -> Console:
+    """Return a console as wide as the terminal (piped: $COLUMNS, else 100 columns)."""
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else _columns())
+
+
+def _columns() -> int:
+    """Return the width to lay out for when output is not a terminal: $COLUMNS, else 100."""
+    import os
+
+    text = os.environ.get("COLUMNS", "")
+    return max(40, min(int(text), 1000)) if text.isdigit() else 100
 
 
 @backlog_app.command("add")
 def backlog_add(
-    rule: list[str] = typer.Option(..., "--rule", help="Rule id involved (repeatable: two for a rule pair)."),
+    rule: list[str] = typer.Option(..., "--rule", help="Rule id that rubs (repeat for the rule it rubs against)."),
     title: str = typer.Option(..., "--title", help="What rubs, in one line."),
+    kind: FrictionClass | None = typer.Option(
+        None, "--class", help="contradiction (two rules), space, data or praktijktoets; default: contradiction "
+                              "for two rules, space for one."),
     case: Path | None = typer.Option(None, "--case", help="Case folder or case.yaml where it rubs."),
     amount: float | None = typer.Option(None, "--amount", help="Deviation needed."),
     unit: str = typer.Option("m", "--unit", help="Unit of --amount."),
@@ -387,57 +492,70 @@ def backlog_add(
     note: str = typer.Option("", "--note", help="Why it was logged."),
     pack: list[str] | None = typer.Option(None, "--pack", help="Packs to look the rules up in; default: all shipped."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
-    """Log friction by hand (a rule, or a pair of rules, that rubs)."""
+    """Log friction by hand: an occurrence of the entry of this rule (or rule pair)."""
     from checker.policy.backlog import add_by_hand
 
-    entry = add_by_hand(backlog, load_packs(list(pack or [])), rule, title, case, severity.value, amount, unit, note, who)
-    sys.stdout.write(f"backlog entry {entry}\n")
+    if amount is not None and not math.isfinite(amount):
+        raise LiggingError(Diagnostic(Span("--amount", 1, 1), f"--amount must be a finite number, got {amount}"))
+    added = add_by_hand(backlog, load_packs(list(pack or [])), rule, title, case, severity.value, amount, unit, note,
+                        who, kind.value if kind else "")
+    if added.created:
+        sys.stderr.write(f"backlog {added.path}: new backlog created\n")
+    sys.stdout.write(f"backlog entry {added.entry}\n")
 
 
 @backlog_app.command("list")
 def backlog_list(
     rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
     status: str | None = typer.Option(None, "--status", help="Only entries with this status."),
+    kind: FrictionClass | None = typer.Option(None, "--class", help="Only entries of this class."),
+    phase: str | None = typer.Option(None, "--phase", help="Only entries in this OT6 phase."),
     authority: str | None = typer.Option(
         None, "--authority", help="Only entries with a rule of this authority (part of its name)."
     ),
     rule: str | None = typer.Option(None, "--rule", help="Only entries involving this rule id."),
+    wide: bool = typer.Option(False, "--wide", help="Every column: instrument, who can change it, the score's parts."),
     weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
-    """List the backlog with each urgency score and its parts."""
+    """List the entries ranked by urgency, fitted to the terminal (--wide for every column)."""
     from checker.policy import backlog as bl
+    from checker.policy.backlog_views import render_list
     from checker.policy.urgency import load_weights
 
-    bl.render_list(_wide_console(), bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule))
+    items = bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule,
+                          kind.value if kind else None, phase)
+    console = Console(highlight=False, soft_wrap=True, width=10_000) if wide else _list_console()
+    render_list(console, items, wide)
 
 
 @backlog_app.command("show")
 def backlog_show(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
     weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
-    """Show one entry: rules and sources, cases, deviation, urgency parts, links and history."""
+    """Show one entry: what rubs, its rules and instruments, the evidence per case, urgency and history."""
     from checker.policy import backlog as bl
+    from checker.policy.backlog_views import render_detail
     from checker.policy.urgency import load_weights
 
-    bl.render_detail(_wide_console(), bl.detail(backlog, entry, load_weights(weights)))
+    render_detail(_list_console(), bl.detail(backlog, entry, load_weights(weights)))
 
 
 @backlog_app.command("triage")
 def backlog_triage(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
     triage_class: str = typer.Argument(
         ..., metavar="CLASS", help="encoding-error, regulatory-friction, data-problem or accepted-open-norm."
     ),
     note: str = typer.Option("", "--note", help="Why."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
-    """Set an entry's triage class (a new entry becomes triaged)."""
+    """Set an entry's triage class (a new entry becomes triaged, phase prioriteren)."""
     from checker.policy.backlog import triage
 
     triage(backlog, entry, triage_class, note, who)
@@ -445,11 +563,11 @@ def backlog_triage(
 
 @backlog_app.command("status")
 def backlog_status(
-    entry: int = typer.Argument(..., help="Entry id."),
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
     status: str = typer.Argument(..., help="triaged, proposed, harmonised or rejected."),
     note: str = typer.Option(..., "--note", help="Why (kept in the history)."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
     """Move an entry along new → triaged → proposed → harmonised | rejected."""
     from checker.policy.backlog import set_status
@@ -457,15 +575,29 @@ def backlog_status(
     set_status(backlog, entry, status, note, who)
 
 
+@backlog_app.command("phase")
+def backlog_phase(
+    entry: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id."),
+    phase: str = typer.Argument(..., help="inzicht, prioriteren, integratie, praktijktoets or back-log."),
+    note: str = typer.Option(..., "--note", help="Why (kept in the history)."),
+    who: str | None = typer.Option(None, "--who", help=WHO_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+) -> None:
+    """Put an entry in an OT6 phase by hand (status changes and whatif move it on their own)."""
+    from checker.policy.backlog import set_phase
+
+    set_phase(backlog, entry, phase, note, who)
+
+
 @backlog_app.command("merge")
 def backlog_merge(
-    keep: int = typer.Argument(..., help="Entry id that stays."),
-    other: int = typer.Argument(..., help="Entry id merged into it."),
+    keep: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id that stays."),
+    other: int = typer.Argument(..., min=1, max=MAX_ENTRY, help="Entry id merged into it."),
     note: str = typer.Option("", "--note", help="Why."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
-    """Merge two entries about the same friction: occurrences, rules and links move to KEEP."""
+    """Merge two entries about the same friction: occurrences and rules move to KEEP."""
     from checker.policy.backlog import merge
 
     merge(backlog, keep, other, note, who)
@@ -473,33 +605,44 @@ def backlog_merge(
 
 @backlog_app.command("export")
 def backlog_export(
-    fmt: ExportFormat = typer.Option(..., "--format", help="csv, xlsx or md."),
+    fmt: ExportFormat = typer.Option(..., "--format", help="csv (every occurrence; imports back), xlsx, md or html."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
     rank: Rank = typer.Option(Rank.urgency, "--rank", help="Order by urgency score or by id."),
     status: str | None = typer.Option(None, "--status", help="Only entries with this status."),
+    kind: FrictionClass | None = typer.Option(None, "--class", help="Only entries of this class."),
+    phase: str | None = typer.Option(None, "--phase", help="Only entries in this OT6 phase."),
     authority: str | None = typer.Option(None, "--authority", help="Only entries with a rule of this authority."),
     rule: str | None = typer.Option(None, "--rule", help="Only entries involving this rule id."),
     weights: Path | None = typer.Option(None, "--weights", help="TOML file overriding the urgency weights."),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
-    """Export the listed entries (same rows and order as `list`) as CSV, XLSX or Markdown."""
+    """Export the listed entries (same order as `list`) with their occurrences: CSV, XLSX, Markdown or HTML."""
+    import datetime as dt
+
     from checker.policy import backlog as bl
+    from checker.policy import backlog_csv, backlog_views
+    from checker.policy.backlog_store import resolve, shown
     from checker.policy.urgency import load_weights
 
-    bl.export(bl.list_items(backlog, load_weights(weights), rank.value, status, authority, rule), fmt.value, output)
+    items, occurrences = bl.register(backlog, load_weights(weights), rank.value, status, authority, rule,
+                                     kind.value if kind else None, phase)
+    if fmt is ExportFormat.csv:
+        backlog_csv.export(items, dict(occurrences), output)
+    else:
+        backlog_views.write(fmt.value, items, dict(occurrences), output, shown(resolve(backlog)),
+                            dt.date.today().isoformat())
 
 
 @backlog_app.command("import")
 def backlog_import(
     source: Path = typer.Argument(..., help="CSV file written by `ligging backlog export --format csv`."),
     who: str | None = typer.Option(None, "--who", help=WHO_HELP),
-    backlog: Path | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
+    backlog: str | None = typer.Option(None, "--backlog", help=BACKLOG_HELP),
 ) -> None:
-    """Add the entries of a CSV export that the backlog does not hold yet."""
-    from checker.policy.backlog import import_csv
+    """Add the entries and occurrences of a CSV export that the backlog does not hold yet."""
+    from checker.policy.backlog_csv import import_csv
 
-    added, present = import_csv(backlog, source, who)
-    sys.stdout.write(f"imported {added} entries ({present} already present)\n")
+    sys.stdout.write(import_csv(backlog, source, who).line() + "\n")
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -192,12 +192,12 @@ class Clearance:
     span: Span
     racks_written: bool = False
     crossings_written: bool = False
+    pairing: Pairing | None = None
 
     @property
     def inside_rack(self) -> bool:
         """Tell whether only pairs held by one rack are judged."""
         return self.racks == "inside"
-    pairing: Pairing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,8 +333,23 @@ class Bounds:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """`keep depth|position|side SEL`: part of the drawn place is a design input the solver leaves alone.
+
+    `depth`: a gravity sewer's depth follows from its fall; `position`: depth and x; `side`:
+    the side of the carriageway (a line serves the plots on its side). Layout, fit and
+    suggestions hold it as drawn. A check has nothing to compare it with, so the relation
+    never yields a finding.
+    """
+
+    selector: Selector
+    what: str
+    span: Span
+
+
 Relation = (Cover | Clearance | CrossingClearance | Order | ZoneRule | Exclusion | Access
-            | Capacity | CrossPermission | Bounds | Position)
+            | Capacity | CrossPermission | Bounds | Position | Keep)
 
 
 @dataclass(frozen=True, slots=True)

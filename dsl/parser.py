@@ -24,7 +24,7 @@ from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, to_si
 
 SEVERITIES = ("error", "warning", "info")
 RELATIONS = ("cover", "clearance", "crossing", "order", "zone", "exclusion", "access",
-             "capacity", "only", "bounds")
+             "capacity", "only", "bounds", "keep")
 POSITIONS = ("above", "below", "beside")
 ATTRIBUTE_KINDS = ("text", "number", "length", "voltage", "pressure", "temperature")
 MEMBERSHIP_WORDS = {"by axis": "axis", "by extent": "extent", "touching": "touching"}
@@ -58,6 +58,7 @@ def _keywords() -> dict[str, str]:
     words["REF"] = "edge|axis"
     words["PLANE"] = "horizontal|vertical|shortest"
     words["DIRECTION"] = "left-to-right|top-to-bottom"
+    words["PAIRING"] = "same|different"
     return words
 
 
@@ -574,7 +575,8 @@ class _ToAst(Transformer[Token, Any]):
         a = a if a.ref else ast.Side(a.selector, ref, a.span)
         b = b if b.ref else ast.Side(b.selector, ref, b.span)
         rel = ast.Clearance(plane or "shortest", racks, a, b, self.op(op, (">=", "<="), "clearance"),
-                            ast.Quantity(0.0, "length", "", self.span(meta)), self.span(meta), racks_written, crossings, pairing)
+                            ast.Quantity(0.0, "length", "", self.span(meta)), self.span(meta), racks_written, crossings,
+                            pairing)
         return replace(rel, limit=self.resolve(expr, self.sides(rel), "clearance"))
 
     @v_args(meta=True)
@@ -714,6 +716,18 @@ class _ToAst(Transformer[Token, Any]):
     @v_args(meta=True)
     def permission(self, meta: Any, c: list[Any]) -> ast.CrossPermission:
         return ast.CrossPermission(c[0], c[1], self.span(meta))
+
+    @v_args(meta=True)
+    def keep_depth(self, meta: Any, c: list[Any]) -> ast.Keep:
+        return ast.Keep(c[0], "depth", self.span(meta))
+
+    @v_args(meta=True)
+    def keep_position(self, meta: Any, c: list[Any]) -> ast.Keep:
+        return ast.Keep(c[0], "position", self.span(meta))
+
+    @v_args(meta=True)
+    def keep_side(self, meta: Any, c: list[Any]) -> ast.Keep:
+        return ast.Keep(c[0], "side", self.span(meta))
 
     @v_args(meta=True)
     def bounds_profile(self, meta: Any, c: list[Any]) -> ast.Bounds:  # c: selector, WITHIN

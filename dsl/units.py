@@ -32,6 +32,7 @@ ATTRIBUTE_DIMENSIONS: dict[str, str] = {
     "cover": "length",
     "depth": "length",
     "voltage": "voltage",
+    "operating_voltage": "voltage",
     "pressure": "pressure",
     "temperature": "temperature",
 }

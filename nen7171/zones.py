@@ -23,7 +23,11 @@ ZONE_KINDS: dict[str, tuple[str, bool]] = {
     "plein": ("square, open paved space", True),
     "tuin": ("private front garden (voortuin)", False),
     "water": ("canal or other open water", False),
+    "onbekend": ("surface not known (a section cut from a KLIC delivery without --zones)", False),
 }
+# A zone whose surface is not known: a `within` zone rule does not judge what lies under it
+# (it cannot tell), and no rule names it, so it hosts no nutsstrook and counts in no capacity.
+UNKNOWN_ZONE = "onbekend"
 
 
 def is_zone_kind(name: str) -> bool:
@@ -34,3 +38,25 @@ def is_zone_kind(name: str) -> bool:
 def utility_zones() -> tuple[str, ...]:
     """Return the zone kinds that normally host the nutsstrook (K&L strip)."""
     return tuple(kind for kind, (_, hosts) in ZONE_KINDS.items() if hosts)
+
+
+CARRIAGEWAYS = ("rijbaan", "trambaan", "busbaan")
+
+
+def side_runs(kinds: list[str] | tuple[str, ...]) -> list[frozenset[int]]:
+    """Return, per zone, the zones on the same side of the carriageway (a carriageway belongs to both sides).
+
+    >>> [sorted(r) for r in side_runs(["trottoir", "parkeren", "rijbaan", "trottoir"])]
+    [[0, 1, 2], [0, 1, 2], [0, 1, 2, 3], [2, 3]]
+    """
+    runs: list[set[int]] = [set()]
+    for k, kind in enumerate(kinds):
+        if kind in CARRIAGEWAYS:
+            runs[-1].add(k)
+            runs.append({k})
+        else:
+            runs[-1].add(k)
+    out = []
+    for k in range(len(kinds)):
+        out.append(frozenset(set().union(*(r for r in runs if k in r))))
+    return out

@@ -33,14 +33,15 @@ from checker.engine.evaluate import (
     exclusion_applies,
     sayer,
 )
-from checker.engine.select import compare, compile_selector, pair_field
+from checker.engine.select import compare, compile_selector, in_service, pair_field
 from checker.model import geometry as geo
-from checker.model.findings import Finding
+from checker.model.findings import Finding, note_depth_bases
 from checker.model.section import TOLERANCE, Obj, Section
 from checker.model.zoning import in_stack, in_zone, place_starts, probes
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackSet, in_force
+from nen7171.zones import UNKNOWN_ZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ class Plain:
 
     def picks(self, selector: ast.Selector) -> list[bool]:
         """Return, per object, whether the selector picks it."""
-        pred = compile_selector(selector, self.packs)
+        pred = compile_selector(in_service(selector), self.packs)
         return [pred(self.section, o) for o in self.objects]
 
     def kind(self, i: int, *kinds: str) -> bool:
@@ -148,7 +149,7 @@ def judged_row(subjects: tuple[int, ...], measured: float, q: ast.Quantity, op: 
     return Row(subjects, measured, compare(measured, op, limit), limit)
 
 
-def keep(rows: list[Row | None]) -> list[Row]:
+def judged_only(rows: list[Row | None]) -> list[Row]:
     """Return the rows judged."""
     return [r for r in rows if r is not None]
 
@@ -163,7 +164,7 @@ def is_reference(side: ast.Side) -> bool:
 
 def cover(rel: ast.Cover, s: Plain) -> Judged:
     picked = s.picks(rel.selector)
-    rows = keep([judged_row((i,), s.top[i], rel.limit, rel.op, s)
+    rows = judged_only([judged_row((i,), s.top[i], rel.limit, rel.op, s)
                  for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")])
     return Judged(rows, rel.limit.value, rel.op)
 
@@ -179,15 +180,7 @@ def to_reference_line(line: ast.Side, other: ast.Side, op: str, q: ast.Quantity,
         x = float(s.frame.x[i])
         measured = x - hw if line.selector.name == "facade" else s.section.width - (x + hw)  # type: ignore[union-attr]
         rows.append(judged_row((i,), measured, q, op, s))
-    return Judged(keep(rows), q.value, op)
-
-
-def kept_by_pairing(s: Plain, i: int, j: int, pairing: ast.Pairing | None) -> bool:
-    """Tell whether `with same|different F, ...` keeps the pair (every pair without one)."""
-    if pairing is None:
-        return True
-    equal = all(pair_field(s.objects[i], name) == pair_field(s.objects[j], name) for name in pairing.names)
-    return equal if pairing.mode == "same" else not equal
+    return Judged(judged_only(rows), q.value, op)
 
 
 def clearance(rel: ast.Clearance, s: Plain) -> Judged:
@@ -199,9 +192,9 @@ def clearance(rel: ast.Clearance, s: Plain) -> Judged:
     b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
     rows = []
     for i, j in pairs(s, a, b):
-        if rack_scope(s, i, j, rel.racks) and kept_by_pairing(s, i, j, rel.pairing):
+        if rack_scope(s, i, j, rel.racks) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
             rows.append(judged_row((i, j), s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref), rel.limit, rel.op, s))
-    return Judged(keep(rows), rel.limit.value, rel.op)
+    return Judged(judged_only(rows), rel.limit.value, rel.op)
 
 
 def crossing_faces(c: Obj, o: Obj) -> list[tuple[float, float, float]] | None:
@@ -265,7 +258,20 @@ def position(rel: ast.Position, s: Plain) -> Judged:
                 gap = vertical_gap(s, j, i, rel.b.ref, rel.a.ref)
             if gap is not None:
                 rows.append(judged_row((i, j), gap, rel.limit, rel.op, s))
-    return Judged(keep(rows), rel.limit.value, rel.op)
+    return Judged(judged_only(rows), rel.limit.value, rel.op)
+
+
+def pairs_with(pairing: ast.Pairing | None, a: Obj, b: Obj) -> bool:
+    """Tell whether a `with same|different` pairing judges the pair (a, b): equal on all fields, or not."""
+    if pairing is None:
+        return True
+    equal = all(pair_field(a, name) == pair_field(b, name) for name in pairing.names)
+    return equal if pairing.mode == "same" else not equal
+
+
+def keep(rel: ast.Keep, s: Plain) -> Judged:
+    # a drawn depth, position or side is the solver's business: a check judges nothing
+    return Judged([], None, "keep", "")
 
 
 def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
@@ -280,7 +286,7 @@ def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
             gap = geo.crossing_gap(s.objects[c], s.objects[o])
             if gap is not None:
                 rows.append(judged_row((c, o), gap, rel.limit, rel.op, s))
-    return Judged(keep(rows), rel.limit.value, rel.op)
+    return Judged(judged_only(rows), rel.limit.value, rel.op)
 
 
 def zones_in(s: Plain, i: int, mode: str) -> list[int]:
@@ -347,7 +353,7 @@ def zonerule(rel: ast.ZoneRule, s: Plain) -> Judged:
         if not picked[i] or s.kind(i, "crossing", "tree"):
             continue
         under = {s.section.zones[k].kind for k in zones_in(s, i, rel.membership)}
-        ok = bool(under) and under <= set(rel.kinds) if rel.mode == "within" else not under & set(rel.kinds)
+        ok = bool(under) and under - {UNKNOWN_ZONE} <= set(rel.kinds) if rel.mode == "within" else not under & set(rel.kinds)
         rows.append(Row((i,), None, bool(ok)))
     return Judged(rows, None, rel.mode, "")
 
@@ -503,7 +509,7 @@ def bounds(rel: ast.Bounds, s: Plain) -> Judged:
                 rows.append(Row((i,), margin, compare(margin, ">=", 0.0)))
         return Judged(rows, 0.0, ">=")
     assert rel.limit is not None
-    rows = keep([judged_row((i,), s.bottom[i], rel.limit, "<=", s)
+    rows = judged_only([judged_row((i,), s.bottom[i], rel.limit, "<=", s)
                  for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")])
     return Judged(rows, rel.limit.value, "<=")
 
@@ -511,7 +517,7 @@ def bounds(rel: ast.Bounds, s: Plain) -> Judged:
 RELATIONS: dict[type, Callable[..., Judged]] = {
     ast.Cover: cover, ast.Clearance: clearance, ast.CrossingClearance: crossingclearance, ast.Order: order,
     ast.ZoneRule: zonerule, ast.Exclusion: exclusion, ast.Access: access, ast.Capacity: capacity,
-    ast.CrossPermission: crosspermission, ast.Bounds: bounds, ast.Position: position,
+    ast.CrossPermission: crosspermission, ast.Bounds: bounds, ast.Position: position, ast.Keep: keep,
 }
 
 
@@ -671,7 +677,7 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
         rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(rel)], subjects=subjects,
         measured=f.measured, required=f.required, op=j.op, unit=j.unit, message=message, source=rule.source,
         rule_at=rel.span if f.alternative or f.relation else rule.span, case_at=anchor.span,
-        baseline=all(o.status == "existing" for o in objs), title=rule.title, illustrative=rule.illustrative,
+        baseline=all(o.in_ground for o in objs), title=rule.title, illustrative=rule.illustrative,
         exception=exception,
     )
 
@@ -698,19 +704,21 @@ def overlaps(s: Plain) -> list[Finding]:
             measured=gap, required=0.0, op=">=", unit="m",
             message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
             source="physical: two bodies cannot occupy the same space", rule_at=Span("ligging", 1, 1),
-            case_at=anchor.span, baseline=first.status == "existing" and second.status == "existing",
+            case_at=anchor.span, baseline=first.in_ground and second.in_ground,
             title="Objects overlap",
         ))
     return out
 
 
 def accepted(f: Finding, section: Section, today: str) -> Finding:
-    """Mark a finding an `accept:` entry covers: accepted, expired, or stale (the measure moved)."""
+    """Mark a finding an `accept:` entry covers: accepted, pending approval, expired, or stale (the measure moved)."""
     for acc in section.accept:
         if acc.rule != f.rule or (acc.subjects and acc.subjects != f.subjects):
             continue
         state = "accepted"
-        if acc.until < today:
+        if acc.pending:
+            state = "pending"
+        elif acc.until < today:
             state = "expired"
         elif acc.measured is not None and f.measured is not None and abs(acc.measured - f.measured) > TOLERANCE:
             state = "stale"
@@ -727,6 +735,6 @@ def reference_findings(packs: PackSet, section: Section, today: str) -> list[Fin
         if in_force(pr, section.planned) and conditions_hold(pr.rule, section):
             out.extend(finding(pr.rule, pr.pack.name, f, s) for f in failures(pr.rule, s))
     out.extend(overlaps(s))
-    out = [accepted(f, section, today) for f in out]
+    out = note_depth_bases((accepted(f, section, today) for f in out), section)
     return sorted(out, key=Finding.sort_key)
 

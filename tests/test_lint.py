@@ -66,7 +66,8 @@ def test_infeasible_clearance_set_reports_the_width_it_needs() -> None:
 
 def test_width_without_networks_uses_each_horizontal_order() -> None:
     found = [d for d in lint([A]) if d.code == "L304"]
-    assert len(found) == 1 and "1.50" in found[0].message
+    # the 1.50 m telecom-water clearance plus both lines' own typical diameters (50 mm and 110 mm)
+    assert len(found) == 1 and f"{1.50 + 0.050 + 0.110:.2f}" in found[0].message
 
 
 @pytest.mark.parametrize("code, line", [

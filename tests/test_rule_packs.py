@@ -7,10 +7,24 @@ when a shipped rule lacks a passing or a failing case, or a case names an unknow
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from checker.engine.explain import RuleCase, load_rule_cases, run_rule_case, versions_exercised
-from dsl.packs import load_packs, shipped_dir, shipped_names
+from checker.advice.layout import layout, side_of
+from checker.engine.evaluate import Engine
+from checker.engine.explain import (
+    RuleCase,
+    case_section,
+    expectations,
+    load_rule_cases,
+    pack_engine,
+    run_rule_case,
+    versions_exercised,
+)
+from checker.engine.select import compile_selector, mask
+from dsl import ast
+from dsl.packs import PackSet, load_packs, shipped_dir, shipped_names
 
 PACKS = load_packs(shipped_names())
 OWN = [p for p in PACKS.packs]
@@ -22,6 +36,9 @@ CASES = [c for pack in OWN + EXAMPLE_PACKS for c in load_rule_cases(pack)]
 
 @pytest.mark.parametrize("rc", CASES, ids=[c.ident for c in CASES])
 def test_rule_case(rc: RuleCase) -> None:
+    if rc.expect == "kept":
+        held_by_the_layout(rc)
+        return
     findings = run_rule_case(rc)
     assert bool(findings) == (rc.expect == "fail"), [f.message for f in findings]
     assert all(f.rule == rc.rule for f in findings)
@@ -29,12 +46,40 @@ def test_rule_case(rc: RuleCase) -> None:
         assert {f.severity for f in findings} == {rc.severity}
 
 
+def held_by_the_layout(rc: RuleCase) -> None:
+    """A `keep` rule's example: laid out with its pack, what the rule keeps stays; without it, it would move."""
+    engine = pack_engine(rc.pack_ref)
+    section = case_section(rc)
+    (pr,) = [pr for pr in versions_exercised(rc) if pr.rule.id == rc.rule]
+    (req,) = pr.rule.alternatives
+    rel = req.relation
+    assert isinstance(rel, ast.Keep)
+    kept = {o.id for o, hit in zip(section.objects, mask(compile_selector(rel.selector, engine.packs), section),
+                                   strict=True) if hit and o.status == "planned"}
+    assert kept, "the example has nothing the rule keeps"
+
+    def moved(packs: PackSet) -> set[str]:
+        result = layout(section, Engine(packs), alternatives=False, minimal=False)
+        assert result.section is not None
+        after = result.section.by_id()
+        if rel.what == "side":
+            return {o.id for o in section.objects if o.id in kept
+                    and not side_of(section, after[o.id].x) <= side_of(section, o.x)}
+        return {o.id for o in section.objects if o.id in kept
+                and (abs(after[o.id].cover - o.cover) > 1e-6 or (rel.what == "position" and abs(after[o.id].x - o.x) > 1e-6))}
+
+    assert moved(engine.packs) == set()
+    without = replace(engine.packs, rules=tuple(r for r in engine.packs.rules if r.rule.id != rc.rule))
+    assert moved(without), "without the rule the layout would keep them too: the example does not exercise it"
+
+
 def test_every_shipped_rule_version_has_a_passing_and_a_failing_case() -> None:
-    # a case exercises the versions of its rule in force on its planned date under its tags
+    # a case exercises the versions of its rule in force on its planned date under its tags;
+    # a `keep` rule has nothing to fail in a check: its second example is one the layout holds
     covered = {(pack.name, rule.span.line, e) for pack in OWN for rc in load_rule_cases(pack)
                for pr in versions_exercised(rc) for rule, e in [(pr.rule, rc.expect)]}
     missing = [f"{pack.name}:{rule.id}@{rule.span.line}:{e}" for pack in OWN for rule in pack.rules
-               for e in ("pass", "fail") if (pack.name, rule.span.line, e) not in covered]
+               for e in expectations(rule) if (pack.name, rule.span.line, e) not in covered]
     assert sorted(missing) == []
 
 

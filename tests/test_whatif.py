@@ -201,25 +201,47 @@ def test_backlog_entries_resolved_and_proposal_saved(tmp_path: Path, monkeypatch
     monkeypatch.chdir(ROOT)
     db = tmp_path / "backlog.db"
     packs = load_packs([])
-    bl.log_results(db, list(check_paths([Path("cases")], Engine(packs))), packs)
-    fibre = {i.id for i in bl.list_items(db, load_weights(), rank="id") if [r.rule for r in i.rules] == ["TEL-COV-DT"]}
-    proposal = wi.Proposal("glasvezel 40", (wi.parse_set("TEL-COV-DT=0.40m"),))
+    engine = Engine(packs)
+    bl.log_results(db, list(check_paths([Path("cases")], engine)), engine)
+    fibre = {i.id for i in bl.list_items(db, load_weights(), rank="id") if "TEL-COV-DT" in [r.rule for r in i.rubbing]}
+    proposal = wi.Proposal("glasvezel 30", (wi.parse_set("TEL-COV-DT=0.30m"),))
     [result] = wi.run_all([Path("cases")], packs, [proposal], with_layout=False, backlog=db)
     assert result.resolves is not None
     resolved = {r.entry for r in result.resolves}
-    # only fibre-cover entries go, and only those whose cover lies within the new 0.40 m
+    # only entries about fibre cover go, and only those whose every occurrence lies within the new 0.30 m
     assert resolved and resolved < fibre
     gone = {(bl.case_key(c.case), f.fingerprint) for c in result.cases for f in c.disappeared}
     for r in result.resolves:
         item = bl.detail(db, r.entry, load_weights()).item
-        assert all((case, item.fingerprint) in gone for case in r.cases)
+        assert all(key in gone for key in item.seen if key[0] in r.cases)
     chosen = min(resolved)
     bl.triage(db, chosen, "regulatory-friction", "test")
     [result] = wi.run_all([Path("cases")], packs, [proposal], with_layout=False, backlog=db)
     done = dict(wi.save_proposal(result, db))
-    assert done[chosen] == "proposed" and all(done[e].startswith("left new") for e in resolved - {chosen})
+    assert done[chosen].startswith("proposed") and all(done[e].startswith("left new") for e in resolved - {chosen})
     shown = bl.detail(db, chosen, load_weights())
-    assert shown.item.status == "proposed"
-    note = shown.history[-1].note
-    assert "require cover datatransport >= 0.4 m" in note and ">= 0.6 m → >= 0.4 m" in note
+    assert (shown.item.status, shown.item.phase) == ("proposed", "praktijktoets")
+    note = next(h.note for h in shown.history if h.field == "status" and h.new == "proposed")
+    assert "require cover datatransport >= 0.3 m" in note and ">= 0.6 m → >= 0.3 m" in note
     assert f"deviation metres saved {result.totals()['metres_saved']:.3f}" in note
+    assert [h.new for h in shown.history if h.field == "phase"] == ["prioriteren", "integratie", "praktijktoets"]
+
+
+def test_rules_that_block_a_proposal_are_logged_as_praktijktoets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from checker.policy import backlog as bl
+
+    monkeypatch.chdir(ROOT)
+    db = tmp_path / "backlog.db"
+    packs = load_packs([])
+    proposal = wi.Proposal("glasvezel 30", (wi.parse_set("TEL-COV-DT=0.30m"),))
+    [result] = wi.run_all([Path("cases/leiden-vkls-conform")], packs, [proposal], with_layout=False)
+    found = wi.blockers(result, packs)
+    # fibre in the rack is fine at 0.30 m, but the cables and the water in the same rack still miss their rules
+    assert {f.key for f in found} >= {"NEN-COV-LS", "NEN-COV-MS"}
+    assert all(f.kind == "praktijktoets" and "TEL-COV-DT" not in f.key for f in found)
+    assert all("glasvezel 30" in f.evidence and f.planned == "2026-01-01" for f in found)
+    summary = wi.log_blockers(result, packs, db)
+    assert summary.new_entries == len({f.key for f in found})
+    items = {i.key: i for i in bl.list_items(db, load_weights())}
+    assert items["NEN-COV-MS"].friction == "praktijktoets" and items["NEN-COV-MS"].cases == (
+        "cases/leiden-vkls-conform/case.yaml",)

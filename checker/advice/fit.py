@@ -1,12 +1,19 @@
 """Capacity questions: how wide must a profile be for these networks, and does one more still fit?
 
-`min_width` builds a profile from zone specs (`trottoir:2.0,rijbaan:5.5`), places the
-named networks at their NEN 7171 reference positions and narrows or widens the
-nutsstrook (the first zone that hosts it) by bisection until the layout solver just
-finds a layout with every rule held; the answer is the whole profile width at that
-point, with the layout. `fit_case` adds networks (`warmte:2x250mm`) to a case and asks
-the solver whether it still fits; if not, it names the rules that block it (a minimal
-conflicting set) and the cheapest deviations that would admit it.
+`min_width` answers with the width model of `ligging rules lint` (L303/L304): the lines lie
+side by side in a row, in an order the packs allow, each as near the facade as the
+horizontal clearances to every line before it permit (`checker.engine.lint.required_width`),
+with the diameters given or the typical ones (`checker.model.sizes`). Each line goes to the
+zone the reference layout gives it (the nutsstrook, or the carriageway for a sewer); only
+those zones make up the profile, so zones named in `--zones` that no line needs change
+nothing. The row is then laid out by the solver with every rule in force; where the solver
+needs more room than the row (a rule the row does not model), the zone widens until it
+fits. The answer names every placed object and the diameter it assumed. `fit_case` adds
+networks (`warmte:2x250mm`) to a case and asks the solver whether it still fits; if not, it
+names the deviations the addition needs beyond those the case already needs.
+
+Limits (bad input, exit 2): at most `MAX_LINES` lines, `MAX_COPIES` per `N x`, diameters
+above 0 and at most `MAX_DIAMETER`.
 """
 
 from __future__ import annotations
@@ -14,17 +21,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from checker.advice.layout import Deviation, Layout, layout, start_from_standard
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from checker.advice.layout import Deviation, Layout, layout, report, start_from_standard
 from checker.engine.evaluate import Engine
+from checker.engine.lint import required_width
 from checker.model.section import CABLE_THEMAS, THEMAS, Obj, Section, Zone
+from checker.model.sizes import MAX_COPIES, MAX_DIAMETER, MAX_LINES, typical_diameter
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.units import UnitProblem, length
 from nen7171.reference import home_zone
 from nen7171.zones import is_zone_kind
 
 ARG = Span("<command line>", 1, 1)
-# sizes used when a network is named without one; illustrative, typical of Dutch distribution networks
-DEFAULT_SIZE = {"cable": 0.05, "pipe": 0.11}
 PRECISION = 0.005
 MAX_WIDTH = 64.0
 NETWORK_SPEC = re.compile(r"^(?P<net>[A-Za-z]+)(?::(?:(?P<n>\d+)x)?(?P<size>[0-9.]+)\s*(?P<unit>[a-z]*))?$")
@@ -34,13 +45,16 @@ NETWORK_SPEC = re.compile(r"^(?P<net>[A-Za-z]+)(?::(?:(?P<n>\d+)x)?(?P<size>[0-9
 class Fit:
     """The answer to a capacity question: the width, the layout found, and what blocks a fit.
 
-    `blocking` lists the deviations the addition needs beyond those the case already
-    needs without it (empty when it fits).
+    `zones` gives the width of each zone the lines needed (the row model's width or more);
+    `assumed` the ids whose diameter was not given. `blocking` lists the deviations the
+    addition needs beyond those the case already needs without it (empty when it fits).
     """
 
     width: float | None
     layout: Layout
     blocking: tuple[Deviation, ...] = ()
+    zones: tuple[tuple[str, float], ...] = ()
+    assumed: frozenset[str] = frozenset()
 
     @property
     def fits(self) -> bool:
@@ -64,16 +78,17 @@ def parse_zones(spec: str) -> tuple[Zone, ...]:
             width = length(size or "", "m")
         except UnitProblem as exc:
             raise _bad(f"zone '{kind}': {exc}") from None
-        if width <= 0:
-            raise _bad(f"zone '{kind}' must have a positive width")
+        if not 0 < width <= MAX_WIDTH:
+            raise _bad(f"zone '{kind}' must be more than 0 and at most {MAX_WIDTH:g} m wide")
         zones.append(Zone(kind, at, at + width, ARG))
         at += width
     return tuple(zones)
 
 
-def parse_networks(specs: list[str], prefix: str = "") -> list[Obj]:
-    """Parse `warmte:2x250mm`, `water:160mm` or `datatransport` into planned lines (x and cover set later)."""
+def parse_networks(specs: list[str], prefix: str = "") -> tuple[list[Obj], frozenset[str]]:
+    """Parse `warmte:2x250mm`, `water:160mm` or `datatransport` into planned lines, and the ids whose size was assumed."""
     out: list[Obj] = []
+    assumed: set[str] = set()
     for spec in specs:
         m = NETWORK_SPEC.match(spec.strip())
         if m is None or m["net"] not in THEMAS:
@@ -81,21 +96,30 @@ def parse_networks(specs: list[str], prefix: str = "") -> list[Obj]:
         net = m["net"]
         kind = "cable" if net in CABLE_THEMAS else "pipe"
         try:
-            size = length(f"{m['size']} {m['unit'] or 'mm'}") if m["size"] else DEFAULT_SIZE[kind]
+            size = length(f"{m['size']} {m['unit'] or 'mm'}") if m["size"] else typical_diameter(net)
         except UnitProblem as exc:
             raise _bad(f"'{spec}': {exc}") from None
-        for _ in range(int(m["n"] or 1)):
-            out.append(Obj(f"{prefix}{net}-{len(out) + 1}", kind, net, None, "planned", 0.0, 0.0,
-                           diameter=size, span=ARG))
-    return out
+        if not 0.0 < size <= MAX_DIAMETER:
+            raise _bad(f"'{spec}': a diameter is more than 0 and at most {MAX_DIAMETER:g} m")
+        copies = int(m["n"] or 1)
+        if not 1 <= copies <= MAX_COPIES:
+            raise _bad(f"'{spec}': from 1 to {MAX_COPIES} copies of one network")
+        if len(out) + copies > MAX_LINES:
+            raise _bad(f"at most {MAX_LINES} lines in one capacity question")
+        for _ in range(copies):
+            oid = f"{prefix}{net}-{len(out) + 1}"
+            out.append(Obj(oid, kind, net, None, "planned", 0.0, 0.0, diameter=size, span=ARG))
+            if not m["size"]:
+                assumed.add(oid)
+    return out, frozenset(assumed)
 
 
-def _with_zones(zones: tuple[Zone, ...], stretch: int, width: float) -> tuple[Zone, ...]:
-    """Return the zones with zone `stretch` set to `width` and the others shifted after it."""
+def _with_widths(zones: tuple[Zone, ...], widths: dict[int, float]) -> tuple[Zone, ...]:
+    """Return the zones with the given widths (by index), contiguous from the facade."""
     out = []
     at = 0.0
     for k, z in enumerate(zones):
-        w = width if k == stretch else z.end - z.start
+        w = widths.get(k, z.end - z.start)
         out.append(replace(z, start=at, end=at + w))
         at += w
     return tuple(out)
@@ -120,51 +144,60 @@ def _placed(section: Section, engine: Engine, only: set[str] | None = None, home
 
 
 def min_width(specs: list[str], zones_spec: str, engine: Engine, tags: tuple[tuple[str, str | float], ...] = ()) -> Fit:
-    """Return the narrowest profile (stretching the nutsstrook) in which the networks fit every rule."""
-    zones = parse_zones(zones_spec)
-    lines = tuple(parse_networks(specs))
+    """Return the narrowest profile in which the networks fit every rule, row by row as lint measures it."""
+    given = parse_zones(zones_spec)
+    lines, assumed = parse_networks(specs)
     if not lines:
         raise _bad("name at least one network")
-    stretch = home_zone(lines[0].network or "overig", [(z.kind, z.start, z.end) for z in zones], engine.packs)
+    spans = [(z.kind, z.start, z.end) for z in given]
+    homes = {o.id: home_zone(o.network or "overig", spans, engine.packs) for o in lines}
+    # only the zones some line lies in make up the profile
+    needed = sorted(set(homes.values()))
+    zones = tuple(given[k] for k in needed)
+    index = {k: n for n, k in enumerate(needed)}
+    rows: dict[int, float] = {}
+    for n in range(len(zones)):
+        row = tuple((o.network or "overig", o.diameter or 0.0) for o in lines if index[homes[o.id]] == n)
+        rows[n] = max(required_width(engine.packs, row)[0], PRECISION)
 
-    def attempt(w: float) -> Layout:
-        zs = _with_zones(zones, stretch, w)
-        section = Section("<fit>", "fit", zs[-1].end, zs, lines, tags=tags, span=ARG)
+    def attempt(scale: float) -> Layout:
+        zs = _with_widths(zones, {n: w * scale for n, w in rows.items()})
+        section = Section("<fit>", "fit", zs[-1].end, zs, tuple(lines), tags=tags, span=ARG)
         return _placed(section, engine, home=True, explain=False)
 
-    def ok(result: Layout) -> bool:
-        return result.feasible
-
-    lo, hi = 0.0, max(zones[stretch].end - zones[stretch].start, PRECISION)
+    # the row model's width first; a rule it does not model may need more room: widen, then narrow back
+    lo, hi = 1.0, 1.0
     best = attempt(hi)
-    while not ok(best):
+    while not best.feasible:
         lo, hi = hi, 2 * hi
-        if hi > MAX_WIDTH:
-            return Fit(None, best)
+        if sum(rows.values()) * hi > MAX_WIDTH:
+            return Fit(None, best, assumed=assumed)
         best = attempt(hi)
-    while hi - lo > PRECISION:
+    while hi > 1.0 and (hi - lo) * sum(rows.values()) > PRECISION:
         mid = 0.5 * (lo + hi)
         got = attempt(mid)
-        if ok(got):
+        if got.feasible:
             hi, best = mid, got
         else:
             lo = mid
     assert best.section is not None
-    return Fit(best.section.width, best)
+    widths = tuple((z.kind, round(z.end - z.start, 4)) for z in best.section.zones)
+    return Fit(best.section.width, best, zones=widths, assumed=assumed)
 
 
 def fit_case(section: Section, specs: list[str], engine: Engine) -> Fit:
     """Add networks to a case and lay it out: fits, or which rules block it and what deviation admits it."""
-    added = parse_networks(specs, prefix="nieuw-")
+    added, assumed = parse_networks(specs, prefix="nieuw-")
     taken = {o.id for o in section.objects}
     clash = [o.id for o in added if o.id in taken]
     if clash:
         raise _bad(f"id '{clash[0]}' already exists in the case")
     grown = replace(section, objects=section.objects + tuple(added))
-    before = {d.rule: d for d in layout(section, engine, alternatives=False, minimal=False).deviations}
+    before = {(d.rule, d.subjects): d for d in layout(section, engine, alternatives=False, minimal=False).deviations}
     after = _placed(grown, engine, {o.id for o in added})
-    blocking = tuple(d for d in after.deviations if d.rule not in before or _worse(d, before[d.rule]))
-    return Fit(section.width, after, blocking)
+    blocking = tuple(d for d in after.deviations
+                     if (d.rule, d.subjects) not in before or _worse(d, before[(d.rule, d.subjects)]))
+    return Fit(section.width, after, blocking, assumed=assumed)
 
 
 def _worse(new: Deviation, old: Deviation) -> bool:
@@ -172,3 +205,23 @@ def _worse(new: Deviation, old: Deviation) -> bool:
     if new.to is None or old.to is None:
         return new.to is None and old.to is not None
     return abs(new.to - (new.required or 0.0)) > abs(old.to - (old.required or 0.0)) + 0.001
+
+
+def print_fit(console: Console, found: Fit, title: str, only: set[str] | None = None) -> None:
+    """Print a capacity answer: the layout report, then every placed line with the diameter it has (or assumed)."""
+    # a minimum width starts from the reference layout: its moves mean nothing to the reader
+    report(console, found.layout, title, moves=only is not None)
+    if found.zones:
+        console.print(Text("  zones: " + ", ".join(f"{kind} {w:.3f} m" for kind, w in found.zones)))
+    section = found.layout.section
+    if section is None:
+        return
+    table = Table(box=None, padding=(0, 2), title=None)
+    for head in ("placed", "network", "x", "cover", "diameter"):
+        table.add_column(head, justify="left" if head in ("placed", "network") else "right")
+    for o in section.objects:
+        if o.status != "planned" or (only is not None and o.id not in only) or o.kind not in ("cable", "pipe"):
+            continue
+        size = f"{(o.diameter or 2 * o.half_width) * 1000:.0f} mm" + (" (assumed)" if o.id in found.assumed else "")
+        table.add_row(o.id, o.network or "", f"{o.x:.3f}", f"{o.cover:.3f}", size)
+    console.print(table)

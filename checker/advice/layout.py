@@ -3,31 +3,43 @@
 A section and the rules in force become a mixed-integer linear programme (SciPy `milp`,
 HiGHS). Each movable unit — a planned cable, pipe, container or rack (a rack carries its
 contents) — gets a continuous axis `x` and cover; existing objects, crossings, trees,
-structures and reservations stay where they are. Each unit lies wholly in one surface
-zone (a binary per zone), so zone rules and the per-zone left-to-right order become
-linear. Clearances are disjunctions written with big-M binaries: `horizontal` is "left
-of or right of by d", `vertical` "above or below by d", and `shortest` (and physical
-non-overlap) "apart by d horizontally or vertically", which is never looser than the
-engine's exact distance. Alternatives (`otherwise`) are one more disjunction. The
-objective is the L1 movement from the start positions (the proposal, or the NEN 7171
-reference layout). When no layout exists, each negotiable rule gets a slack — metres for
-rules with a magnitude, a waiver binary for the others — weighted by negotiability times
-severity weight (error 10, warning 3, info 1); fixed rules get none. The result names
-each deviation as `RULE (source): required 0.30 m → 0.18 m`, a minimal conflicting set
-of rules (deletion filtering), and the next-best deviation set (the cheapest one
-forbidden). Every layout is re-checked with the engine.
+structures and reservations stay where they are, and so does whatever a `keep` rule keeps
+(a gravity sewer's depth). Each unit lies wholly in one surface zone (a binary per zone),
+inside the profile and below ground, so zone rules and the per-zone left-to-right order
+become linear. Clearances are disjunctions written with big-M binaries: `horizontal` is
+"left of or right of by d", `vertical` "above or below by d", and `shortest` (and physical
+non-overlap, which holds whatever packs are loaded) "apart by d horizontally or
+vertically", which is never looser than the engine's exact distance; a `<=` clearance is
+a conjunction. Alternatives (`otherwise`) are one more disjunction.
+
+What the rules mean decides how they bind. Info rules never constrain. Error rules hold
+strictly; warning rules are soft — each subject set gets its own slack, priced against
+movement (`SOFT_PRICE` metres of movement per metre short, `SOFT_WAIVER` per waiver, times
+the rule's negotiability) — and so is a rule met through its exception (a measure the
+objects carry, with the approval it needs). The objective is the L1 movement from the
+start positions (the proposal, or the NEN 7171 reference layout) plus those prices. When
+no layout holds the error rules, each negotiable error rule gets a slack per subject set
+too, weighted by negotiability times severity weight; fixed rules get none. The cheapest
+deviations are found first, then the least movement with them. A deviation is scoped:
+it names the rule and the subjects it is needed for, and every other subject set is
+still held to the rule. Every layout is re-checked with the engine: the deviations it
+reports are the findings of that re-check (`RULE a, b (source): required 0.30 m → 0.18 m`),
+so accepting exactly those leaves nothing. A minimal conflicting set of error rules
+(deletion filtering) and the next-best deviation set (the cheapest one forbidden) explain
+a section that needs deviations.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -35,13 +47,15 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
 from checker.engine.evaluate import Engine, exclusion_applies
-from checker.engine.select import Predicate, compile_selector, mask
+from checker.engine.select import Predicate, compile_selector, in_service, mask, paired
+from checker.io.case_edit import add_accept, move_object, read_case_text, remove_expect, validate
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
-from checker.model.section import TOLERANCE, Section
+from checker.model.section import TOLERANCE, Accepted, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet
+from nen7171.zones import UNKNOWN_ZONE, side_runs, utility_zones
 
 SEVERITY_WEIGHT = {"error": 10.0, "warning": 3.0, "info": 1.0}
 MOVABLE_KINDS = ("cable", "pipe", "container", "rack")
@@ -49,8 +63,17 @@ OVERLAP = "LIG-OVERLAP"
 MAX_SLACK = 10.0
 EPS = 1e-6
 TIME_LIMIT = 8.0
-# a deviation of whole metres is priced against movement of centimetres: deviate only when moving cannot help
+# an error rule's deviation of whole metres is priced against movement of centimetres: deviate only when
+# moving cannot help
 DEVIATION_PRICE = 1000.0
+# a warning is soft: a metre short weighs as SOFT_PRICE metres of movement (a centimetre as 10 cm), a
+# waiver (order, zone) as SOFT_WAIVER metres, each times the rule's negotiability; a rule met through
+# its exception (a measure, with approval) is priced the same way
+SOFT_PRICE = 10.0
+SOFT_WAIVER = 2.0
+# how the rules bind: every rule strict (is there a layout at all?), errors strict and warnings soft
+# (the layout), or negotiable errors relaxed too (the cheapest deviations)
+STRICT, FIRM, SLACK = "strict", "firm", "slack"
 # trust regions (metres of movement) tried in turn; None is the whole profile
 MOVE_GAP = 0.02
 TRUST_RADII: tuple[float | None, ...] = (0.75, 2.5, None)
@@ -130,7 +153,12 @@ class Move:
 
 @dataclass(frozen=True, slots=True)
 class Deviation:
-    """A rule relaxed so the section fits: to a new limit, or waived (no magnitude)."""
+    """A rule relaxed for some subjects so the section fits: to the value measured, or waived (no magnitude).
+
+    `subjects` is the place: every other subject set is still held to the rule. `severity`
+    is the finding's (a rule met through its exception reads as a warning); `exception` names
+    the measure and whose approval it needs when that is how the rule is met.
+    """
 
     rule: str
     pack: str
@@ -140,13 +168,19 @@ class Deviation:
     to: float | None
     unit: str
     cost: float
+    subjects: tuple[str, ...] = ()
+    severity: str = "error"
+    exception: str = ""
 
     def describe(self) -> str:
-        """Say the deviation as an engineer reads it: `RULE (source): required 0.30 m → 0.18 m`."""
+        """Say the deviation as an engineer reads it: `RULE a, b (source): required >= 0.30 m → 0.18 m`."""
+        where = f" {', '.join(self.subjects)}" if self.subjects else ""
+        via = f"; {self.exception}" if self.exception else ""
         if self.to is None or self.required is None:
-            return f"{self.rule} ({self.source}): waived"
+            return f"{self.rule}{where} ({self.source}): waived{via}"
         unit = f" {self.unit}" if self.unit != "count" else ""
-        return f"{self.rule} ({self.source}): required {self.op} {self.required:.2f}{unit} → {self.to:.2f}{unit}"
+        return (f"{self.rule}{where} ({self.source}): required {self.op} {self.required:.2f}{unit} → "
+                f"{self.to:.2f}{unit}{via}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +203,34 @@ class Layout:
     def feasible(self) -> bool:
         """Tell whether a layout was found (possibly needing deviations)."""
         return self.section is not None
+
+
+def unplaced(rule: ast.Rule) -> str:
+    """Name what the rule language's second edition lets a rule say that the layout model does not place yet ('' if none).
+
+    Placing these would be silently wrong (a threshold read as its constant part, a joined
+    relation dropped), so the layout refuses the rule instead of laying out around it.
+    """
+    found: list[str] = []
+    for req in rule.alternatives:
+        if req.also:
+            found.append("relations joined with `and`")
+        if any(exc.relations for exc in req.exceptions):
+            found.append("a geometric exception")
+        for rel in req.relations:
+            limit = getattr(rel, "limit", None)
+            if isinstance(rel, ast.Position):
+                found.append(f"`{rel.direction}`")
+            if isinstance(limit, ast.Quantity) and limit.terms:
+                found.append("a threshold from the objects' dimensions")
+            if isinstance(rel, ast.Capacity) and rel.place != "zones":
+                found.append(f"`in any {rel.place}`")
+            if getattr(rel, "racks", "outside") == "both":
+                found.append("`inside and outside rack`")
+            sides = (rel.a, rel.b) if isinstance(rel, (ast.Clearance, ast.Position)) else ()
+            if any(isinstance(side.selector, ast.SelName) and side.selector.name in ast.REFERENCE_LINES for side in sides):
+                found.append("a reference line (facade, far-edge)")
+    return ", ".join(dict.fromkeys(found))
 
 
 @dataclass
@@ -257,10 +319,20 @@ class Problem:
     allowed: dict[str, frozenset[int]] = field(default_factory=dict)
 
 
-class _Builder:
-    """Build the MILP of one Problem, with or without slack for negotiable rules."""
+@dataclass(frozen=True, slots=True)
+class _Relief:
+    """The slack of one rule on one subject set: metres (or a count) and a waiver, each priced."""
 
-    def __init__(self, problem: Problem, rules: Iterable[PackRule], slack: bool,
+    amount: Lin | None
+    waive: Lin | None
+    rule: PackRule
+    hard: bool  # an error rule's own deviation (not a warning's softness or an exception's relief)
+
+
+class _Builder:
+    """Build the MILP of one Problem: every rule strict, warnings soft (`FIRM`), or errors relaxed too (`SLACK`)."""
+
+    def __init__(self, problem: Problem, rules: Iterable[PackRule], mode: str,
                  radius: float | None = None) -> None:
         self.p = problem
         self.radius = radius
@@ -268,8 +340,9 @@ class _Builder:
         self.s = s
         self.f = geo.frame(s)
         self.m = _Model()
-        self.slack = slack
+        self.mode = mode
         self.objs = s.objects
+        rules = tuple(rules)
         n = len(self.objs)
         self.rack_of = geo.rack_column(self.f)
         self.kind = np.array([o.kind for o in self.objs], dtype=object)
@@ -289,14 +362,24 @@ class _Builder:
         self.C: dict[int, Lin] = {}
         self.Y: dict[int, dict[int, Lin]] = {}
         self._preds: dict[int, Predicate] = {}
-        self.slacks: dict[str, tuple[Lin | None, Lin | None, PackRule]] = {}
+        # per (rule, subjects): the slack that lets the rule give way there
+        self.reliefs: dict[tuple[str, tuple[str, ...]], list[_Relief]] = {}
         self.flags: dict[str, list[Lin]] = {}
         self.sides: dict[Side, Lin] = {}
         self.move_vars: list[int] = []
+        self.soft_vars: list[int] = []
+        self.slack_ub: dict[int, float] = {}
         self.pending: dict[tuple[str, ...], list[_Pending]] = {}
+        self.kept_depth: set[int] = set()
+        self.kept_x: set[int] = set()
+        self.kept_side: dict[int, frozenset[int]] = {}
+        for pr in rules:
+            if _keeps(pr):
+                self.keep(pr)
         self._place_units()
         for pr in rules:
-            self.add_rule(pr)
+            if not _keeps(pr):
+                self.add_rule(pr)
         self.add_overlaps()
         self.flush()
 
@@ -317,6 +400,11 @@ class _Builder:
                 # a trust region: near the start, so pairs that cannot meet need no binaries
                 x_lo, x_hi = _window(x0, self.radius, x_lo, x_hi)
                 c_lo, c_hi = _window(c0, self.radius, c_lo, c_hi)
+            # what a `keep` rule keeps stays as drawn, wherever the layout starts from
+            if u in self.kept_depth:
+                c_lo = c_hi = c0 = o.cover
+            if u in self.kept_x:
+                x_lo = x_hi = x0 = o.x
             self.X[u] = m.var(x_lo, x_hi)
             self.C[u] = m.var(c_lo, c_hi)
             ex = m.var(0.0, math.inf, 1.0)
@@ -328,6 +416,8 @@ class _Builder:
             m.ge(ez + (self.C[u] - c0), "move")
             ys: dict[int, Lin] = {}
             allowed = self.p.allowed.get(o.id)
+            if u in self.kept_side:
+                allowed = self.kept_side[u] if allowed is None else allowed & self.kept_side[u]
             for k, z in enumerate(s.zones):
                 reachable = z.start + hw <= x_hi + EPS and z.end - hw >= x_lo - EPS
                 if z.end - z.start + EPS >= 2 * hw and reachable and (allowed is None or k in allowed):
@@ -387,7 +477,7 @@ class _Builder:
         key = id(selector)
         pred = self._preds.get(key)
         if pred is None:
-            pred = compile_selector(selector, self.p.packs)
+            pred = compile_selector(in_service(selector), self.p.packs)
             self._preds[key] = pred
         return mask(pred, self.s)
 
@@ -401,33 +491,116 @@ class _Builder:
 
     # ------------------------------------------------------------------ rules
 
+    def keep(self, pr: PackRule) -> None:
+        """Mark the units a `keep depth|position` rule holds as drawn."""
+        for req in pr.rule.alternatives:
+            rel = req.relation
+            assert isinstance(rel, ast.Keep)
+            for i in np.flatnonzero(self.sel(rel.selector)).tolist():
+                u = int(self.unit_of[i])
+                if u < 0:
+                    continue
+                if rel.what == "side":
+                    self.kept_side[u] = side_of(self.s, self.objs[u].x)
+                    continue
+                self.kept_depth.add(u)
+                if rel.what == "position":
+                    self.kept_x.add(u)
+
     def add_rule(self, pr: PackRule) -> None:
-        """Turn one rule into clauses, keyed by subject set, and add them to the model."""
+        """Turn one rule into clauses, keyed by subject set, each with its own slack where the rule may give way."""
         rule = pr.rule
+        missing = unplaced(rule)
+        if missing:
+            raise LiggingError(Diagnostic(rule.span, f"layout cannot place rule {rule.id} yet: it uses {missing}; "
+                                                     "`ligging check` judges it"))
         merged: dict[tuple[str, ...], Clause] = {}
         for req in rule.alternatives:
             rel = req.relation
             for key, clause in self.relation(rel, None).items():
                 merged.setdefault(key, []).extend(clause)
-        amount: Lin | None = None
-        waive: Lin | None = None
-        negotiable = self.slack and rule.negotiability is not None
-        weight = (rule.negotiability or 0.0) * SEVERITY_WEIGHT.get(rule.severity, 1.0) * DEVIATION_PRICE
+        negotiable = rule.negotiability is not None and self.mode != STRICT
+        soft = negotiable and rule.severity == "warning"
+        hard = negotiable and rule.severity == "error" and self.mode == SLACK
+        ub = _slack_bound(rule)
         for key, clause in sorted(merged.items()):
-            if all(self.objs[self.f.index[k]].status == "existing" for k in key if k in self.f.index):
+            if all(self.objs[self.f.index[k]].in_ground for k in key if k in self.f.index):
                 continue
-            if negotiable:
-                if amount is None and any(r.magnitude for alt in clause for r in alt):
-                    flag = self.m.var(0.0, 1.0, 0.01 * weight, True)
-                    amount = self.m.var(0.0, MAX_SLACK, weight)
-                    self.m.ge(flag * MAX_SLACK - amount, rule.id)
-                    self.slacks[rule.id] = (amount, self.slacks.get(rule.id, (None, None, pr))[1], pr)
-                    self.flags.setdefault(rule.id, []).append(flag)
-                if waive is None and any(not r.magnitude for alt in clause for r in alt):
-                    waive = self.m.var(0.0, 1.0, weight, True)
-                    self.slacks[rule.id] = (self.slacks.get(rule.id, (None, None, pr))[0], waive, pr)
-                    self.flags.setdefault(rule.id, []).append(waive)
+            where = _finding_key(key)
+            amounts: list[Lin] = []
+            waivers: list[Lin] = []
+            magnitude = any(r.magnitude for alt in clause for r in alt)
+            plain = any(not r.magnitude for alt in clause for r in alt)
+            if soft or hard:
+                self._relief(pr, where, magnitude, plain, ub, hard, amounts, waivers)
+            if self.mode != STRICT:
+                self._exception_relief(pr, where, magnitude, plain, ub, amounts, waivers)
+            amount = _sum(amounts)
+            waive = _sum(waivers)
             self.clause(key, clause, rule.id, amount, waive)
+
+    def _relief(self, pr: PackRule, where: tuple[str, ...], magnitude: bool, plain: bool, ub: float, hard: bool,
+                amounts: list[Lin], waivers: list[Lin]) -> None:
+        """Give a rule slack on one subject set (shared by the clauses of that set), priced by severity."""
+        rule = pr.rule
+        neg = rule.negotiability or 0.0
+        got = self.reliefs.setdefault((rule.id, where), [])
+        mine = next((r for r in got if r.hard == hard and r.rule is pr), None)
+        if mine is None:
+            amount = waive = None
+            if hard:
+                weight = neg * SEVERITY_WEIGHT.get(rule.severity, 1.0) * DEVIATION_PRICE
+                price, waiver = weight, weight
+            else:
+                price, waiver = SOFT_PRICE * neg, SOFT_WAIVER * neg
+            if magnitude:
+                amount = self._slack_var(0.0, ub, price, hard)
+                if hard:
+                    flag = self.m.var(0.0, 1.0, 0.01 * price, True)
+                    self.m.ge(flag * ub - amount, rule.id)
+                    self.flags.setdefault(rule.id, []).append(flag)
+            if plain:
+                waive = self._slack_var(0.0, 1.0, waiver, hard, integer=True)
+                if hard:
+                    self.flags.setdefault(rule.id, []).append(waive)
+            mine = _Relief(amount, waive, pr, hard)
+            got.append(mine)
+        if mine.amount is not None:
+            amounts.append(mine.amount)
+        if mine.waive is not None:
+            waivers.append(mine.waive)
+
+    def _exception_relief(self, pr: PackRule, where: tuple[str, ...], magnitude: bool, plain: bool, ub: float,
+                          amounts: list[Lin], waivers: list[Lin]) -> None:
+        """Let a rule give way, at a soft price, where its subjects carry a measure one of its exceptions names."""
+        measures = {m for sid in where if sid in self.f.index for m in self.objs[self.f.index[sid]].measures}
+        if not measures:
+            return
+        neg = pr.rule.negotiability if pr.rule.negotiability is not None else 1.0
+        for req in pr.rule.alternatives:
+            for exc in req.exceptions:
+                if not set(exc.measures) & measures:
+                    continue
+                rel = req.relation
+                limit = getattr(rel, "limit", None)
+                if exc.limit is not None and magnitude and isinstance(limit, ast.Quantity) \
+                        and getattr(rel, "op", ">=") == ">=" and exc.limit.value < limit.value:
+                    amounts.append(self._slack_var(0.0, limit.value - exc.limit.value, SOFT_PRICE * neg, False))
+                elif exc.limit is None:
+                    if magnitude:
+                        amounts.append(self._slack_var(0.0, ub, SOFT_PRICE * neg, False))
+                    if plain:
+                        waivers.append(self._slack_var(0.0, 1.0, SOFT_WAIVER * neg, False, integer=True))
+                return
+
+    def _slack_var(self, lo: float, hi: float, cost: float, hard: bool, integer: bool = False) -> Lin:
+        """Add a slack variable; soft ones are priced with movement, hard ones before it."""
+        var = self.m.var(lo, hi, cost, integer)
+        (k,) = var.coef
+        self.slack_ub[k] = hi
+        if not hard:
+            self.soft_vars.append(k)
+        return var
 
     def clause(self, subjects: tuple[str, ...], clause: Clause, rule: str, amount: Lin | None,
                waive: Lin | None) -> None:
@@ -468,9 +641,9 @@ class _Builder:
         for group in self.pending.values():
             kept: list[_Pending] = []
             for c in group:
-                if any(_implies(k.alive, c.alive) for k in kept):
+                if any(_implies(k.alive, c.alive, self.slack_ub) for k in kept):
                     continue
-                kept = [k for k in kept if not _implies(c.alive, k.alive)] + [c]
+                kept = [k for k in kept if not _implies(c.alive, k.alive, self.slack_ub)] + [c]
             for c in kept:
                 self._emit(c.rule, c.alive, c.keys)
         self.pending.clear()
@@ -545,11 +718,48 @@ class _Builder:
         line_like = ~self.kinds("crossing")
         i, j = _pairs(self.sel(rel.a.selector) & line_like, self.sel(rel.b.selector) & line_like)
         keep = self._scope(i, j, rel.inside_rack)
+        i, j = i[keep], j[keep]
+        keep = paired(self.objs, i, j, rel.pairing)
         out: dict[tuple[str, ...], Clause] = {}
         for a, b in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
             if rel.op == ">=":
                 out[self.key(a, b)] = self._separate(a, b, rel.a.ref, rel.b.ref, rel.plane, lim)
+            elif not (self.movable(a) or self.movable(b)):
+                continue
+            else:
+                out[self.key(a, b)] = [self._within(a, b, rel.a.ref, rel.b.ref, rel.plane, lim)]
         return out
+
+    def _within(self, i: int, j: int, ra: str, rb: str, plane: str, d: float) -> list[Row]:
+        """Return the rows 'i and j at most d apart' in a plane (one conjunction; shortest read as L1, never looser)."""
+        li, ri, ti, bi = self.box(i, ra)
+        lj, rj, tj, bj = self.box(j, rb)
+        horizontal = [Row(d - (lj - ri), True), Row(d - (li - rj), True)]
+        vertical = [Row(d - (tj - bi), True), Row(d - (ti - bj), True)]
+        if plane == "horizontal":
+            return horizontal
+        if plane == "vertical":
+            return vertical
+        # the engine's shortest distance (exact for circles, boxes and points) is never more than the
+        # horizontal plus the vertical distance between the box parts, minus the radii of round parts
+        xi, _, zi, _ = self.box(i, "axis")
+        xj, _, zj, _ = self.box(j, "axis")
+        half: list[tuple[float, float, float]] = []
+        for k, ref in ((i, ra), (j, rb)):
+            if ref == "axis":
+                half.append((0.0, 0.0, 0.0))
+            elif self.f.round[k]:
+                half.append((0.0, 0.0, float(self.f.hw[k])))
+            else:
+                half.append((float(self.f.hw[k]), float(self.f.hh[k]), 0.0))
+        (wi, hi_, rad_i), (wj, hj, rad_j) = half
+        gh = self.m.var(0.0, math.inf)
+        gv = self.m.var(0.0, math.inf)
+        for row in (gh - (xj - xi) + wi + wj, gh - (xi - xj) + wi + wj):
+            self.m.ge(row, "within")
+        for row in (gv - (zj - zi) + hi_ + hj, gv - (zi - zj) + hi_ + hj):
+            self.m.ge(row, "within")
+        return [Row(d + rad_i + rad_j - gh - gv, True)]
 
     def _crossing(self, c: int, o: int, d: float, magnitude: bool = True) -> Clause:
         """Return the clause 'o passes crossing c at vertical distance d, or does not meet it'."""
@@ -619,14 +829,15 @@ class _Builder:
             rows = []
             if self.movable(i):
                 for k, y in self.zones_of(i).items():
-                    bad = (self.s.zones[k].kind in kinds) != (rel.mode == "within")
+                    kind = self.s.zones[k].kind
+                    bad = (kind in kinds) != (rel.mode == "within") and not (rel.mode == "within" and kind == UNKNOWN_ZONE)
                     if bad:
                         rows.append(Row(-y, False))
             else:
                 f = self.f
                 under = {z.kind for z in self.s.zones
                          if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
-                ok = under <= kinds if rel.mode == "within" else not (under & kinds)
+                ok = under - {UNKNOWN_ZONE} <= kinds if rel.mode == "within" else not (under & kinds)
                 rows.append(Row(Lin(const=0.0 if ok else -1.0), False))
             out[self.key(i)] = [rows]
         return out
@@ -765,18 +976,73 @@ class _Pending:
     keys: list[Side | None]
 
 
-def _implies(a: list[list[Lin]], b: list[list[Lin]]) -> bool:
+def _implies(a: list[list[Lin]], b: list[list[Lin]], slack_ub: dict[int, float]) -> bool:
     """Tell whether disjunction `a` holding forces `b` to hold: each alternative of a implies one of b.
 
     An alternative implies another when each row of the other has a row in it over the same
     variables with the same coefficients and a constant no larger (`e + c1 >= 0` gives `e + c2 >= 0`
-    for c2 >= c1). Rows relaxed by a rule's slack carry its slack variable, so they imply only rows
-    relaxed by the same slack.
+    for c2 >= c1). Slack only loosens a row: a row relaxed by slack s <= S implies what the row
+    with constant c1 + S implies, and the implied row's own slack can be left out.
     """
+    def strip(r: Lin) -> tuple[dict[int, float], float]:
+        coef = {k: v for k, v in r.coef.items() if k not in slack_ub}
+        loose = sum(v * slack_ub[k] for k, v in r.coef.items() if k in slack_ub and v > 0)
+        return coef, loose
+
     def alt_implies(x: list[Lin], y: list[Lin]) -> bool:
-        return all(any(r.coef == q.coef and r.const <= q.const + 1e-12 for r in x) for q in y)
+        xs = [(strip(r), r.const) for r in x]
+        ys = [(strip(q)[0], q.const) for q in y]
+        return all(any(rc == qc and c1 + loose <= c2 + 1e-12 for (rc, loose), c1 in xs) for qc, c2 in ys)
 
     return all(any(alt_implies(x, y) for y in b) for x in a)
+
+
+def side_of(section: Section, x: float) -> frozenset[int]:
+    """Return the zones on the same side of the carriageway as x (both sides for x under a carriageway).
+
+    A side without a nutsstrook (a quay, a median) has no plots for a line to serve: a line
+    drawn there may go to any side.
+    """
+    every = frozenset(range(len(section.zones)))
+    runs = side_runs([z.kind for z in section.zones])
+    found = [k for k, z in enumerate(section.zones) if z.start - TOLERANCE <= x <= z.end + TOLERANCE]
+    if not found:
+        return every
+    side = frozenset().union(*(runs[k] for k in found))
+    hosts = utility_zones()
+    return side if any(section.zones[k].kind in hosts for k in side) else every
+
+
+def _keeps(pr: PackRule) -> bool:
+    """Tell whether a rule is a `keep` rule (it fixes variables instead of adding rows)."""
+    return any(isinstance(req.relation, ast.Keep) for req in pr.rule.alternatives)
+
+
+def _finding_key(key: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the subjects a clause's finding names: its key without the sub-clause tags (`id@side`, `@zone`)."""
+    return tuple(k for k in key if "@" not in k)
+
+
+def _slack_bound(rule: ast.Rule) -> float:
+    """Return the most a rule's limit may give way: down to zero for minima, MAX_SLACK otherwise."""
+    limits = [getattr(req.relation, "limit", None) for req in rule.alternatives]
+    if isinstance(rule.alternatives[0].relation, ast.Access):
+        limits = [req.relation.width for req in rule.alternatives if isinstance(req.relation, ast.Access)]
+    ops = {getattr(req.relation, "op", ">=") for req in rule.alternatives}
+    values = [q.value for q in limits if isinstance(q, ast.Quantity)]
+    if ops == {">="} and values and min(values) > TOLERANCE:
+        return max(values)
+    return MAX_SLACK
+
+
+def _sum(parts: list[Lin]) -> Lin | None:
+    """Return the sum of expressions, or None for none."""
+    if not parts:
+        return None
+    total = Lin()
+    for part in parts:
+        total = total + part
+    return total
 
 
 def _mirror(side: Side) -> Side:
@@ -808,14 +1074,14 @@ def _pairs(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def problem(section: Section, engine: Engine, start: dict[str, tuple[float, float]] | None = None,
             allowed: dict[str, frozenset[int]] | None = None) -> Problem:
-    """Prepare a section for the solver: the rules in force, start positions, zones each unit may use."""
-    rules = tuple(cr.pack_rule for cr in engine.rules_for(section))
+    """Prepare a section for the solver: the rules in force that constrain (info never does), starts, zones."""
+    rules = tuple(cr.pack_rule for cr in engine.rules_for(section) if cr.rule.severity != "info")
     return Problem(section, engine.packs, rules, start or {}, allowed or {})
 
 
-def _build(p: Problem, rules: Iterable[PackRule], slack: bool, radius: float | None = None) -> _Builder:
+def _build(p: Problem, rules: Iterable[PackRule], mode: str, radius: float | None = None) -> _Builder:
     """Return the model of a problem over the given rules, optionally within a trust region."""
-    return _Builder(p, rules, slack, radius)
+    return _Builder(p, rules, mode, radius)
 
 
 def _interior(b: _Builder, sol: np.ndarray) -> bool:
@@ -826,6 +1092,8 @@ def _interior(b: _Builder, sol: np.ndarray) -> bool:
         for var in (b.X[u], b.C[u]):
             (k,) = var.coef
             lo, hi = b.m.lb[k], b.m.ub[k]
+            if hi - lo < 1e-9:
+                continue  # held as drawn by a `keep` rule
             value = sol[k]
             # an edge that is the profile's own bound does not count
             full = b.p.section.width if var is b.X[u] else b.depth_max
@@ -835,10 +1103,10 @@ def _interior(b: _Builder, sol: np.ndarray) -> bool:
     return True
 
 
-def _solve_hard(p: Problem) -> tuple[_Builder, np.ndarray | None]:
-    """Solve with every rule strict, in growing trust regions, the last one the whole profile."""
+def _solve_firm(p: Problem) -> tuple[_Builder, np.ndarray | None]:
+    """Solve with the error rules strict and warnings soft, in growing trust regions, the last the whole profile."""
     for radius in TRUST_RADII:
-        b = _build(p, p.rules, slack=False, radius=radius)
+        b = _build(p, p.rules, FIRM, radius=radius)
         # movement is minimised to within MOVE_GAP: the last centimetres are not worth seconds
         sol = b.m.solve(gap=MOVE_GAP)
         if sol is not None and _interior(b, sol):
@@ -865,54 +1133,66 @@ def _placed(b: _Builder, sol: np.ndarray) -> tuple[Section, tuple[Move, ...]]:
     return replace(b.s, objects=objects), tuple(moves)
 
 
-def _deviations(b: _Builder, sol: np.ndarray) -> tuple[Deviation, ...]:
-    """Return the deviations a slack solution used, amounts rounded up to whole millimetres."""
-    out = []
-    for rule_id, (amount, waive, pr) in sorted(b.slacks.items()):
+def _recheck(engine: Engine, b: _Builder, sol: np.ndarray, new: Section
+             ) -> tuple[tuple[Deviation, ...], tuple[Finding, ...]]:
+    """Re-check a solved layout: the findings the model let through are its deviations; any other is left over.
+
+    Info findings never count. A finding is a deviation when the model gave its rule slack on
+    exactly its subjects (or an exception's relief); the deviation carries the measured value,
+    so accepting it (`accepting`) makes the re-check come out clean.
+    """
+    deviations: list[Deviation] = []
+    left: list[Finding] = []
+    for f in engine.evaluate(new):
+        if not counts(f) or f.severity == "info":
+            continue
+        reliefs = b.reliefs.get((f.rule, f.subjects), [])
+        used = [r for r in reliefs if _used(r, sol)]
+        if not used and not f.exception:
+            left.append(f)
+            continue
+        pr = next((r.rule for r in reliefs), None) or engine.packs.find(f.rule)[0]
         rule = pr.rule
-        weight = (rule.negotiability or 0.0) * SEVERITY_WEIGHT.get(rule.severity, 1.0)
-        rel = rule.alternatives[0].relation
-        required, op, unit = _limit(rel)
-        if waive is not None and waive.value(sol) > 0.5:
-            out.append(Deviation(rule_id, pr.pack.name, rule.source, op, required, None, unit, weight))
-            continue
-        if amount is None:
-            continue
-        s = amount.value(sol)
-        if s <= EPS or required is None:
-            continue
-        step = math.ceil(s * 1000.0 - 1e-6) / 1000.0
-        to = required - step if op == ">=" else required + step
-        out.append(Deviation(rule_id, pr.pack.name, rule.source, op, required, round(to, 4), unit, weight * step))
-    return tuple(out)
+        weight = (rule.negotiability or 0.0) * (SEVERITY_WEIGHT.get(rule.severity, 1.0) * DEVIATION_PRICE
+                                               if any(r.hard for r in used) else SOFT_PRICE)
+        short = f.shortfall
+        cost = weight * (short if short is not None else 1.0)
+        via = ""
+        if f.exception:
+            got = dict(f.exception)
+            via = f"met through {got.get('measure', '')}, approval of {got.get('approval', '')}"
+        deviations.append(Deviation(f.rule, f.pack, f.source, f.op if f.measured is not None else "", f.required,
+                                    f.measured, f.unit, round(cost, 6), f.subjects, f.severity, via))
+    return tuple(deviations), tuple(left)
 
 
-def _limit(rel: ast.Relation) -> tuple[float | None, str, str]:
-    """Return a relation's limit, operator and unit (None for relations without a magnitude)."""
-    if isinstance(rel, (ast.Cover, ast.Clearance, ast.CrossingClearance)):
-        return rel.limit.value, rel.op, "m"
-    if isinstance(rel, ast.Access):
-        return rel.width.value, ">=", "m"
-    if isinstance(rel, ast.Capacity):
-        return rel.limit.value, "<=", "m" if rel.measure == "width" else "count"
-    if isinstance(rel, ast.Bounds):
-        if rel.limit is None:
-            return 0.0, ">=", "m"
-        return rel.limit.value, "<=", "m"
-    if isinstance(rel, ast.Exclusion) and rel.limit is not None:
-        return rel.limit.value, ">=", "m"
-    return None, "", ""
+def _used(r: _Relief, sol: np.ndarray) -> bool:
+    """Tell whether a relief's slack is in use in a solution."""
+    return any(v is not None and v.value(sol) > EPS for v in (r.amount, r.waive))
+
+
+def accepting(section: Section, deviations: Iterable[Deviation]) -> Section:
+    """Return the section with each deviation recorded as granted for exactly its subjects and value."""
+    span = Span(section.path, 1, 1)
+    extra = tuple(Accepted(d.rule, d.subjects, "layout deviation", "layout", "9999-12-31", d.to, span)
+                  for d in deviations)
+    return replace(section, accept=section.accept + extra)
 
 
 def feasible(p: Problem, rules: Iterable[PackRule]) -> bool:
     """Tell whether the planned objects can be placed with every given rule held strictly."""
-    b = _build(p, rules, slack=False)
+    b = _build(p, rules, STRICT)
     return b.m.solve() is not None
 
 
+def _hard(p: Problem) -> list[PackRule]:
+    """Return the rules a layout must hold without deviation: errors, fixed warnings, `keep` rules."""
+    return [pr for pr in p.rules if pr.rule.severity == "error" or pr.rule.negotiability is None or _keeps(pr)]
+
+
 def conflict_set(p: Problem) -> tuple[str, ...]:
-    """Return a minimal set of rule ids that together admit no layout (deletion filtering)."""
-    keep = list(p.rules)
+    """Return a minimal set of rule ids that together admit no layout (deletion filtering over the hard rules)."""
+    keep = _hard(p)
     if feasible(p, keep):
         return ()
     k = 0
@@ -926,29 +1206,32 @@ def conflict_set(p: Problem) -> tuple[str, ...]:
 
 
 def _solve_slack(p: Problem, forbid: tuple[str, ...] = ()) -> tuple[_Builder, np.ndarray] | None:
-    """Solve with slack: the cheapest deviations first, then the least movement with them fixed."""
-    b = _build(p, p.rules, slack=True)
+    """Solve with slack: the cheapest error deviations first, then the least movement and softness with them."""
+    b = _build(p, p.rules, SLACK)
     if forbid:
         total = Lin()
         for rid in forbid:
-            # a rule deviates when any of its flags is set; one flag per rule is enough for the cut
-            for f in b.flags.get(rid, [])[:1]:
-                total = total + f
+            # a rule deviates when any of its flags is set: one indicator per rule, at least each flag
+            flags = b.flags.get(rid, [])
+            if not flags:
+                continue
+            some = b.m.var(0.0, 1.0)
+            for f in flags:
+                b.m.ge(some - f, "alternative")
+            total = total + some
         # no-good cut: not every rule of the forbidden set may deviate again
         b.m.ge(float(len(forbid) - 1) - total, "alternative")
-    move_cost = list(b.m.cost)
-    moving = set(b.move_vars)
-    b.m.cost = [0.0 if k in moving else c for k, c in enumerate(move_cost)]
+    first = list(b.m.cost)
+    later = set(b.move_vars) | set(b.soft_vars)
+    b.m.cost = [0.0 if k in later else c for k, c in enumerate(first)]
     sol = b.m.solve()
     if sol is None:
         return None
-    # phase 2: keep every deviation no larger than found, minimise movement
-    for amount, waive, _ in b.slacks.values():
-        for var in (amount, waive):
-            if var is not None:
-                (k,) = var.coef
-                b.m.ub[k] = float(sol[k]) + 1e-7 if b.m.integer[k] == 0 else round(float(sol[k]))
-    b.m.cost = [c if k in moving else 0.0 for k, c in enumerate(move_cost)]
+    # phase 2: keep every error deviation no larger than found, minimise movement and softness
+    hard_vars = [k for k, c in enumerate(first) if c > 0 and k not in later]
+    for k in hard_vars:
+        b.m.ub[k] = float(sol[k]) + 1e-7 if b.m.integer[k] == 0 else round(float(sol[k]))
+    b.m.cost = [c if k in later else 0.0 for k, c in enumerate(first)]
     sol2 = b.m.solve()
     return (b, sol2 if sol2 is not None else sol)
 
@@ -958,15 +1241,15 @@ def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float
            explain: bool = True, minimal: bool = True) -> Layout:
     """Place the planned objects so every rule holds, or find the cheapest deviations that admit them.
 
-    Without `explain`, an infeasible section returns at once (no deviations, no conflict set);
-    without `minimal`, the deviations come without the minimal conflicting set.
+    Without `explain`, a section the error rules do not admit returns at once (no deviations,
+    no conflict set); without `minimal`, the deviations come without the minimal conflicting set.
     """
     p = problem(section, engine, start, allowed)
-    b, sol = _solve_hard(p)
+    b, sol = _solve_firm(p)
     if sol is not None:
         new, moves = _placed(b, sol)
-        found = tuple(f for f in engine.evaluate(new) if counts(f))
-        return Layout(new, moves, (), (), (), found, float(sum(abs(m.dx) + abs(m.dz) for m in moves)),
+        deviations, left = _recheck(engine, b, sol, new)
+        return Layout(new, moves, deviations, (), (), left, float(sum(abs(m.dx) + abs(m.dz) for m in moves)),
                       b.m.timed_out, b.m.gap, b.m.solver_error)
     if not explain:
         return Layout(None, (), (), (), (), (), math.inf, b.m.timed_out, b.m.gap, b.m.solver_error)
@@ -975,50 +1258,16 @@ def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float
     if got is None:
         return Layout(None, (), (), conflict, (), (), math.inf, b.m.timed_out, b.m.gap, b.m.solver_error)
     b, sol = got
-    deviations = _deviations(b, sol)
     new, moves = _placed(b, sol)
-    relaxed = Engine(apply_deviations(engine.packs, deviations), today=_today(engine))
-    found = tuple(f for f in relaxed.evaluate(new) if counts(f))
+    deviations, left = _recheck(engine, b, sol, new)
     alternative: tuple[Deviation, ...] = ()
-    if alternatives and deviations:
-        other = _solve_slack(p, tuple(d.rule for d in deviations))
+    hard = tuple(sorted({d.rule for d in deviations if d.severity == "error" and not d.exception}))
+    if alternatives and hard:
+        other = _solve_slack(p, hard)
         if other is not None:
-            alternative = _deviations(*other)
-    return Layout(new, moves, deviations, conflict, alternative, found, sum(d.cost for d in deviations),
+            alternative = _recheck(engine, other[0], other[1], _placed(*other)[0])[0]
+    return Layout(new, moves, deviations, conflict, alternative, left, sum(d.cost for d in deviations),
                   b.m.timed_out, b.m.gap, b.m.solver_error)
-
-
-def _today(engine: Engine) -> Any:
-    import datetime as dt
-
-    return dt.date.fromisoformat(engine.today)
-
-
-def apply_deviations(packs: PackSet, deviations: Iterable[Deviation]) -> PackSet:
-    """Return the pack set with each deviated rule's limit moved (or the rule waived)."""
-    by_rule = {d.rule: d for d in deviations}
-    rules = []
-    for pr in packs.rules:
-        d = by_rule.get(pr.rule.id)
-        if d is None:
-            rules.append(pr)
-            continue
-        if d.to is None:
-            continue
-        reqs = tuple(replace(req, relation=_relimit(req.relation, d.to)) for req in pr.rule.alternatives)
-        rules.append(PackRule(replace(pr.rule, alternatives=reqs), pr.pack))
-    return replace(packs, rules=tuple(rules))
-
-
-def _relimit(rel: ast.Relation, to: float) -> ast.Relation:
-    """Return a relation with its limit set to `to` (metres, or a count)."""
-    if isinstance(rel, (ast.Cover, ast.Clearance, ast.CrossingClearance, ast.Capacity)):
-        return replace(rel, limit=replace(rel.limit, value=to, text=f"{to:g}"))
-    if isinstance(rel, ast.Access):
-        return replace(rel, width=replace(rel.width, value=to, text=f"{to:g}"))
-    if isinstance(rel, (ast.Bounds, ast.Exclusion)) and rel.limit is not None:
-        return replace(rel, limit=replace(rel.limit, value=to, text=f"{to:g}"))
-    return rel
 
 
 def start_from_standard(section: Section, packs: PackSet) -> dict[str, tuple[float, float]]:
@@ -1032,25 +1281,39 @@ def start_from_standard(section: Section, packs: PackSet) -> dict[str, tuple[flo
     return dict(reference_layout(zones, lines, packs))
 
 
-def write_case(source: Path, result: Layout, out: Path) -> None:
-    """Write the case file with the solved positions (x and cover in metres) of the moved units."""
+def write_case(source: Path, result: Layout, out: Path) -> Path:
+    """Write the laid-out case next to the user's own text: moves, no stale `expect:`, deviations to approve.
+
+    The case text is edited, not re-dumped (checker/io/case_edit.py): comments, key order and
+    units stay as written. Each moved unit (a rack with what it holds) is moved; the `expect:`
+    block, which described the old positions, goes; each deviation the layout needs becomes
+    an `accept:` entry for exactly its rule, subjects and value, with the reason, approver and
+    date left to fill in — until then the re-check shows it as pending approval, and nothing
+    else. A folder (or a missing parent folder) is created; the file written is returned.
+    """
     if result.section is None:
         raise LiggingError(Diagnostic(Span(str(source), 1, 1), "no layout to write: the rules admit none"))
-    data = yaml.safe_load(source.read_text(encoding="utf-8"))
-    by_id = result.section.by_id()
-    moved = {m.id for m in result.moves}
-    moved |= {held for m in result.moves for held in by_id[m.id].holds}
-    unit = data.get("units", "m")
-    for entry in data.get("objects", []):
-        o = by_id.get(str(entry.get("id")))
-        if o is None or o.id not in moved:
-            continue
-        entry["x"] = o.x if unit == "m" else f"{o.x:g} m"
-        entry["cover"] = o.cover if unit == "m" else f"{o.cover:g} m"
-    out.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    opened = read_case_text(source)
+    text = opened.text
+    for m in result.moves:
+        text = move_object(text, m.id, dx=m.dx, dz=m.dz)
+    text = remove_expect(text)
+    for d in result.deviations:
+        text = add_accept(text, d.rule, d.subjects, measured=d.to)
+    target = out / "case.yaml" if out.is_dir() else out
+    validate(text, str(target))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise LiggingError(Diagnostic(Span(str(target), 1, 1), f"cannot write: {exc.strerror or exc}")) from None
+    return target
 
 
-def report(console: Console, result: Layout, title: str) -> None:
+def report(console: Console, result: Layout, title: str, moves: bool = True) -> None:
     """Print a layout: the moves as a table, deviations with their sources, the conflict and the alternative."""
     console.print(Text(title, style="bold underline"))
     if result.timed_out:
@@ -1064,6 +1327,8 @@ def report(console: Console, result: Layout, title: str) -> None:
                            "the result is not proven", style="yellow"))
     if not result.feasible and not (result.timed_out or result.solver_error):
         console.print(Text("  no layout: the fixed rules conflict", style="bold red"))
+    elif not moves:
+        pass
     elif not result.moves:
         console.print(Text("  every planned object can stay where it is", style="green"))
     else:

@@ -1,27 +1,55 @@
 """Suggestions on findings: the smallest move of one planned object, or the deviation that admits it.
 
-For each counting finding that involves a planned object, candidate moves (dx, dz) are
-derived from the finding itself — the shortfall along each axis in both directions, the
-positions that put the object just clear of each other subject (or of a tree's root
-zone), inside each surface zone, inside the profile — and tried smallest first. A move
-is kept only when re-evaluating the moved section shows the finding gone and no new
-counting finding. When no candidate passes, the suggestion is to deviate from the rule
-to the measured value (negotiable rules only). Objects held by a rack move with their
-rack, so the suggested object is then the rack.
+For each error or warning finding that involves a planned object, candidate moves (dx, dz)
+are derived from the finding itself — the shortfall along each axis in both directions,
+the positions that put the object just clear of each other subject (or of a tree's root
+zone), inside each surface zone, inside the profile — and tried smallest first. A move is
+kept only when re-evaluating the moved section shows the finding gone and no new error or
+warning finding. Info findings get no suggestion and never block one: info never
+constrains. Every candidate keeps the physical bounds whatever packs are loaded (inside the
+profile, below ground; an overlap is always a finding) and what `keep` rules keep (a
+gravity sewer's depth, a line's side of the carriageway). When no candidate passes, the
+suggestion is to deviate from the rule to the measured value (negotiable rules only).
+Objects held by a rack move with their rack, so the suggested object is then the rack.
+
+Cost is bounded: a trial move (unit, dx, dz) is evaluated once per section and shared by
+every finding it might clear, and at most `MAX_EVALUATIONS` trial evaluations are spent
+per section. When that budget runs out, the remaining findings get their deviation
+suggestion only, and `suggest_all` says how many went without a move search.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from checker.engine.evaluate import Engine
+from checker.engine.select import compile_selector, mask
 from checker.model.findings import Finding, Suggestion, counts
-from checker.model.section import Obj, Section
+from checker.model.section import TOLERANCE, Obj, Section
+from dsl import ast
+from nen7171.zones import side_runs, utility_zones
 
 STEP = 0.001
 MAX_TRIES = 24
+# trial evaluations per section: 50 identical overlapping pipes have 1,225 findings of ~20 candidates each
+MAX_EVALUATIONS = 200
 FIXED_KINDS = ("crossing", "tree", "structure", "reservation")
+
+
+@dataclass(frozen=True, slots=True)
+class Suggested:
+    """Findings with suggestions, and how many findings the evaluation budget left without a move search."""
+
+    findings: tuple[Finding, ...]
+    unsearched: int = 0
+
+    def note(self) -> str:
+        """Say that the budget stopped the move search (empty when it did not)."""
+        if not self.unsearched:
+            return ""
+        return (f"move suggestions stopped after {MAX_EVALUATIONS} trial evaluations: {self.unsearched} "
+                "finding(s) got no move search (deviation suggestions only)")
 
 
 def moved(section: Section, obj_id: str, dx: float, dz: float) -> Section:
@@ -105,7 +133,7 @@ def candidates(section: Section, finding: Finding, unit: Obj) -> list[tuple[floa
     out = []
     for dx, dz in cands:
         dx, dz = _outward(dx), _outward(dz)
-        if (dx or dz) and unit.cover + dz >= 0:
+        if dx or dz:
             out.append((dx, dz))
     return sorted(out, key=lambda m: (math.hypot(*m), m))
 
@@ -116,34 +144,115 @@ def _outward(value: float) -> float:
     return math.copysign(steps * STEP, value) if steps else 0.0
 
 
-def suggest(engine: Engine, section: Section, findings: list[Finding] | tuple[Finding, ...]) -> list[Finding]:
+class _Kept:
+    """What the `keep` rules in force hold for a section: units kept at depth, at x, on their side."""
+
+    def __init__(self, engine: Engine, section: Section) -> None:
+        self.depth: set[str] = set()
+        self.x: set[str] = set()
+        self.side: dict[str, frozenset[int]] = {}
+        racks = _rack_of(section)
+        runs = side_runs([z.kind for z in section.zones])
+        hosts = utility_zones()
+        for cr in engine.rules_for(section):
+            if cr.rule.severity == "info":
+                continue
+            for req in cr.rule.alternatives:
+                rel = req.relation
+                if not isinstance(rel, ast.Keep):
+                    continue
+                hits = mask(compile_selector(rel.selector, engine.packs), section)
+                for o, hit in zip(section.objects, hits, strict=True):
+                    if not hit:
+                        continue
+                    unit = section.by_id()[racks.get(o.id, o.id)]
+                    if rel.what == "side":
+                        side = _side(section, runs, unit.x)
+                        if any(section.zones[k].kind in hosts for k in side):
+                            self.side[unit.id] = side
+                    else:
+                        self.depth.add(unit.id)
+                        if rel.what == "position":
+                            self.x.add(unit.id)
+
+    def allows(self, section: Section, unit: Obj, dx: float, dz: float) -> bool:
+        """Tell whether a move keeps what the rules keep."""
+        if dz and unit.id in self.depth:
+            return False
+        if dx and unit.id in self.x:
+            return False
+        side = self.side.get(unit.id)
+        if side is None:
+            return True
+        runs = side_runs([z.kind for z in section.zones])
+        return _side(section, runs, unit.x + dx) <= side
+
+
+def _side(section: Section, runs: list[frozenset[int]], x: float) -> frozenset[int]:
+    """Return the zones on x's side of the carriageway."""
+    found = [k for k, z in enumerate(section.zones) if z.start - TOLERANCE <= x <= z.end + TOLERANCE]
+    return frozenset().union(*(runs[k] for k in found)) if found else frozenset()
+
+
+def _physical(section: Section, unit: Obj, dx: float, dz: float) -> bool:
+    """Tell whether a moved unit (with what it holds) stays inside the profile and below ground."""
+    held = [unit] + [o for o in section.objects if o.id in unit.holds]
+    return all(o.x + dx - o.half_width >= -TOLERANCE and o.x + dx + o.half_width <= section.width + TOLERANCE
+               and o.cover + dz >= -TOLERANCE for o in held)
+
+
+def _binding(findings: list[Finding] | tuple[Finding, ...]) -> set[str]:
+    """Return the fingerprints of the findings a move must not add: counting errors and warnings."""
+    return {f.fingerprint for f in findings if counts(f) and f.severity != "info"}
+
+
+def suggest_all(engine: Engine, section: Section, findings: list[Finding] | tuple[Finding, ...]) -> Suggested:
     """Return the findings with suggestions attached (a move when one is verified, else a deviation)."""
-    before = {f.fingerprint for f in findings if counts(f)}
+    before = _binding(findings)
+    kept = _Kept(engine, section)
+    tried: dict[tuple[str, float, float], set[str]] = {}
+    budget = [MAX_EVALUATIONS]
     out = []
+    unsearched = 0
     for f in findings:
-        if not counts(f):
+        if not counts(f) or f.severity == "info":
             out.append(f)
             continue
-        move = best_move(engine, section, f, before)
+        move, searched = _best_move(engine, section, f, before, kept, tried, budget)
+        unsearched += 0 if searched else 1
         if move is not None:
             out.append(replace(f, suggestions=(move,)))
             continue
         out.append(replace(f, suggestions=_deviation(engine, f)))
-    return out
+    return Suggested(tuple(out), unsearched)
 
 
-def best_move(engine: Engine, section: Section, finding: Finding, before: set[str]) -> Suggestion | None:
-    """Return the smallest verified move of one planned object clearing `finding`, or None."""
-    tries: list[tuple[float, float, float, str]] = []
+def suggest(engine: Engine, section: Section, findings: list[Finding] | tuple[Finding, ...]) -> list[Finding]:
+    """Return the findings with suggestions attached (see `suggest_all`)."""
+    return list(suggest_all(engine, section, findings).findings)
+
+
+def _best_move(engine: Engine, section: Section, finding: Finding, before: set[str], kept: _Kept,
+               tried: dict[tuple[str, float, float], set[str]], budget: list[int]) -> tuple[Suggestion | None, bool]:
+    """Return the smallest verified move clearing `finding` (or None), and whether the search was complete."""
+    tries: list[tuple[float, float, float, Obj]] = []
     for unit in _movable(section, finding):
         for dx, dz in candidates(section, finding, unit):
-            tries.append((math.hypot(dx, dz), dx, dz, unit.id))
-    tries.sort()
-    for _, dx, dz, uid in tries[:MAX_TRIES]:
-        after = {g.fingerprint for g in engine.evaluate(moved(section, uid, dx, dz)) if counts(g)}
+            if _physical(section, unit, dx, dz) and kept.allows(section, unit, dx, dz):
+                tries.append((math.hypot(dx, dz), dx, dz, unit))
+    tries.sort(key=lambda t: (t[0], t[1], t[2], t[3].id))
+    for _, dx, dz, unit in tries[:MAX_TRIES]:
+        key = (unit.id, dx, dz)
+        after = tried.get(key)
+        if after is None:
+            if budget[0] <= 0:
+                return None, False
+            budget[0] -= 1
+            after = _binding(engine.evaluate(moved(section, unit.id, dx, dz)))
+            tried[key] = after
         if finding.fingerprint not in after and after <= before:
-            return Suggestion(move=uid, dx=dx, dz=dz)
-    return None
+            return Suggestion(move=unit.id, dx=dx, dz=dz), True
+    return None, True
 
 
 def _deviation(engine: Engine, finding: Finding) -> tuple[Suggestion, ...]:

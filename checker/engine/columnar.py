@@ -23,7 +23,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, check_relation, compare_many, compile_selector, members, paired
+from checker.engine.select import Predicate, check_relation, compare_many, compile_selector, in_service, members, paired
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
@@ -31,6 +31,7 @@ from checker.model.zoning import in_stack, in_zone, place_starts, probes
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError
 from dsl.packs import PackSet
+from nen7171.zones import UNKNOWN_ZONE
 
 # textual attribute tests answered from columns; the rest are asked per object
 COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
@@ -59,7 +60,8 @@ class Batch:
         self.network_codes = names
         self.status = np.array([o.status for o in objs], dtype=object)
         self.planned = self.status == "planned"
-        self.existing = self.status == "existing"
+        # in the ground: findings among these objects only are a baseline
+        self.existing = (self.status == "existing") | (self.status == "disused")
         self.spans = [o.span for o in objs]
         self.line = np.array([sp.line for sp in self.spans], dtype=np.int64)
         self.column = np.array([sp.column for sp in self.spans], dtype=np.int64)
@@ -476,7 +478,8 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
         if name == "line":
             return lambda b: b.kinds(*LINE_KINDS).copy()
         if name == "racked":
-            return lambda b: np.asarray(b.rack_of >= 0)
+            rack = KINDS.index("rack")
+            return lambda b: np.asarray((b.rack_of >= 0) & (b.kind[np.maximum(b.rack_of, 0)] == rack))
         pred = compile_selector(sel, packs)
         return lambda b: np.fromiter((pred(b.sections[int(b.sec[g])], o) for g, o in enumerate(b.objects)),
                                      dtype=bool, count=b.n)
@@ -550,6 +553,7 @@ class RelationCompiler:
 
     def sel(self, selector: ast.Selector) -> Callable[[Batch], BoolArray]:
         """Return the cached batch mask of a selector."""
+        selector = in_service(selector)
         compile_selector(selector, self.packs)  # reports unknown names
         key = self.count
         self.count += 1
@@ -725,6 +729,8 @@ class RelationCompiler:
             inside = b.membership(rel.membership, idx)
             listed = np.isin(b.zone_kind, kinds) & b.zone_real
             if rel.mode == "within":
+                # a surface not known (onbekend) is not judged
+                listed = listed | (b.zone_kind == UNKNOWN_ZONE)
                 ok = ~np.any(inside & ~listed[s], axis=1) & np.any(inside, axis=1)
             else:
                 ok = ~np.any(inside & listed[s], axis=1)
@@ -920,6 +926,14 @@ class RelationCompiler:
             meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE)
             i, j = i[meets], j[meets]
             return BatchOutcome((i, j), None, np.asarray(allowed(b)[i]), None, "may cross", "")
+
+        return run
+
+    def c_keep(self, rel: ast.Keep) -> Run:
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            # a drawn depth is judged against the drawing by the solver, never by a check
+            none = np.empty(0, dtype=np.intp)
+            return BatchOutcome((none,), None, np.ones(0, dtype=bool), None, "keep", "")
 
         return run
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from checker.engine import columnar
 from checker.engine.select import compare, compare_many
-from checker.model.findings import SEVERITIES, Finding
+from checker.model.findings import SEVERITIES, Finding, note_depth_bases
 from checker.model.geometry import BoolArray, FloatArray, IntArray
 from checker.model.section import TOLERANCE, Obj, Section
 from dsl import ast
@@ -49,6 +49,7 @@ class Row:
     exception: ast.Exception_ | None
     relation: int = 0
 
+
 def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
     """Tell whether an exclusion judges subject s against target t.
 
@@ -64,7 +65,7 @@ def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: in
 RELATION_KIND = {
     ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "crossing", ast.Order: "order",
     ast.ZoneRule: "zone", ast.Exclusion: "exclusion", ast.Access: "access", ast.Capacity: "capacity",
-    ast.CrossPermission: "crossing", ast.Bounds: "bounds", ast.Position: "clearance",
+    ast.CrossPermission: "crossing", ast.Bounds: "bounds", ast.Position: "clearance", ast.Keep: "keep",
 }
 
 
@@ -172,7 +173,7 @@ class Engine:
             findings = [f for _, f in entries]
             if section.accept:
                 findings = [self._accept(f, section) for f in findings]
-            result.append(findings)
+            result.append(note_depth_bases(findings, section))
         return result
 
     def _active(self, sections: list[Section]) -> BoolArray:
@@ -478,7 +479,7 @@ class Engine:
             subjects=row.subjects, measured=row.measured, required=row.required, op=row.op, unit=row.unit,
             message=describe(rel, row, objs), source=rule.source,
             rule_at=cr.rule_at[row.alternative][row.relation], case_at=anchor.span,
-            baseline=all(o.status == "existing" for o in objs), title=rule.title,
+            baseline=all(o.in_ground for o in objs), title=rule.title,
             illustrative=rule.illustrative, exception=exception,
         )
 
@@ -510,7 +511,7 @@ def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
         message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
         source="physical: two bodies cannot occupy the same space",
         rule_at=Span("ligging", 1, 1), case_at=anchor.span,
-        baseline=first.status == "existing" and second.status == "existing", title="Objects overlap",
+        baseline=first.in_ground and second.in_ground, title="Objects overlap",
     )
 
 

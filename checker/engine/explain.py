@@ -26,7 +26,8 @@ from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet, load_packs, shipped_dir
 
-EXPECTS = ("pass", "fail")
+EXPECTS = ("pass", "fail", "kept")
+LABELS = {"pass": "compliant", "fail": "non-compliant", "kept": "held by the layout solver"}
 REQUIRED_KEYS = {"rule", "name", "expect", "case"}
 CASE_DEFAULTS: dict[str, Any] = {"ligging": 1, "width": 4.0}
 
@@ -94,7 +95,8 @@ def load_rule_cases(pack: ast.RulePack) -> list[RuleCase]:
             raise LiggingError(Diagnostic(span, "each rule test has the keys rule, name, expect, case "
                                                 "(and, for a failing case, optionally severity)"))
         if item["expect"] not in EXPECTS or not isinstance(item["case"], dict):
-            raise LiggingError(Diagnostic(span, "expect is pass or fail, and case is a case.yaml mapping"))
+            raise LiggingError(Diagnostic(span, "expect is pass, fail or kept (a `keep` rule held by the layout), "
+                                                "and case is a case.yaml mapping"))
         severity = item.get("severity")
         if severity is not None and (item["expect"] != "fail" or severity not in SEVERITIES):
             raise LiggingError(Diagnostic(span, "severity (error, warning or info) belongs to a failing case"))
@@ -232,6 +234,11 @@ def relation_words(rel: ast.Relation) -> str:
         return f"{place}, the {what} of {selector_words(rel.selector)} is {_bound(rel.op, rel.limit)}"
     if isinstance(rel, ast.CrossPermission):
         return f"only {selector_words(rel.allowed)} crossings may cross {selector_words(rel.target)}"
+    if isinstance(rel, ast.Keep):
+        what = {"depth": "depth", "position": "position (x and depth)",
+                "side": "side of the carriageway"}[rel.what]
+        return (f"every planned {selector_words(rel.selector)} keeps its drawn {what}: layout, fit and "
+                "suggestions do not move it that way (a check has nothing to compare)")
     if rel.what == "profile":
         return f"every {selector_words(rel.selector)} lies inside the profile width"
     assert rel.limit is not None
@@ -278,7 +285,7 @@ def _object_words(o: Obj) -> str:
 def example_lines(rc: RuleCase) -> list[str]:
     """Render one example case: its objects and, when it fails, what the rule reports."""
     section = case_section(rc)
-    label = "compliant" if rc.expect == "pass" else "non-compliant"
+    label = LABELS[rc.expect]
     lines = [f"{label} example '{rc.name}' ({rc.span.where()}):"]
     tags = [f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in section.tags]
     lines += [f"    case: {', '.join(tags)}"] if tags else []
@@ -286,6 +293,13 @@ def example_lines(rc: RuleCase) -> list[str]:
     for finding in run_rule_case(rc):
         lines.append(f"    -> {finding.severity}: {finding.message}")
     return lines
+
+
+def expectations(rule: ast.Rule) -> tuple[str, ...]:
+    """Return the examples a rule needs: compliant and non-compliant, or for a `keep` rule compliant and held."""
+    if any(isinstance(req.relation, ast.Keep) for req in rule.alternatives):
+        return ("pass", "kept")
+    return ("pass", "fail")
 
 
 def find_rule(rule_id: str, packs: PackSet) -> list[PackRule]:
@@ -322,10 +336,10 @@ def explain(rule_id: str, packs: PackSet) -> str:
         lines.append(f"  defined at:    {rule.span.where()}")
         cases = [c for c in load_rule_cases(pack) if c.rule == rule.id
                  and any(v.rule.span == rule.span for v in versions_exercised(c))]
-        for expect in EXPECTS:
+        for expect in expectations(rule):
             chosen = next((c for c in cases if c.expect == expect), None)
             if chosen is None:
-                lines.append(f"  no {'compliant' if expect == 'pass' else 'non-compliant'} example in {tests_file(pack)}")
+                lines.append(f"  no {LABELS[expect]} example in {tests_file(pack)}")
             else:
                 lines += ["  " + line for line in example_lines(chosen)]
         blocks.append("\n".join(lines))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from checker.engine.select import GEOMETRIC, PAIR_FIELDS, PSEUDO_KINDS, unknown_name, zone_kind
 from checker.model.section import CABLE_THEMAS, KINDS, THEMAS, TOLERANCE
+from checker.model.sizes import MAX_DIAMETER, MAX_LINES, typical_diameter
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet, load_packs, shipped_names
@@ -32,6 +33,8 @@ SEVERITIES = ("error", "warning", "info")
 KNOWN_ATTRIBUTES: dict[str, str] = {
     "diameter": "length", "width": "length", "height": "length", "cover": "length",
     "voltage": "voltage", "pressure": "pressure", "temperature": "temperature",
+    # from a KLIC delivery: the INSPIRE currentStatus, and the operating voltage beside the nominal one
+    "condition": "text", "operating_voltage": "voltage",
     "owner": "text", "status": "text", "kind": "text", "network": "text", "id": "text", "zone": "text",
     "measure": "text",
 }
@@ -68,6 +71,7 @@ class _Linter:
 
     def __init__(self, packs: tuple[ast.RulePack, ...]) -> None:
         self.out: list[Diagnostic] = []
+        self.pairs: dict[frozenset[str], str] = {}  # two rules that cannot both hold, with lint's reason
         groups: dict[str, tuple[str, ...]] = {}
         themas: dict[str, ast.Thema] = {}
         for pack in packs:
@@ -405,10 +409,11 @@ class _Linter:
             if not shared:
                 continue
             what = "maximum cover" if isinstance(hi, ast.Cover) else "maximum bottom depth"
-            self.out.append(_diag(hi.span, "error", "L301",
-                                  f"cover minimum {lo.limit.value:.2f} m of {lo_pr.rule.id} ({lo_pr.pack.name}, "
-                                  f"{lo.span.where()}) is above the {what} {hi.limit.value:.2f} m of "
-                                  f"{hi_pr.rule.id} ({hi_pr.pack.name}) for {_atoms_words(shared)}"))
+            message = (f"cover minimum {lo.limit.value:.2f} m of {lo_pr.rule.id} ({lo_pr.pack.name}, "
+                       f"{lo.span.where()}) is above the {what} {hi.limit.value:.2f} m of "
+                       f"{hi_pr.rule.id} ({hi_pr.pack.name}) for {_atoms_words(shared)}")
+            self.out.append(_diag(hi.span, "error", "L301", message))
+            self.pairs[frozenset((lo_pr.rule.id, hi_pr.rule.id))] = message
 
     def order_graphs(self) -> dict[tuple[str, bool], dict[tuple[str, str], list[str]]]:
         """Return, per direction and rack scope, the edges 'u before v' with the rules that ask it."""
@@ -446,8 +451,10 @@ class _Linter:
                 scope = " inside rack" if inside else ""
                 words = ", ".join(f"{a} before {b} ({edges[(a, b)][0]})" for a, b in steps)
                 last = max((spans[r] for r in rules), key=lambda s: (s.file, s.line))
-                self.out.append(_diag(last, "error", "L302", f"order cycle ({direction}{scope}): {words} — "
-                                                             f"no layout meets all of {', '.join(sorted(rules))}"))
+                message = f"order cycle ({direction}{scope}): {words} — no layout meets all of {', '.join(sorted(rules))}"
+                self.out.append(_diag(last, "error", "L302", message))
+                if len(rules) == 2:
+                    self.pairs[rules] = message
 
     def widths(self, networks: tuple[tuple[str, float], ...] | None, width: float | None) -> None:
         """Report the width the horizontal order and clearances need for a set of networks."""
@@ -458,7 +465,8 @@ class _Linter:
             for pr in self.packs.rules:
                 rel = pr.rule.alternatives[0].relation
                 if isinstance(rel, ast.Order) and rel.direction == "left-to-right" and not rel.inside_rack:
-                    chosen = tuple((_first_thema(self.selection(s).atoms), 0.0) for s in rel.sequence)
+                    chosen = tuple((name, typical_diameter(name)) for name in
+                                   (_first_thema(self.selection(s).atoms) for s in rel.sequence))
                     if all(name for name, _ in chosen) and (chosen, rel.span) not in sets:
                         sets.append((chosen, rel.span))
         seen: set[tuple[tuple[str, float], ...]] = set()
@@ -467,7 +475,8 @@ class _Linter:
                 continue
             seen.add(chosen)
             need, arrangement = required_width(self.packs, chosen)
-            names = ", ".join(arrangement)
+            sizes = dict(chosen)
+            names = ", ".join(f"{n} ({sizes[n] * 1000:.0f} mm)" for n in arrangement)
             if width is not None and need > width + TOLERANCE:
                 self.out.append(_diag(span, "error", "L303",
                                       f"{names} need a profile at least {need:.2f} m wide for their order and horizontal "
@@ -722,10 +731,16 @@ def parse_networks(text: str) -> tuple[tuple[str, float], ...]:
         if name not in THEMAS:
             raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"unknown network '{name}'{_hint(name, THEMAS)}"))
         try:
-            # `160mm` and `160 mm` both read as a diameter; a bare number is in millimetres
-            out.append((name, length(re.sub(r"^\s*([-+.\d]+)\s*", r"\1 ", size).strip(), "mm") if size else 0.0))
+            # `160mm` and `160 mm` both read as a diameter; a bare number is in millimetres; none: the typical size
+            diameter = length(re.sub(r"^\s*([-+.\d]+)\s*", r"\1 ", size).strip(), "mm") if size else typical_diameter(name)
         except UnitProblem as exc:
             raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"{name}: {exc}")) from None
+        if not 0.0 < diameter <= MAX_DIAMETER:
+            raise LiggingError(Diagnostic(Span("--networks", 1, 1),
+                                          f"{name}: a diameter is more than 0 and at most {MAX_DIAMETER:g} m"))
+        out.append((name, diameter))
+        if len(out) > MAX_LINES:
+            raise LiggingError(Diagnostic(Span("--networks", 1, 1), f"at most {MAX_LINES} networks in one row"))
     return tuple(out)
 
 
@@ -743,6 +758,14 @@ def lint(refs: list[str] | None = None, networks: tuple[tuple[str, float], ...] 
         for pack in load_packs([ref]).packs:
             seen.setdefault(pack.path, pack)
     return lint_packs(tuple(seen.values()), networks, width)
+
+
+def contradicting_pairs(packs: PackSet) -> dict[frozenset[str], str]:
+    """Return the pairs of rules that lint proves cannot both hold (L301, two-rule L302), with the reason."""
+    linter = _Linter(packs.packs)
+    linter.cover_contradictions()
+    linter.order_cycles()
+    return dict(linter.pairs)
 
 
 def exit_code(diagnostics: list[Diagnostic], fail_on: str) -> int:

@@ -83,6 +83,28 @@ def members(packs: PackSet, group: str, seen: tuple[str, ...] = ()) -> frozenset
     return frozenset(out)
 
 
+def names_status(sel: ast.Selector) -> bool:
+    """Tell whether a selector tests the status itself (`line[status = disused]`)."""
+    if isinstance(sel, ast.SelWhere):
+        return any(t.name == "status" for t in sel.tests) or names_status(sel.base)
+    if isinstance(sel, (ast.SelUnion, ast.SelAnd)):
+        return any(names_status(p) for p in sel.parts)
+    if isinstance(sel, ast.SelNot):
+        return names_status(sel.part)
+    return False
+
+
+def in_service(sel: ast.Selector) -> ast.Selector:
+    """Return a rule's selector narrowed to objects in service, unless it tests the status itself.
+
+    A disused line (buiten gebruik) takes space — it still overlaps, still blocks a trench —
+    but no operator's rule judges it: every relation selects through this narrowing.
+    """
+    if names_status(sel):
+        return sel
+    return ast.SelWhere(sel, (ast.AttrTest("status", "!=", "disused", sel.span),), sel.span)
+
+
 def compile_selector(sel: ast.Selector, packs: PackSet) -> Predicate:
     """Return a predicate telling whether an object of a section matches `sel`."""
     if isinstance(sel, ast.SelAny):
@@ -121,6 +143,7 @@ def _name(sel: ast.SelName, packs: PackSet) -> Predicate:
     if name == "line":
         return lambda s, o: o.kind in LINE_KINDS
     if name == "racked":
+        # held by a rack (a bed or sleeve that holds lines does not rack them)
         return lambda s, o: any(o.id in r.holds for r in s.objects if r.kind == "rack")
     raise LiggingError(Diagnostic(sel.span, unknown_name(name, names(packs), packs.groups)))
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from ezdxf import units
 from ezdxf.document import Drawing
 from ezdxf.entities.circle import Circle
@@ -47,7 +46,8 @@ from ezdxf.enums import InsertUnits, TextEntityAlignment
 from ezdxf.filemanagement import new, readfile
 from ezdxf.lldxf.const import DXFError
 
-from checker.model.section import CABLE_THEMAS, LINE_KINDS, THEMAS, Obj, Section
+from checker.io.case_text import case_yaml
+from checker.model.section import CABLE_THEMAS, LINE_KINDS, STATUSES, THEMAS, Obj, Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackSet
 from dsl.units import ATTRIBUTE_DIMENSIONS
@@ -97,6 +97,12 @@ def _xdata(obj: Obj) -> list[tuple[int, str]]:
     pairs += [("holds", held) for held in obj.holds]
     pairs += [("measure", m) for m in obj.measures]
     pairs += [("attribute", json.dumps([k, v])) for k, v in obj.attributes]
+    if obj.source is not None:
+        # where an imported object came from (feature id and depth basis): one JSON string per field
+        # keeps each XDATA string within its 255 characters
+        pairs += [("source", json.dumps([k, v])) for k, v in (("feature", obj.source.feature), ("depth", obj.source.depth),
+                                                              ("tolerance", obj.source.tolerance),
+                                                              ("point", obj.source.point)) if v is not None]
     return [(1000, f"{key}={value}"[:255]) for key, value in pairs]
 
 
@@ -506,8 +512,9 @@ def _object(shape: _Shape, ident: str) -> dict[str, Any]:
         out["diameter"] = shape.trunk
     if shape.kind == "rack":
         out["sides"] = xd.get("sides", ["single"])[0]
-    if xd.get("status", ["planned"])[0] == "existing":
-        out["status"] = "existing"
+    status = xd.get("status", ["planned"])[0]
+    if status in STATUSES and status != "planned":
+        out["status"] = status
     if "measure" in xd:
         out["measures"] = sorted(xd["measure"])
     if "attribute" in xd:
@@ -516,6 +523,19 @@ def _object(shape: _Shape, ident: str) -> dict[str, Any]:
             key, value = json.loads(raw)
             attributes[str(key)] = _attribute_value(str(key), value)
         out["attributes"] = attributes
+    return out
+
+
+def _source(raw: list[str], ident: str, path: str) -> dict[str, Any]:
+    """Return an imported object's source (feature, depth basis, ...) from its XDATA strings."""
+    out: dict[str, Any] = {}
+    for text in raw:
+        try:
+            key, value = json.loads(text)
+        except (ValueError, TypeError):
+            raise _error(path, f"object {ident}: source XDATA '{text[:60]}' is not a [key, value] pair") from None
+        if key in ("feature", "depth", "tolerance", "point"):
+            out[str(key)] = value
     return out
 
 
@@ -570,11 +590,15 @@ def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, floa
             raise _error(shown, f"two objects carry the id '{ident}'; give each object its own id text")
         seen.add(ident)
         objects.append(_object(shape, ident))
+        if "source" in shape.xdata:
+            objects[-1]["source"] = _source(shape.xdata["source"], ident, shown)
     for shape, obj in zip(shapes, objects, strict=True):
         if shape.kind == "rack":
             obj["holds"] = shape.xdata["holds"] if "holds" in shape.xdata else _holds(obj, objects)
             if not obj["holds"]:
                 del obj["holds"]
+        elif "holds" in shape.xdata and "width" in obj:
+            obj["holds"] = shape.xdata["holds"]  # a bed, duct or sleeve holding lines
     zones = _zones(doc, frame, shown)
     width = _parse_number(title["WIDTH"], "title block WIDTH", shown) if "WIDTH" in title else zones[-1]["to"]
     case: dict[str, Any] = {"ligging": 1, "name": title.get("NAME") or path.stem}
@@ -588,18 +612,6 @@ def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, floa
     case["zones"] = zones
     case["objects"] = objects
     return case
-
-
-def case_yaml(case: dict[str, Any]) -> str:
-    """Return a case mapping as case.yaml text, one object per line."""
-    head = {k: v for k, v in case.items() if k not in ("zones", "objects")}
-    text = str(yaml.safe_dump(head, sort_keys=False, allow_unicode=True, width=1000))
-    for key in ("zones", "objects"):
-        text += f"{key}:\n"
-        for item in case[key]:
-            line = yaml.safe_dump(item, sort_keys=False, allow_unicode=True, default_flow_style=True, width=100_000).strip()
-            text += f"  - {line}\n"
-    return text
 
 
 def write_case(case: dict[str, Any], out: Path) -> None:

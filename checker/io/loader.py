@@ -20,7 +20,22 @@ from typing import Any
 
 import yaml
 
-from checker.model.section import CABLE_THEMAS, KINDS, LINE_KINDS, THEMAS, TOLERANCE, Accepted, Expected, Obj, Section, Zone
+from checker.model.section import (
+    CABLE_THEMAS,
+    DEPTH_BASES,
+    KINDS,
+    LINE_KINDS,
+    STATUSES,
+    THEMAS,
+    TOLERANCE,
+    Accepted,
+    Expected,
+    Obj,
+    Place,
+    Section,
+    Source,
+    Zone,
+)
 from dsl.diagnostics import Diagnostic, LiggingError, Span, line_of
 from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, parse_quantity, quantity_si, si_value, to_si
 from nen7171.zones import ZONE_KINDS
@@ -32,6 +47,11 @@ MAX_DEPTH = 40
 MAX_OBJECTS = 5_000
 MAX_NUMBER = 10**15
 UNITS = ("m", "cm", "mm")
+SOURCE_KEYS = ("feature", "depth", "tolerance", "point")
+PLACE_KEYS = ("from", "to", "station", "delivery")
+# RD New (EPSG:28992) is defined over the Netherlands: x -7000..300000, y 289000..629000 (EPSG area of use)
+RD_BOUNDS = ((-7000.0, 300000.0), (289000.0, 629000.0))
+PLACE_SLACK = 0.01  # metres the place line's length may differ from the profile width (rounding of RD coordinates)
 
 TOP_KEYS = (
     "ligging",
@@ -47,11 +67,13 @@ TOP_KEYS = (
     "accept",
     "tags",
     "description",
+    "place",
 )
-COMMON_KEYS = ("id", "kind", "network", "owner", "status", "attributes", "measures", "label", "note")
+COMMON_KEYS = ("id", "kind", "network", "owner", "status", "attributes", "measures", "label", "note", "source")
 KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "cable": ("x", "cover", "diameter", "width", "height"),
-    "pipe": ("x", "cover", "diameter", "width", "height"),
+    # a rectangular cable or pipe may be a bed, duct or sleeve that `holds` lines (an IMKL container)
+    "cable": ("x", "cover", "diameter", "width", "height", "holds"),
+    "pipe": ("x", "cover", "diameter", "width", "height", "holds"),
     "crossing": ("from", "to", "cover", "diameter"),
     "tree": ("x", "diameter", "root_zone"),
     "structure": ("x", "cover", "width", "height"),
@@ -255,7 +277,31 @@ class _Case:
         objects = self.objects(self.required(top, "objects", "the case file", root.span))
         expect = tuple(self.expected(n) for n in self.listing(top["expect"][1], "expect")) if "expect" in top else ()
         accept = tuple(self.accepted(n) for n in self.listing(top["accept"][1], "accept")) if "accept" in top else ()
-        return Section(self.reader.path, name, width, zones, objects, tuple(tags), planned, expect, accept, root.span)
+        place = self.place(top["place"][1], width) if "place" in top else None
+        return Section(self.reader.path, name, width, zones, objects, tuple(tags), planned, expect, accept, root.span, place)
+
+    def place(self, node: Node, width: float) -> Place:
+        fields = self.mapping(node, "place", PLACE_KEYS)
+        start = self.rd_point(self.required(fields, "from", "place", node.span), "place from")
+        end = self.rd_point(self.required(fields, "to", "place", node.span), "place to")
+        length = math.dist(start, end)
+        if abs(length - width) > PLACE_SLACK:
+            raise self.error(node.span, f"place from and to are {length:.3f} m apart but the profile is {width:g} m wide")
+        station = self.length(fields["station"][1], "place station", signed=True) if "station" in fields else None
+        delivery = self.text(fields["delivery"][1], "place delivery") if "delivery" in fields else None
+        return Place(start, end, station, delivery)
+
+    def rd_point(self, node: Node, what: str) -> tuple[float, float]:
+        """Read [x, y] in RD New metres, inside the area RD New is defined for."""
+        items = node.value
+        if not isinstance(items, list) or len(items) != 2 or not all(
+                isinstance(n.value, (int, float)) and not isinstance(n.value, bool) for n in items):
+            raise self.error(node.span, f"{what} must be [x, y] in RD New metres, e.g. [155000.0, 388000.0]")
+        x, y = float(items[0].value), float(items[1].value)
+        for value, (low, high), axis, item in ((x, RD_BOUNDS[0], "x", items[0]), (y, RD_BOUNDS[1], "y", items[1])):
+            if not low <= value <= high:
+                raise self.error(item.span, f"{what} {axis} = {value:g} is outside RD New ({low:g} to {high:g})")
+        return (x, y)
 
     def tag_value(self, node: Node, what: str) -> str | float:
         if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
@@ -319,11 +365,15 @@ class _Case:
                 if held not in by_id:
                     near = difflib.get_close_matches(held, list(by_id), n=1)
                     hint = f" — did you mean '{near[0]}'?" if near else ""
-                    raise self.error(obj.span, f"rack {obj.id} holds '{held}', which is not an object in this case{hint}")
+                    raise self.error(obj.span, f"{obj.kind} {obj.id} holds '{held}', which is not an object in this case{hint}")
                 if held == obj.id:
-                    raise self.error(obj.span, f"rack {obj.id} cannot hold itself")
+                    raise self.error(obj.span, f"{obj.kind} {obj.id} cannot hold itself")
                 if by_id[held].kind not in LINE_KINDS:
-                    raise self.error(obj.span, f"rack {obj.id} holds {held}, a {by_id[held].kind}; a rack holds cables and pipes")
+                    raise self.error(obj.span, f"{obj.kind} {obj.id} holds {held}, a {by_id[held].kind}; "
+                                               f"it can hold cables and pipes only")
+                if by_id[held].holds:
+                    raise self.error(obj.span, f"{obj.kind} {obj.id} holds {held}, which holds lines itself; "
+                                               f"a holder holds loose cables and pipes only")
                 if held in held_by:
                     raise self.error(obj.span, f"{held} is held by both {held_by[held]} and {obj.id}")
                 held_by[held] = obj.id
@@ -346,7 +396,7 @@ class _Case:
         if kind in LINE_KINDS + ("crossing",) and network is None:
             raise self.error(node.span, f"{what} is a {kind} and needs a network (one of the IMKL themas)")
         owner = self.text(fields["owner"][1], "owner") if "owner" in fields else None
-        status = self.choice(fields["status"][1], "status", ("planned", "existing")) if "status" in fields else "planned"
+        status = self.choice(fields["status"][1], "status", STATUSES) if "status" in fields else "planned"
         common: dict[str, Any] = {
             "id": ident,
             "kind": kind,
@@ -356,6 +406,7 @@ class _Case:
             "span": node.span,
             "measures": self.measures(fields["measures"][1]) if "measures" in fields else (),
             "attributes": self.attributes(fields["attributes"][1], what) if "attributes" in fields else (),
+            "source": self.source(fields["source"][1], what) if "source" in fields else None,
         }
         get = lambda key: self.required(fields, key, what, node.span)  # noqa: E731
         if kind in LINE_KINDS:
@@ -364,6 +415,9 @@ class _Case:
             if "diameter" in fields:
                 if "width" in fields or "height" in fields:
                     raise self.error(fields["diameter"][0], f"{what} has a diameter and a width/height; give one shape")
+                if "holds" in fields:
+                    raise self.error(fields["holds"][0], f"{what} is round; only a rectangular bed, duct or sleeve "
+                                                         f"(width and height) holds lines")
                 return Obj(x=x, cover=cover, diameter=self.length(get("diameter"), f"{what} diameter", positive=True), **common)
             if "width" not in fields or "height" not in fields:
                 raise self.error(node.span, f"{what} needs a diameter (round) or a width and height (rectangular)")
@@ -372,6 +426,7 @@ class _Case:
                 cover=cover,
                 width=self.length(get("width"), f"{what} width", positive=True),
                 height=self.length(get("height"), f"{what} height", positive=True),
+                holds=self.holds(fields["holds"][1], what) if "holds" in fields else (),
                 **common,
             )
         if kind == "crossing":
@@ -426,11 +481,7 @@ class _Case:
         extra: dict[str, Any] = {}
         if kind == "rack":
             extra["sides"] = self.choice(fields["sides"][1], "sides", ("single", "double")) if "sides" in fields else "single"
-            extra["holds"] = (
-                tuple(self.text(n, f"{what} holds") for n in self.listing(get("holds"), f"{what} holds"))
-                if "holds" in fields
-                else ()
-            )
+            extra["holds"] = self.holds(fields["holds"][1], what) if "holds" in fields else ()
         return Obj(
             x=self.length(get("x"), f"{what} x", signed=True),
             cover=self.length(get("cover"), f"{what} cover"),
@@ -439,6 +490,21 @@ class _Case:
             **extra,
             **common,
         )
+
+    def holds(self, node: Node, what: str) -> tuple[str, ...]:
+        return tuple(self.text(n, f"{what} holds") for n in self.listing(node, f"{what} holds"))
+
+    def source(self, node: Node, what: str) -> Source:
+        """Read where an imported object came from: `{feature: ID, depth: measured|declared|assumed, ...}`."""
+        fields = self.mapping(node, f"{what} source", SOURCE_KEYS)
+        feature = self.text(self.required(fields, "feature", f"{what} source", node.span), f"{what} source feature")
+        depth = self.choice(self.required(fields, "depth", f"{what} source", node.span), "depth basis", DEPTH_BASES)
+        tolerance = self.length(fields["tolerance"][1], f"{what} source tolerance") if "tolerance" in fields else None
+        point = self.text(fields["point"][1], f"{what} source point") if "point" in fields else None
+        if depth != "measured" and (tolerance is not None or point is not None):
+            key = "tolerance" if tolerance is not None else "point"
+            raise self.error(fields[key][0], f"{what} source: '{key}' belongs to a measured depth, not a {depth} one")
+        return Source(feature, depth, tolerance, point)
 
     def measures(self, node: Node) -> tuple[str, ...]:
         return tuple(sorted({self.text(n, "measure") for n in self.listing(node, "measures")}))
@@ -706,7 +772,7 @@ class _JsonCase:
         return result
 
     def section(self, root: Any) -> Section:
-        top = self.mapping(root, TOP_KEYS)
+        top = self.mapping(root, _FAST_TOP_KEYS)
         version = top.get("ligging")
         if type(version) is bool or version != FORMAT_VERSION:
             raise _Fallback
@@ -916,7 +982,11 @@ class _JsonCase:
                         measured, self.span(raw))
 
 
-_OBJECT_KEYS = {kind: frozenset(COMMON_KEYS + keys) for kind, keys in KIND_KEYS.items()}
+# The fast path does not read the keys of an imported case (a section's `place`, an object's `source`,
+# a bed's `holds`): a line carrying them goes the YAML way, so nothing is dropped on the way.
+_FAST_TOP_KEYS = tuple(k for k in TOP_KEYS if k != "place")
+_OBJECT_KEYS = {kind: frozenset(k for k in COMMON_KEYS + keys if k != "source" and not (k == "holds" and kind in LINE_KINDS))
+                for kind, keys in KIND_KEYS.items()}
 _NETWORKED = frozenset(LINE_KINDS + ("crossing",))
 
 

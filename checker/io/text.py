@@ -66,6 +66,8 @@ def print_case(console: Console, result: CaseResult) -> None:
         console.print(Text(f"  baseline ({len(baseline)} findings among existing objects only):", style="dim"))
         for f in baseline:
             console.print(_line(f))
+    for note in result.notes:
+        console.print(Text(f"  note: {note}", style="yellow"))
     summary = result.summary()
     console.print(Text(f"  {summary['error']} errors, {summary['warning']} warnings, {summary['info']} info"
                        f" · {len(baseline)} baseline", style="bold"))

@@ -2,21 +2,20 @@
 
 A `Finding` is frozen data. `as_json` writes exactly the contract's keys in the
 contract's order, followed by extensions (`title`, `illustrative`, `exception`,
-`accepted`) that consumers may ignore. The fingerprint hashes the rule and the sorted
+`accepted`, `depth_basis`) that consumers may ignore. The fingerprint hashes the rule and the sorted
 subject ids, so it is stable across runs and does not move when the geometry does.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+from checker.model.section import Section
 from dsl.diagnostics import Span
 from dsl.packs import PackSet
-
-if TYPE_CHECKING:
-    from checker.model.section import Section
 
 SEVERITIES = ("error", "warning", "info")
 KINDS = ("cover", "clearance", "crossing", "order", "zone", "exclusion", "access", "capacity", "bounds",
@@ -69,6 +68,7 @@ class Finding:
     exception: tuple[tuple[str, str], ...] = ()
     accepted: tuple[tuple[str, str], ...] = ()
     suggestions: tuple[Suggestion, ...] = field(default_factory=tuple)
+    depth_basis: tuple[tuple[str, str], ...] = ()
 
     @property
     def shortfall(self) -> float | None:
@@ -103,11 +103,37 @@ class Finding:
             out["exception"] = dict(self.exception)
         if self.accepted:
             out["accepted"] = dict(self.accepted)
+        if self.depth_basis:
+            out["depth_basis"] = dict(self.depth_basis)
         return out
 
     def sort_key(self) -> tuple[Any, ...]:
         """Order findings: severity, then rule, then subjects (deterministic output)."""
         return (SEVERITIES.index(self.severity), self.rule, self.subjects)
+
+
+UNMEASURED = {
+    "declared": "the net's declared standard depth (standaardDieptelegging), not measured",
+    "assumed": "assumed (a minimum cover of the packs; the delivery gives no depth)",
+}
+
+
+def note_depth_bases(findings: Iterable[Finding], section: Section) -> list[Finding]:
+    """Say in each finding which of its subjects' cover was declared or assumed rather than measured.
+
+    The basis goes into the message and into `depth_basis` ({id: basis}); the contract's keys stay.
+    """
+    unmeasured = {o.id: o.source.depth for o in section.objects if o.source is not None and o.source.depth in UNMEASURED}
+    if not unmeasured:
+        return list(findings)
+    out = []
+    for f in findings:
+        basis = tuple((s, unmeasured[s]) for s in f.subjects if s in unmeasured)
+        if basis:
+            said = "; ".join(f"cover of {s} is {UNMEASURED[d]}" for s, d in basis)
+            f = replace(f, message=f"{f.message} ({said})", depth_basis=basis)
+        out.append(f)
+    return out
 
 
 def _round(value: float | None) -> float | None:
@@ -133,6 +159,8 @@ class CaseResult:
     section: Section
     path: str
     findings: tuple[Finding, ...]
+    # what the reader should know about how the findings were produced (a budget that stopped a search)
+    notes: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, int]:
         """Count findings per severity (baseline and accepted ones excluded)."""
@@ -150,4 +178,4 @@ class CaseResult:
             "packs": [{"name": p.name, "version": p.version} for p in packs.packs],
             "findings": [f.as_json() for f in self.findings],
             "summary": self.summary(),
-        }
+        } | ({"notes": list(self.notes)} if self.notes else {})

@@ -15,6 +15,13 @@ from dsl.diagnostics import Span
 TOLERANCE = 0.001
 KINDS = ("cable", "pipe", "crossing", "tree", "structure", "container", "rack", "reservation")
 LINE_KINDS = ("cable", "pipe")
+# planned: judged; existing: already in the ground (findings among existing objects only are a baseline);
+# disused (buiten gebruik): in the ground, out of service — it takes space, but an operator's rules do
+# not judge it unless a rule names the status itself (`line[status = disused]`)
+STATUSES = ("planned", "existing", "disused")
+IN_GROUND = ("existing", "disused")
+# where an object's cover comes from (IMKL import): a depth point, the net's standaardDieptelegging, a pack minimum
+DEPTH_BASES = ("measured", "declared", "assumed")
 THEMAS = (
     "datatransport", "laagspanning", "middenspanning", "hoogspanning", "landelijkHoogspanningsnet",
     "gasLageDruk", "gasHogeDruk", "buisleidingGevaarlijkeInhoud", "water", "warmte",
@@ -32,6 +39,45 @@ class Zone:
     start: float
     end: float
     span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an imported object came from: the delivery's feature and the basis of its cover.
+
+    `depth` is `measured` (a depth point, `tolerance` its accuracy class in metres when
+    known, `point` its id), `declared` (the net's standaardDieptelegging) or `assumed`
+    (a minimum cover from the rule packs, no depth in the delivery).
+    """
+
+    feature: str
+    depth: str
+    tolerance: float | None = None
+    point: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a section lies on the map, in RD New (EPSG:28992).
+
+    `start` is the RD point of x = 0 (the facade side), `end` that of x = width; `station`
+    is the chainage along a street axis for sections cut along one, and `delivery` the KLIC
+    delivery the section was cut from (a path relative to the case file).
+    """
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    station: float | None = None
+    delivery: str | None = None
+
+    def at(self, x: float, width: float) -> tuple[float, float]:
+        """Return the RD point of profile position x (metres from the facade) on a section `width` wide.
+
+        >>> Place((100.0, 200.0), (100.0, 212.0)).at(3.0, 12.0)
+        (100.0, 203.0)
+        """
+        t = x / width if width > 0 else 0.0
+        return (self.start[0] + t * (self.end[0] - self.start[0]), self.start[1] + t * (self.end[1] - self.start[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +109,12 @@ class Obj:
     measures: tuple[str, ...] = ()
     attributes: tuple[tuple[str, float | str], ...] = ()
     span: Span = field(default_factory=lambda: Span("<case>", 1, 1))
+    source: Source | None = None
+
+    @property
+    def in_ground(self) -> bool:
+        """Tell whether the object already lies in the ground (existing or disused)."""
+        return self.status in IN_GROUND
 
     @property
     def round(self) -> bool:
@@ -172,6 +224,7 @@ class Section:
     expect: tuple[Expected, ...] = ()
     accept: tuple[Accepted, ...] = ()
     span: Span = field(default_factory=lambda: Span("<case>", 1, 1))
+    place: Place | None = None
 
     def tag(self, name: str) -> str | float | None:
         """Return a case tag (municipality, street_type, planned, ...) or None."""

@@ -1,7 +1,8 @@
 """Find the cases a user named and check them: the library behind `ligging check`.
 
-A path may be a case folder (holding case.yaml), a case.yaml itself, or a directory of
-case folders (searched one level down, sorted, so output order is stable).
+A path may be a case folder (holding case.yaml), a case.yaml itself, a directory of
+case folders (searched one level down, sorted, so output order is stable), or a JSON Lines
+batch (`FILE.jsonl`, one case per line, each checked as `FILE.jsonl:LINE`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from checker.advice.suggest import suggest
+from checker.advice.suggest import suggest_all
 from checker.engine.evaluate import Engine
 from checker.io.loader import load_case
 from checker.model.findings import SEVERITIES, CaseResult, counts
+from checker.model.section import Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
 
@@ -37,12 +39,23 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_paths(paths: list[Path], engine: Engine) -> Iterator[CaseResult]:
-    """Load and check each case in turn (a bad case stops the run with its error)."""
-    for file in discover(paths):
-        section = load_case(file)
-        findings = engine.evaluate(section)
-        yield CaseResult(section, str(file), tuple(suggest(engine, section, findings)))
+def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True) -> Iterator[CaseResult]:
+    """Load and check each case in turn (a bad case stops the run with its error); `suggestions` adds them."""
+    from checker.pipeline.batch import items, load_item
+
+    for path in paths:
+        loaded: Iterator[tuple[str, Section]]
+        if path.suffix == ".jsonl" and path.is_file():
+            loaded = ((item.case, load_item(item)) for item in items([path]))
+        else:
+            loaded = ((str(file), load_case(file)) for file in discover([path]))
+        for where, section in loaded:
+            findings = engine.evaluate(section)
+            if not suggestions:
+                yield CaseResult(section, where, tuple(findings))
+                continue
+            got = suggest_all(engine, section, findings)
+            yield CaseResult(section, where, got.findings, (got.note(),) if got.unsearched else ())
 
 
 def exit_code(results: list[CaseResult], fail_on: str) -> int:

@@ -2,16 +2,19 @@
 
 The score is the sum of four weighted parts, each between 0 and 1 (docs/backlog.md):
 cases affected `n / (n + half)`, the severity of the rule, the size of the deviation
-`min(1, amount / full[unit])`, and how soon the works are planned
-`1 - years / horizon` (clamped to 0..1). The default weights ship as package data in
+`min(1, amount / full[unit])`, and how soon works run into it: for each planned date among
+the entry's cases `1 - days_until / (horizon * 365.25)`, 1 for works started less than
+`overdue` years ago, 0 for older ones; the soonest counts. The default weights ship as package data in
 `checker/policy/urgency.toml`; a user's file given with `--weights` overrides only the keys it
 sets. Keeping every part visible lets a policy officer see why an entry ranks where it does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ class Weights:
     deviation_unknown: float
     deviation_full: tuple[tuple[str, float], ...]
     horizon: float
+    overdue: float
     unplanned: float
 
 
@@ -106,18 +110,36 @@ def load_weights(path: Path | None = None) -> Weights:
         severity_levels=tuple((k, float(v)) for k, v in data["severity"].items()),
         deviation_unknown=float(dev["unknown"]),
         deviation_full=tuple((k, float(v)) for k, v in dev["full"].items()),
-        horizon=float(soon["horizon"]), unplanned=float(soon["unplanned"]),
+        horizon=float(soon["horizon"]), overdue=float(soon["overdue"]), unplanned=float(soon["unplanned"]),
     )
 
 
-def score(weights: Weights, cases: int, severity: str, amount: float | None, unit: str,
-          planned_year: int | None, this_year: int) -> Urgency:
-    """Return the weighted parts of the urgency of an entry.
+def soonness(weights: Weights, planned: str, today: dt.date) -> float:
+    """Return how soon works planned on an ISO date (or year) run into a rule, between 0 and 1.
 
     >>> w = load_weights()
-    >>> u = score(w, cases=2, severity="error", amount=0.25, unit="m", planned_year=2030, this_year=2025)
+    >>> day = dt.date(2026, 12, 1)
+    >>> [round(soonness(w, d, day), 3) for d in ("2026-12-01", "2027-12-01", "2031-12-01", "2026-01-01", "2024-06-01")]
+    [1.0, 0.8, 0.0, 1.0, 0.0]
+    """
+    try:
+        when = dt.date.fromisoformat(planned if len(planned) == 10 else f"{planned[:4]}-01-01")
+    except ValueError:
+        return 0.0
+    days = (when - today).days
+    if days < 0:
+        return 1.0 if -days <= weights.overdue * 365.25 else 0.0
+    return max(0.0, min(1.0, 1.0 - days / (weights.horizon * 365.25)))
+
+
+def score(weights: Weights, cases: int, severity: str, amount: float | None, unit: str,
+          planned: Iterable[str], today: dt.date) -> Urgency:
+    """Return the weighted parts of the urgency of an entry (`planned`: the ISO dates of its cases' works).
+
+    >>> w = load_weights()
+    >>> u = score(w, cases=2, severity="error", amount=0.25, unit="m", planned=["2028-12-01"], today=dt.date(2026, 12, 1))
     >>> (u.cases, u.severity, u.deviation, u.soon, u.total)
-    (20.0, 20.0, 10.0, 10.0, 60.0)
+    (20.0, 20.0, 10.0, 12.0, 62.0)
     """
     cases_part = cases / (cases + weights.cases_half) if cases > 0 else 0.0
     severity_part = min(1.0, dict(weights.severity_levels).get(severity, 0.0))
@@ -126,10 +148,8 @@ def score(weights: Weights, cases: int, severity: str, amount: float | None, uni
         deviation_part = min(1.0, weights.deviation_unknown)
     else:
         deviation_part = min(1.0, abs(amount) / full)
-    if planned_year is None:
-        soon_part = min(1.0, weights.unplanned)
-    else:
-        soon_part = max(0.0, min(1.0, 1.0 - (planned_year - this_year) / weights.horizon))
+    dates = [d for d in planned if d]
+    soon_part = max((soonness(weights, d, today) for d in dates), default=min(1.0, weights.unplanned))
     return Urgency(
         cases=round(weights.cases * cases_part, 2), severity=round(weights.severity * severity_part, 2),
         deviation=round(weights.deviation * deviation_part, 2), soon=round(weights.soon * soon_part, 2),

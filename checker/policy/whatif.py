@@ -37,6 +37,7 @@ from checker.model.findings import SEVERITIES, Finding, counts
 from checker.model.section import Section
 from checker.pipeline.batch import items
 from checker.policy import backlog as bl
+from checker.policy.friction import PHYSICAL_PACK, Friction, RuleRef, pack_rule, rule_ref
 from checker.policy.urgency import load_weights
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -104,6 +105,9 @@ class CaseDelta:
     after: tuple[Finding, ...]
     feasible_before: bool | None = None
     feasible_after: bool | None = None
+    municipality: str = ""
+    planned: str = ""
+    racks: tuple[tuple[str, ...], ...] = ()  # each rack with what it holds: objects that move together
 
     def _keyed(self, findings: tuple[Finding, ...]) -> dict[tuple[str, str], Finding]:
         return {(f.rule, f.fingerprint): f for f in findings}
@@ -528,7 +532,8 @@ def whatif(sections: Sequence[tuple[str, Section]], packs: PackSet, proposal: Pr
     deltas = []
     for path, section in sections:
         delta = CaseDelta(path, section.name, tuple(before_engine.evaluate(section)),
-                          tuple(after_engine.evaluate(section)))
+                          tuple(after_engine.evaluate(section)), None, None, str(section.tag("municipality") or ""),
+                          section.planned or "", tuple((o.id, *o.holds) for o in section.objects if o.holds))
         if with_layout:
             delta = replace(delta, feasible_before=feasible(section, before_engine),
                             feasible_after=feasible(section, after_engine))
@@ -555,7 +560,7 @@ def proposals_from_args(sets: Sequence[str], packs: Sequence[str], proposals_fil
 
 
 def run_all(paths: Sequence[Path], base: PackSet, proposals: Sequence[Proposal],
-            with_layout: bool = True, backlog: Path | None = None) -> list[WhatIf]:
+            with_layout: bool = True, backlog: str | Path | None = None) -> list[WhatIf]:
     """Load the cases once and try every proposal on them (and on the backlog); return them ranked by impact."""
     sections = load_sections(paths)
     results = [whatif(sections, base, p, with_layout) for p in proposals]
@@ -564,20 +569,18 @@ def run_all(paths: Sequence[Path], base: PackSet, proposals: Sequence[Proposal],
     return rank(results)
 
 
-def resolved_entries(result: WhatIf, db: Path) -> tuple[Resolution, ...]:
-    """Return the open backlog entries whose finding was present before and is gone after, in every tried case."""
-    if not db.is_file():
-        raise _arg_error(str(db), "no backlog file here (log friction first with `ligging check --log`)")
+def resolved_entries(result: WhatIf, db: str | Path) -> tuple[Resolution, ...]:
+    """Return the open backlog entries whose friction was present before and is gone after, in every tried case."""
     before = {(bl.case_key(c.case), f.fingerprint) for c in result.cases for f in c.before}
     after = {(bl.case_key(c.case), f.fingerprint) for c in result.cases for f in c.after}
     out = []
     for item in bl.list_items(db, load_weights(), rank="id"):
         if item.status in ("harmonised", "rejected"):
             continue
-        seen = [(case, item.fingerprint) for case in item.cases if (case, item.fingerprint) in before]
+        seen = [key for key in item.seen if key in before]
         if seen and not any(key in after for key in seen):
-            out.append(Resolution(item.id, item.status, item.title, tuple(r.rule for r in item.rules),
-                                  tuple(case for case, _ in seen)))
+            out.append(Resolution(item.id, item.status, item.title, tuple(r.rule for r in item.rubbing),
+                                  tuple(sorted({case for case, _ in seen}))))
     return tuple(out)
 
 
@@ -599,18 +602,64 @@ def proposal_note(result: WhatIf) -> str:
     return "\n".join(lines)
 
 
-def save_proposal(result: WhatIf, db: Path, who: str | None = None) -> list[tuple[int, str]]:
-    """Store the proposal on each triaged entry it resolves (status → proposed); say what happened per entry."""
+def save_proposal(result: WhatIf, db: str | Path, who: str | None = None) -> list[tuple[int, str]]:
+    """Store the proposal on each entry it resolves: triaged ones become proposed; all reach phase praktijktoets."""
     note = proposal_note(result)
     done = []
     for res in result.resolves or ():
         if res.status == "triaged":
             bl.set_status(db, res.entry, "proposed", note, who)
-            done.append((res.entry, "proposed"))
+            bl.set_phase(db, res.entry, "praktijktoets", f"tried on the cases: {result.proposal.name}", who)
+            done.append((res.entry, "proposed, phase praktijktoets"))
+        elif res.status == "proposed":
+            bl.set_phase(db, res.entry, "praktijktoets", note, who)
+            done.append((res.entry, "phase praktijktoets"))
         else:
             # the workflow moves only triaged entries to proposed: a new one needs its triage class first
             done.append((res.entry, f"left {res.status} (only triaged entries become proposed)"))
     return done
+
+
+def blockers(result: WhatIf, packs: PackSet) -> list[Friction]:
+    """Return praktijktoets friction: the rules that keep a proposal from working where it changed something.
+
+    In each case where the proposal removed or changed a finding, a counting error or warning
+    of another rule that appears with the proposal, or stays on the objects the proposal
+    touched (and what moves with them in a rack), blocks it there.
+    """
+    edited = {e.rule for e in result.edits}
+    words = "; ".join(e.line() for e in result.edits) or ", ".join(result.proposal.packs)
+    out = []
+    for case in result.cases:
+        gone = list(case.disappeared) + [a for a, _ in case.changed]
+        if not gone:
+            continue
+        touched = {s for f in gone for s in f.subjects}
+        for group in case.racks:
+            if touched & set(group):
+                touched |= set(group)
+        before = {(f.rule, f.fingerprint) for f in case.before}
+        for f in case.after:
+            if not counts(f) or f.severity not in ("error", "warning") or f.pack == PHYSICAL_PACK or f.rule in edited:
+                continue
+            appeared = (f.rule, f.fingerprint) not in before
+            if not appeared and not touched & set(f.subjects):
+                continue
+            pr = pack_rule(packs, f.rule, f.pack, case.planned or None)
+            ref = rule_ref(pr) if pr is not None else RuleRef(f.rule, f.pack, "", "", f.source)
+            how = "newly fails" if appeared else "still fails"
+            out.append(Friction(
+                "praktijktoets", (ref,), (pr.rule.title if pr else "") or f.rule, f.severity, f.fingerprint,
+                bl.case_key(case.case), case.municipality, case.planned, f.subjects, f.measured, f.required, f.op,
+                None if f.shortfall is None else round(abs(f.shortfall), 4), f.unit, f.message,
+                f"with proposal '{result.proposal.name}' ({words}), {f.rule} {how} on {', '.join(f.subjects)} where "
+                f"the proposal changed {', '.join(sorted({g.rule for g in gone}))}: {f.message}"))
+    return out
+
+
+def log_blockers(result: WhatIf, packs: PackSet, db: str | Path, who: str | None = None) -> bl.LogSummary:
+    """Log the rules that block a proposal (praktijktoets friction) as one run."""
+    return bl.log_frictions(db, blockers(result, packs), None, who, "whatif")
 
 
 def layout_note(results: Sequence[WhatIf]) -> str:

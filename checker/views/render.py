@@ -231,7 +231,8 @@ class _Drawing:
         f = self.f
         colour = colour_of(o, self.packs)
         existing = o.status == "existing"
-        look = (' fill-opacity="0.35" stroke-dasharray="4 2"' if existing else ' fill-opacity="0.9"')
+        look = (' fill-opacity="0.35" stroke-dasharray="4 2"' if existing else
+                ' fill-opacity="0.12" stroke-dasharray="1 2"' if o.status == "disused" else ' fill-opacity="0.9"')
         attrs = (f'class="object {_e(o.kind)} {_e(o.status)}" data-id="{_e(o.id)}" data-kind="{_e(o.kind)}" '
                  f'data-network="{_e(o.network or "")}" data-status="{_e(o.status)}" data-x="{_m(o.x)}" '
                  f'data-cover="{_m(o.cover)}" data-colour="{colour}"')
@@ -338,6 +339,8 @@ class _Drawing:
             ax, ay = f.px(o.x + o.half_width) + 3, f.py(o.cover) + 7
         if o.status == "existing":
             text += " (bestaand)"
+        elif o.status == "disused":
+            text += " (buiten gebruik)"
         tx, ty = self.labels.place(ax, ay, text)
         leader = ""
         if abs(ty - ay) > 1:
@@ -415,6 +418,8 @@ class _Drawing:
              "gepland (planned)"),
             ('<rect x="2" y="-10" width="12" height="12" fill="#9e9e9e" fill-opacity="0.35" stroke="#222222" '
              'stroke-dasharray="4 2"/>', "bestaand (existing)"),
+            ('<rect x="2" y="-10" width="12" height="12" fill="#9e9e9e" fill-opacity="0.12" stroke="#222222" '
+             'stroke-dasharray="1 2"/>', "buiten gebruik (disused)"),
             (f'<rect x="2" y="-10" width="12" height="12" fill="{ROOT_COLOUR}" fill-opacity="0.07" stroke="{ROOT_COLOUR}" '
              f'stroke-dasharray="6 3"/>', "wortelzone (root zone)"),
             (f'<rect x="2" y="-10" width="12" height="12" fill="url(#{self.pattern(FALLBACK_COLOUR)})" '
@@ -452,7 +457,7 @@ class _Drawing:
         self.out.append("</g>")
         return y + 22 + 15 * len(self.findings)
 
-    def svg(self, show_findings: bool) -> str:
+    def svg(self, show_findings: bool, show_index: bool = True) -> str:
         """Assemble the whole drawing."""
         self.ground()
         self.depth_scale()
@@ -461,7 +466,7 @@ class _Drawing:
             self.finding_marks()
         y = self.dimensions()
         y = self.legend(y)
-        if show_findings:
+        if show_findings and show_index:
             y = self.index(y)
         f = self.f
         width, height = f.right + RIGHT, y + 10
@@ -496,9 +501,13 @@ def _measure_text(f: Finding) -> str:
 
 
 def render_svg(section: Section, findings: list[Finding] | tuple[Finding, ...], packs: PackSet,
-               show_findings: bool = True, id_prefix: str = "d-") -> str:
-    """Return the to-scale SVG drawing of a section, with its findings on top unless told not to."""
-    return _Drawing(section, tuple(findings), packs, id_prefix).svg(show_findings)
+               show_findings: bool = True, id_prefix: str = "d-", show_index: bool = True) -> str:
+    """Return the to-scale SVG drawing of a section, with its findings on top unless told not to.
+
+    Without `show_index` the numbered findings list under the drawing is left out (the live
+    editor lists them beside it); the numbers on the drawing stay.
+    """
+    return _Drawing(section, tuple(findings), packs, id_prefix).svg(show_findings, show_index)
 
 
 def render_png(section: Section, findings: list[Finding] | tuple[Finding, ...], packs: PackSet,

@@ -4,7 +4,9 @@
 SVG drawings — no scripts, no fonts, nothing fetched over the network — so it can be
 mailed or archived as it is. It opens with a summary table over all cases, then gives
 each case its drawing, its findings (numbered as in the drawing) with sources and
-suggestions, and its accepted deviations. Other modules add whole sections (for
+suggestions, and its accepted deviations. Sections that know where they lie (cut from a
+KLIC delivery) also get a plan view (`checker.views.plan`): the delivery's lines and the
+section lines, each linking to its drawing. Other modules add whole sections (for
 instance the harmonisation backlog) through `extra_sections`, as HTML they have escaped
 themselves. All text from case and rule files is escaped here.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 from checker.engine.evaluate import Engine
 from checker.model.findings import CaseResult, Finding, Suggestion, counts
 from checker.pipeline.run import check_paths
+from checker.views.plan import plan_svg
 from checker.views.render import render_svg
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
@@ -39,6 +42,8 @@ tr.baseline, tr.accepted { color: #757575; }
 .meta, .path, .none { color: #616161; font-size: 0.9em; }
 .illustrative { color: #6d4c41; font-style: italic; }
 ul.suggestions { margin: 0; padding-left: 1.1em; }
+ul.plan-legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 0.3em 1.2em; font-size: 0.85em; }
+.swatch { display: inline-block; width: 1.4em; height: 0.6em; margin-right: 0.4em; vertical-align: middle; }
 """
 
 
@@ -184,7 +189,8 @@ def build_report(results: Sequence[CaseResult], engine: Engine, extra_sections: 
             f'<header><h1>{_e(title)}</h1><p class="meta">packs: {_e(packs)} · ligging {_e(_version())}</p>'
             f'<p class="meta">Rule values marked illustrative are placeholders; check the packs against the '
             f'licensed documents before using findings for decisions.</p></header>'
-            f'{_summary(results)}{body}{"".join(extra_sections)}</body></html>\n')
+            f'{_summary(results)}{plan_svg(list(enumerate(results, start=1)), engine.packs)}{body}'
+            f'{"".join(extra_sections)}</body></html>\n')
 
 
 def write_report(paths: list[Path], engine: Engine, output: Path, extra_sections: Sequence[str] = ()) -> list[CaseResult]:
