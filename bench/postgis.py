@@ -4,8 +4,11 @@
 needs root), runs `initdb` in a temporary directory, starts `pg_ctl` on a free port
 bound to 127.0.0.1 and creates the extension; the server is stopped and its directory
 removed afterwards. `postgis_findings` loads the lines of a `bench.peers.Columns` with
-COPY, then runs the three peer rules as SQL; only the queries are timed for the
-comparison (the load is reported apart), as in DESIGN §8.
+COPY, then runs the three peer rules as SQL. The server is tuned as a fair rival would
+tune it: JIT off (it costs more than it saves on queries this short), the table vacuumed
+and analysed after loading, the queries run once to warm caches and plans and then timed
+as the best of `REPEATS` runs. Loading (COPY, geometry, index, VACUUM ANALYZE) is timed
+apart, so both "queries only" and "load + queries" can be compared.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 from bench.peers import CLEARANCE, COVER, TOLERANCE, Columns, Key, measured
 
 BIN = Path("/usr/lib/postgresql/15/bin")
+REPEATS = 3
 EXTENSION = Path("/usr/share/postgresql/15/extension/postgis.control")
 
 COVER_SQL = f"SELECT sec, id, z - r FROM lines WHERE z - r < {COVER - TOLERANCE}"
@@ -72,7 +76,8 @@ def server() -> Iterator[str]:
     try:
         subprocess.run(_as_postgres([str(BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]),
                        check=True, capture_output=True)
-        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_parallel_workers_per_gather=2"
+        options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_parallel_workers_per_gather=2 "
+                   "-c jit=off -c shared_buffers=256MB -c work_mem=64MB")
         subprocess.run(_as_postgres([str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
                                      str(root / "log"), "start"]), check=True, capture_output=True)
         yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
@@ -101,15 +106,21 @@ def postgis_findings(c: Columns) -> tuple[set[Key], dict[str, float]]:
                                 float(c.x[k]), float(c.z[k]), float(c.hw[k])))
         conn.execute("UPDATE lines SET geom = ST_MakePoint(x, z)")
         conn.execute("CREATE INDEX ON lines (sec)")
-        conn.execute("ANALYZE lines")
+        conn.execute("VACUUM ANALYZE lines")
         load = time.perf_counter() - t
-        t = time.perf_counter()
         out: set[Key] = set()
-        for sec, ident, value in conn.execute(COVER_SQL).fetchall():
-            out.add((sec, "PEER-COV", (ident,), measured(value)))
-        for sec, a, b, value in conn.execute(CLEARANCE_SQL).fetchall():
-            out.add((sec, "PEER-CLR", tuple(sorted((a, b))), measured(value)))
-        for sec, a, b in conn.execute(ORDER_SQL).fetchall():
-            out.add((sec, "PEER-ORDER", tuple(sorted((a, b))), None))
-        query = time.perf_counter() - t
+        query = float("inf")
+        for _ in range(REPEATS + 1):  # the first run warms caches and plans and is not counted
+            t = time.perf_counter()
+            found: set[Key] = set()
+            for sec, ident, value in conn.execute(COVER_SQL).fetchall():
+                found.add((sec, "PEER-COV", (ident,), measured(value)))
+            for sec, a, b, value in conn.execute(CLEARANCE_SQL).fetchall():
+                found.add((sec, "PEER-CLR", tuple(sorted((a, b))), measured(value)))
+            for sec, a, b in conn.execute(ORDER_SQL).fetchall():
+                found.add((sec, "PEER-ORDER", tuple(sorted((a, b))), None))
+            elapsed = time.perf_counter() - t
+            if out:
+                query = min(query, elapsed)
+            out = found
     return out, {"load": load, "query": query}

@@ -39,6 +39,7 @@ class Format(str, Enum):
     json = "json"
     sarif = "sarif"
     jsonl = "jsonl"
+    parquet = "parquet"
     geojson = "geojson"
 
 
@@ -73,7 +74,7 @@ def check(
     ),
     fmt: Format = typer.Option(Format.text, "--format", help="Output format."),
     fail_on: Severity = typer.Option(Severity.error, "--fail-on", help="Lowest severity that makes the exit code 1."),
-    jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Worker processes for --format jsonl."),
+    jobs: int = typer.Option(1, "-j", "--jobs", min=1, help="Worker processes for --format jsonl and parquet."),
     engine_kind: BatchEngine = typer.Option(BatchEngine.local, "--engine", help="Where --format jsonl runs: here or on Dask."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
     log: bool = typer.Option(False, "--log", help="Log friction findings (not plain design errors) in the backlog."),
@@ -84,19 +85,26 @@ def check(
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
     Sections may also come as FILE.jsonl (one case per line); `--format jsonl` streams one
-    finding per line, `{"case": "file.jsonl:LINE", ...}`, in input order.
+    finding per line, `{"case": "file.jsonl:LINE", ...}`, in input order; a bad line is reported with its
+    line number while every other line is still checked, and the run then exits 2. `--format parquet`
+    writes the same findings as one Parquet table (a row per finding) to stdout.
     """
-    if fmt is Format.jsonl:
+    if fmt in (Format.jsonl, Format.parquet):
         from checker.pipeline import batch
 
         if log:
             raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--log applies to text, json and sarif output"))
+        if fmt is Format.parquet and sys.stdout.isatty():
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1),
+                                          "--format parquet writes a binary file: redirect it (> findings.parquet)"))
 
         total = batch.count(paths) if wants_progress(sys.stderr, 2) else 0
-        checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler)
-        raise typer.Exit(batch.write_jsonl(track(checked, total, sys.stderr), sys.stdout, fail_on.value))
+        checked = batch.run_batch(paths, list(pack or []), jobs, engine_kind.value, scheduler, fmt=fmt.value)
+        sys.stdout.flush()
+        shown = track(checked, total, sys.stderr, weight=lambda done: done.sections + len(done.errors))
+        raise typer.Exit(batch.write_batch(shown, sys.stdout.buffer, sys.stderr, fail_on.value, fmt.value))
     if jobs > 1 or engine_kind is not BatchEngine.local:
-        raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "-j and --engine apply to --format jsonl"))
+        raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "-j and --engine apply to --format jsonl and parquet"))
     engine = Engine(load_packs(list(pack or [])))
     console = Console(highlight=False, soft_wrap=True)
     results = []

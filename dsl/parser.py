@@ -10,12 +10,15 @@ relations — and point at the column with a caret.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import sys
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
+from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from dsl import ast
@@ -41,11 +44,31 @@ MAX_NESTING = 50
 _NESTING_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[()]')
 
 
+def _grammar_cache() -> str | bool:
+    """Return the file where lark keeps the analysed grammar, or False to build it each time.
+
+    Building the LALR tables is most of a command's start-up. The file lives in the user's
+    own cache folder (XDG_CACHE_HOME or ~/.cache), never in a shared temporary folder: lark
+    unpickles it, so only a folder that no one else can write is used. Lark stores the
+    grammar's hash in the file and rebuilds it when the grammar changes.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "ligging")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        status = os.stat(folder)
+    except OSError:
+        return False
+    if status.st_uid != os.getuid() or status.st_mode & 0o022:
+        return False
+    return os.path.join(folder, f"grammar-lark{lark_version}-py{sys.version_info[0]}{sys.version_info[1]}.cache")
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
-    """Load the grammar once (package data next to this module)."""
-    return Lark.open_from_package("dsl", "grammar.lark", parser="lalr",
-                                  propagate_positions=True, maybe_placeholders=False)
+    """Load the grammar once (package data next to this module), its parser tables from the user's cache."""
+    return Lark.open_from_package("dsl", "grammar.lark", parser="lalr", propagate_positions=True,
+                                  maybe_placeholders=False, cache=_grammar_cache())
 
 
 def _keywords() -> dict[str, str]:

@@ -1,8 +1,9 @@
-"""The one pint unit registry, and conversion of written quantities to SI floats.
+"""Conversion of written quantities to SI floats; the one pint unit registry, loaded only when needed.
 
 Rule packs and case files write quantities with units (`0.60 m`, `110 mm`, `10 kV`,
 `25 degC`). Everything past this module works with plain floats in SI base units —
-lengths in metres — so that the engine never touches pint in its hot paths.
+lengths in metres — so that the engine never touches pint in its hot paths. The units
+cases and packs nearly always write (m, cm, mm, kV, bar, ...) convert without pint.
 """
 
 from __future__ import annotations
@@ -11,18 +12,35 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-import pint
-
-REGISTRY: pint.UnitRegistry = pint.UnitRegistry(  # type: ignore[type-arg]
-    autoconvert_offset_to_baseunit=True)
-
-# The physical dimensions a rule or case may talk about, named as engineers say them.
-DIMENSIONS: dict[str, str] = {
-    str(REGISTRY.parse_units(unit).dimensionality): name
-    for unit, name in (("m", "length"), ("V", "voltage"), ("Pa", "pressure"),
-                       ("K", "temperature"), ("dimensionless", "number"))
+# SI = scale * value for the units cases and packs write nearly always; pint (a second to import) is
+# loaded only for any other unit. tests/test_units.py holds each entry equal to pint's own conversion.
+COMMON: dict[str, tuple[float, float, str]] = {
+    "m": (1.0, 0.0, "length"), "cm": (0.01, 0.0, "length"), "mm": (0.001, 0.0, "length"),
+    "km": (1000.0, 0.0, "length"), "V": (1.0, 0.0, "voltage"), "kV": (1000.0, 0.0, "voltage"),
+    "bar": (100000.0, 0.0, "pressure"), "mbar": (100.0, 0.0, "pressure"), "Pa": (1.0, 0.0, "pressure"),
+    "kPa": (1000.0, 0.0, "pressure"),
 }
+
+
+@lru_cache(maxsize=1)
+def registry() -> Any:
+    """Return the one pint unit registry, created (and pint imported) on first use."""
+    import pint
+
+    return pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+
+
+@lru_cache(maxsize=1)
+def dimensions() -> dict[str, str]:
+    """Return the physical dimensions a rule or case may talk about, keyed by pint dimensionality, named as engineers say them."""
+    return {
+        str(registry().parse_units(unit).dimensionality): name
+        for unit, name in (("m", "length"), ("V", "voltage"), ("Pa", "pressure"),
+                           ("K", "temperature"), ("dimensionless", "number"))
+    }
+
 
 # Attributes whose dimension is known, so a lint can flag `voltage >= 0.6 m`.
 ATTRIBUTE_DIMENSIONS: dict[str, str] = {
@@ -52,7 +70,7 @@ class UnitProblem(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    """A quantity converted to SI: `value` in base units, `dimension` as in DIMENSIONS."""
+    """A quantity converted to SI: `value` in base units, `dimension` as named by `dimensions()`."""
 
     value: float
     dimension: str
@@ -66,13 +84,13 @@ def dimension_of(unit: str) -> str:
         raise UnitProblem(f"unknown unit '{shown}' (a unit is a name such as mm, kV or bar, "
                           "optionally combined with *, / and a one-digit exponent)")
     try:
-        units = REGISTRY.parse_units(unit)
+        units = registry().parse_units(unit)
     except Exception as exc:  # pint's expression evaluator fails in many ways (ZeroDivisionError, TokenError, ...)
         raise UnitProblem(f"unknown unit '{unit}'") from exc
     dims = str(units.dimensionality)
-    if dims not in DIMENSIONS:
+    if dims not in dimensions():
         raise UnitProblem(f"unit '{unit}' is a {dims}, not a length, voltage, pressure or temperature")
-    return DIMENSIONS[dims]
+    return dimensions()[dims]
 
 
 @lru_cache(maxsize=512)
@@ -83,10 +101,14 @@ def _conversion(unit: str) -> tuple[float, float, str]:
     pint conversions per distinct unit replace one per value — loading a case file
     spends most of its time here otherwise.
     """
+    if unit in COMMON:
+        return COMMON[unit]
     dim = dimension_of(unit)
+    import pint
+
     try:
-        zero = float(REGISTRY.Quantity(0.0, unit).to_base_units().magnitude)
-        one = float(REGISTRY.Quantity(1.0, unit).to_base_units().magnitude)
+        zero = float(registry().Quantity(0.0, unit).to_base_units().magnitude)
+        one = float(registry().Quantity(1.0, unit).to_base_units().magnitude)
     except (pint.errors.PintError, ArithmeticError, ValueError, TypeError) as exc:
         raise UnitProblem(f"unit '{unit}' cannot be converted: {exc}") from exc
     return one - zero, zero, dim

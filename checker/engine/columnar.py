@@ -36,6 +36,9 @@ from nen7171.zones import UNKNOWN_ZONE
 # textual attribute tests answered from columns; the rest are asked per object
 COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
 EMPTY = np.empty(0, dtype=np.intp)
+# `Batch.near`: objects wider than twice this are paired with everything; sections are this far apart on one sort key
+WIDE = 2.0
+SPAN = 1e6
 
 
 class Batch:
@@ -281,6 +284,72 @@ class Batch:
         inside = in_zone(mode, self.left[idx, None], self.right[idx, None], self.x[idx, None], start, end,
                          self.zone_last[s], self.width[s, None])
         return np.asarray(inside & self.zone_real[s], dtype=bool)
+
+    def near(self, a: BoolArray, b: BoolArray, ext_a: FloatArray, ext_b: FloatArray, reach: float,
+             dedup: bool = True) -> tuple[IntArray, IntArray]:
+        """Return the pairs of `pairs(a, b, dedup)` whose horizontal gap is at most `reach`, without forming the rest.
+
+        The horizontal gap of i and j is |x_i - x_j| - ext_i - ext_j (ext: half widths, or 0 for
+        an axis). Objects of b are sorted by left edge per section and each object of a looks
+        only at the window that can reach it, so spaced objects cost what their neighbours do,
+        not the square of their number; the few wide objects (crossings, long reservations)
+        are paired with everything. Pairs come i-major, then j, as from `pairs`.
+        """
+        ia, ib = np.flatnonzero(a), np.flatnonzero(b)
+        if len(ia) == 0 or len(ib) == 0:
+            return EMPTY, EMPTY
+        wide = np.zeros(self.n, dtype=bool)
+        wide[ib[ext_b[ib] > WIDE]] = True
+        gi_wide, gj_wide = self.pairs(a, wide, dedup=False) if wide.any() else (EMPTY, EMPTY)
+        narrow = ib[~wide[ib]]
+        gi, gj = EMPTY, EMPTY
+        if len(narrow):
+            # one sorted key over all sections: a section's objects lie in their own band of SPAN metres
+            band = self.sec.astype(float) * SPAN
+            left = self.x - ext_b
+            order = narrow[np.lexsort((left[narrow], self.sec[narrow]))]
+            keys = band[order] + left[order]
+            slack = 0.01 + 1e-9 * float(np.max(np.abs(band[ia]), initial=0.0))
+            lo = np.searchsorted(keys, band[ia] + self.x[ia] - ext_a[ia] - reach - 2 * WIDE - slack, side="left")
+            hi = np.searchsorted(keys, band[ia] + self.x[ia] + ext_a[ia] + reach + slack, side="right")
+            counts = np.maximum(hi - lo, 0)
+            total = int(counts.sum())
+            gi = np.repeat(ia, counts)
+            within = np.arange(total, dtype=np.intp) - np.repeat(np.cumsum(counts) - counts, counts)
+            gj = order[np.repeat(lo, counts) + within]
+        gi, gj = np.concatenate((gi, gi_wide)), np.concatenate((gj, gj_wide))
+        gap = np.abs(self.x[gi] - self.x[gj]) - ext_a[gi] - ext_b[gj]
+        keep = (gap <= reach + 1e-6) & (gi != gj) & (self.sec[gi] == self.sec[gj])
+        if dedup:
+            both = a[gi] & b[gi] & a[gj] & b[gj]
+            keep &= ~both | (gi < gj)
+        gi, gj = gi[keep], gj[keep]
+        ranked = np.lexsort((gj, gi))
+        return gi[ranked], gj[ranked]
+
+    def below(self, a: BoolArray, c: BoolArray, group: IntArray, limit: FloatArray,
+              key: FloatArray) -> tuple[IntArray, IntArray]:
+        """Return the pairs (i in a, j in c) of one group with key_j below limit_i (give or take 1 cm), in bulk.
+
+        c is sorted by key per group and each i takes the run of its group below its limit, so
+        the work follows the pairs returned, not all pairs: the candidates of an order
+        relation, whose failing pairs are those whose `behind` lies below the other's `ahead`.
+        """
+        ia, ic = np.flatnonzero(a), np.flatnonzero(c)
+        if len(ia) == 0 or len(ic) == 0:
+            return EMPTY, EMPTY
+        band = group.astype(float) * SPAN
+        order = ic[np.lexsort((key[ic], group[ic]))]
+        keys = band[order] + key[order]
+        slack = 0.01 + 1e-9 * float(np.max(np.abs(band[ia]), initial=0.0))
+        lo = np.searchsorted(keys, band[ia] - 0.5 * SPAN, side="left")
+        hi = np.searchsorted(keys, band[ia] + limit[ia] + slack, side="right")
+        counts = np.maximum(hi - lo, 0)
+        gi = np.repeat(ia, counts)
+        within = np.arange(int(counts.sum()), dtype=np.intp) - np.repeat(np.cumsum(counts) - counts, counts)
+        gj = order[np.repeat(lo, counts) + within]
+        keep = group[gi] == group[gj]
+        return gi[keep], gj[keep]
 
     def zone_columns(self) -> tuple[IntArray, BoolArray]:
         """Return each object's surface zone index within its section (-1 outside) and whether it is mirrored.
@@ -586,9 +655,18 @@ class RelationCompiler:
         sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
         limit = rel.limit.value
 
+        # with one alternative only failing rows matter, and a gap at least the horizontal one fails only near
+        # (a threshold from the objects' dimensions has no one reach to prune by)
+        prunable = rel.plane != "vertical" and rel.op in (">=", ">") and not rel.limit.terms
+
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             line_like = act & ~b.is_crossing
-            i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
+            if prunable and not everything:
+                ext_a = b.half_width if rel.a.ref == "edge" else np.zeros(b.n)
+                ext_b = b.half_width if rel.b.ref == "edge" else np.zeros(b.n)
+                i, j = b.near(sa(b) & line_like, sb(b) & line_like, ext_a, ext_b, limit + TOLERANCE)
+            else:
+                i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
             keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
             i, j = i[keep], j[keep]
             keep = paired(b.objects, i, j, rel.pairing)
@@ -688,26 +766,16 @@ class RelationCompiler:
             if ltr:
                 eligible &= (b.rack_of < 0) & ~b.kinds("rack")
             masks = [s(b) & eligible for s in sels]
+            if not everything:
+                return failing(b, masks)
             cols_i: list[IntArray] = []
             cols_j: list[IntArray] = []
-            # every candidate pair once, then the pairs of each two levels (a before c) picked from them
-            anywhere = np.logical_or.reduce(masks)
-            pi, pj = b.pairs(anywhere, anywhere, dedup=False)
-            stacked = np.array(masks)
-            if not (stacked.sum(axis=0) > 1).any():
-                # levels that share no object: a pair is judged once, from the lower level to the higher
-                level = stacked.argmax(axis=0)
-                keep = level[pi] < level[pj]
-                cols_i.append(pi[keep])
-                cols_j.append(pj[keep])
-                masks = []
+            # the pairs of each two levels (a before c), formed only where both levels hold objects
             for first in range(len(masks)):
                 for later in range(first + 1, len(masks)):
-                    a = masks[first] & ~masks[later]
-                    c = masks[later] & ~masks[first]
-                    keep = a[pi] & c[pj]
-                    cols_i.append(pi[keep])
-                    cols_j.append(pj[keep])
+                    i, j = b.pairs(masks[first] & ~masks[later], masks[later] & ~masks[first], dedup=False)
+                    cols_i.append(i)
+                    cols_j.append(j)
             i = np.concatenate(cols_i) if cols_i else EMPTY
             j = np.concatenate(cols_j) if cols_j else EMPTY
             keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
@@ -716,6 +784,38 @@ class RelationCompiler:
             i, j, ok = geo.in_order(i, j, ltr, rel.ref == "axis", b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
                                     b.top, TOLERANCE)
             return BatchOutcome((i, j), None, ok, None, "order", "")
+
+        def failing(b: Batch, masks: list[BoolArray]) -> BatchOutcome:
+            # with one alternative only pairs out of order matter: each level's candidates found by sorting
+            f = b.frame
+            axis = rel.ref == "axis"
+            if ltr:
+                zone, mirrored = b.zone_columns()
+                group = b.sec * (b.zone_start.shape[1] + 1) + zone + 1
+                near_edge, far_edge = (f.x, f.x) if axis else (b.right, b.left)
+                ahead = np.where(mirrored, -(f.x if axis else b.left), near_edge)
+                behind = np.where(mirrored, -(f.x if axis else b.right), far_edge)
+            else:
+                group = b.sec
+                ahead, behind = (f.z, f.z) if axis else (b.bottom, b.top)
+            if rel.inside_rack:
+                # pairs within one rack only: grouped by rack, loose objects never paired
+                group = b.rack_of
+                masks = [m & (b.rack_of >= 0) for m in masks]
+            cols_i: list[IntArray] = []
+            cols_j: list[IntArray] = []
+            for first in range(len(masks)):
+                for later in range(first + 1, len(masks)):
+                    i, j = b.below(masks[first] & ~masks[later], masks[later] & ~masks[first], group,
+                                   ahead - TOLERANCE, behind)
+                    cols_i.append(i)
+                    cols_j.append(j)
+            i = np.concatenate(cols_i) if cols_i else EMPTY
+            j = np.concatenate(cols_j) if cols_j else EMPTY
+            keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
+            i, j, ok = geo.in_order(i[keep], j[keep], ltr, axis, b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
+                                    b.top, TOLERANCE)
+            return BatchOutcome((i[~ok], j[~ok]), None, ok[~ok], None, "order", "")
 
         return run
 
@@ -819,7 +919,9 @@ class RelationCompiler:
             width: FloatArray | float = required if limits is None else limits
             chosen = np.zeros(b.n, dtype=bool)
             chosen[idx] = True
-            i, j = b.pairs(chosen, act, dedup=False)
+            # an object further than the width asked for cannot narrow the free strip
+            reach = float(np.max(width, initial=0.0)) if limits is not None else required
+            i, j = b.near(chosen, act, b.half_width, b.half_width, reach + TOLERANCE, dedup=False)
             row = np.searchsorted(idx, i)
             if rel.depth is None:
                 depth = b.bottom[idx]
@@ -1031,7 +1133,8 @@ def _reference(sel: ast.Selector) -> bool:
 def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:
     """Return the pairs of physical bodies that intersect (gap < -1 mm) in all sections, and their gaps."""
     physical = ~b.kinds("tree", "reservation")
-    i, j = b.pairs(physical, physical)
+    # bodies apart horizontally cannot overlap
+    i, j = b.near(physical, physical, b.half_width, b.half_width, 0.0)
     own = (b.rack_of[i] == j) | (b.rack_of[j] == i)
     i, j = i[~own], j[~own]
     plain = ~(b.is_crossing[i] | b.is_crossing[j])

@@ -392,6 +392,19 @@ class Engine:
         Subject sets meet only within one section, so every look-up is within the rows of that section.
         """
         ids = b.ids
+        if plan.simple and not plan.rule.alternatives[0].exceptions:
+            # one relation, nothing to excuse a row: every failing group is a finding
+            out = outs[0][0]
+            assert out.groups is not None and out.section is not None
+            for index in np.flatnonzero(~np.asarray(out.ok, dtype=bool)).tolist():
+                members = out.groups[index].tolist()
+                required = out.required if out.limits is None else float(out.limits[index])
+                row = Row(tuple(sorted(ids[g] for g in members)), None if out.measured is None else
+                          float(out.measured[index]), required, out.op, out.unit, 0, None, 0)
+                finding = self._finding_of(plan, row, [b.objects[g] for g in members])
+                found[int(out.section[index])].append(((SEVERITIES.index(finding.severity), finding.rule,
+                                                        finding.subjects, position), finding))
+            return
         sets = [[_sets(out, b) for out in outs_k] for outs_k in outs]
         conditions = [[None if outs_e is None else [_sets(o, b) for o in outs_e] for outs_e in geometric_k]
                       for geometric_k in geometric]
@@ -442,6 +455,8 @@ class Engine:
               key: frozenset[int], members: list[int], b: columnar.Batch, out: columnar.BatchOutcome,
               index: int) -> tuple[bool, ast.Exception_ | None]:
         """Return whether a failing row passes through a silent geometric exception, else which exception meets it."""
+        if not req.exceptions:
+            return False, None
         holds = {e: _holds_for([[(frozenset(g), ok) for g, ok in rows] for rows in condition], key)
                  for e, condition in enumerate(conditions) if condition is not None}
         if any(held and not req.exceptions[e].approver for e, held in holds.items()):
@@ -667,8 +682,14 @@ def say_many(rel: ast.Relation, op: str, unit: str, required: list[float | None]
              measured: list[float | None]) -> list[str]:
     """Return `describe`'s sentences for rows without an exception (not crossing permissions), each with its requirement."""
     if isinstance(rel, (ast.Order, ast.ZoneRule, ast.Position)) or len(set(required)) > 1:
-        return [sayer(rel, op, unit, need)(subj, value, None, False)
-                for subj, value, need in zip(subjects, measured, required, strict=True)]
+        says: dict[float | None, Say] = {}
+        out = []
+        for subj, value, need in zip(subjects, measured, required, strict=True):
+            say = says.get(need)
+            if say is None:
+                say = says[need] = sayer(rel, op, unit, need)
+            out.append(say(subj, value, None, False))
+        return out
     # the sentence of `sayer`, its fixed halves computed once for all rows
     nan = float("nan")
     head, tail = _halves(rel, op, unit, required[0] if required else None)

@@ -998,8 +998,11 @@ def fast_json_case(text: str, path: str, line_offset: int = 0) -> Section | None
     gets None, so errors keep their one wording, from the YAML path.
     """
     body = text[:-1] if text.endswith("\n") else text
-    if len(body) > MAX_NODES or _UNUSUAL.search(body):
-        return None  # short enough that the node budget cannot be exceeded; nesting is bounded below
+    if len(body) > MAX_FILE_BYTES or _UNUSUAL.search(body):
+        return None
+    # every key, value and item is a node of the YAML path's budget: count them from above, leave the rest to it
+    if 2 * body.count(":") + body.count(",") + body.count("[") + body.count("{") + 1 > MAX_NODES:
+        return None
     made: list[dict[str, Any]] = []
     try:
         if _EXPONENT.search(body):
@@ -1038,6 +1041,8 @@ def parse_json_case(text: str, path: str, line_offset: int = 0) -> Section:
         json.loads(text)
     except json.JSONDecodeError as exc:
         raise LiggingError(Diagnostic(Span(path, line_offset + 1, exc.colno), f"JSON: {exc.msg}")) from None
+    except RecursionError:
+        pass  # nested deeper than Python's stack: the YAML path refuses it at its own depth limit, with the place
     return parse_case(text, path, line_offset)
 
 

@@ -41,12 +41,12 @@ def discover(paths: list[Path]) -> list[Path]:
 
 def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True) -> Iterator[CaseResult]:
     """Load and check each case in turn (a bad case stops the run with its error); `suggestions` adds them."""
-    from checker.pipeline.batch import items, load_item
+    from checker.pipeline.batch import sections
 
     for path in paths:
         loaded: Iterator[tuple[str, Section]]
         if path.suffix == ".jsonl" and path.is_file():
-            loaded = ((item.case, load_item(item)) for item in items([path]))
+            loaded = sections([path])
         else:
             loaded = ((str(file), load_case(file)) for file in discover([path]))
         for where, section in loaded:

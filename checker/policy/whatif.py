@@ -32,10 +32,9 @@ from rich.text import Text
 
 from checker.advice import layout as solver
 from checker.engine.evaluate import Engine
-from checker.io.loader import load_case, parse_case
 from checker.model.findings import SEVERITIES, Finding, counts
 from checker.model.section import Section
-from checker.pipeline.batch import items
+from checker.pipeline.batch import sections as batch_sections
 from checker.policy import backlog as bl
 from checker.policy.friction import PHYSICAL_PACK, Friction, RuleRef, pack_rule, rule_ref
 from checker.policy.urgency import load_weights
@@ -509,13 +508,7 @@ def apply(packs: PackSet, proposal: Proposal) -> tuple[PackSet, list[Edit]]:
 
 def load_sections(paths: Sequence[Path]) -> list[tuple[str, Section]]:
     """Load every case named by `paths`: folders, case.yaml files, directories of cases, .jsonl batches."""
-    out = []
-    for item in items(list(paths)):
-        if item.text is None:
-            out.append((item.case, load_case(Path(item.path))))
-        else:
-            out.append((item.case, parse_case(item.text, item.path, line_offset=item.line - 1)))
-    return out
+    return list(batch_sections(list(paths)))
 
 
 def feasible(section: Section, engine: Engine) -> bool:

@@ -7,11 +7,8 @@ stay clean. The bar is transient: it disappears when the run ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO, TypeVar
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 T = TypeVar("T")
 MIN_CASES = 5
@@ -27,15 +24,20 @@ def wants_progress(stream: TextIO, total: int, minimum: int = MIN_CASES) -> bool
     return interactive and total >= minimum
 
 
-def track(items: Iterable[T], total: int, stream: TextIO, label: str = "checking") -> Iterator[T]:
-    """Yield `items` unchanged, advancing a bar on `stream` when `wants_progress` says so."""
+def track(items: Iterable[T], total: int, stream: TextIO, label: str = "checking",
+          weight: Callable[[T], int] | None = None) -> Iterator[T]:
+    """Yield `items` unchanged, advancing a bar on `stream` when `wants_progress` says so (by `weight(item)` cases each)."""
     if not wants_progress(stream, total):
         yield from items
         return
+    # rich's progress machinery is imported only when a bar is shown: a piped batch never pays for it
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     console = Console(file=stream)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=total)
         for item in items:
             yield item
-            bar.advance(task)
+            bar.advance(task, 1 if weight is None else weight(item))
