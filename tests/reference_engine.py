@@ -388,7 +388,12 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
         for i in range(len(s.objects)):
             if not subjects[i] or s.kind(i, "tree") or not exclusion_applies(s.objects, rack_of, i, t):
                 continue
-            gap = shape_gap(geo.shape(s.objects[i]), zone)
+            body = geo.shape(s.objects[i])
+            gap = shape_gap(body, zone)
+            if gap < 0:
+                # inside the zone: how far it must move to leave, not the size of the overlap (the geometry's
+                # definition, which tests/test_geometry.py holds against a search by trial moves)
+                gap = -round(geo.exit_distance(body, zone), 6)
             limit = margin
             if rel.limit is not None and rel.limit.terms:
                 found = limit_of(rel.limit, s.objects[i], s.objects[t])
@@ -670,8 +675,8 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
         severity = "warning" if rule.severity == "error" else rule.severity
         exception = exception_fields(f.exception, objs)
     j = f.judged
-    # a position is said in its own order (`w-1 above r-1`)
-    said = tuple(s.objects[i].id for i in f.subjects) if isinstance(rel, ast.Position) else subjects
+    # a position or an order names its objects in the order it requires (the row's), not in id order
+    said = tuple(s.objects[i].id for i in f.subjects) if isinstance(rel, (ast.Position, ast.Order)) else subjects
     message = sayer(rel, j.op, j.unit, f.required)(said, f.measured, f.exception, objs[0].kind == "crossing")
     return Finding(
         rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(rel)], subjects=subjects,

@@ -469,6 +469,24 @@ def shape_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
     return out
 
 
+def exclusion_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
+    """Return the distances from bodies to exclusion zones; for a body inside, minus how far it must move to leave.
+
+    See `geometry.exit_distance`: not the body's own size, the move that clears the zone.
+    """
+    if len(a) == 0:
+        return np.empty(0)
+    inter = shapely.intersection(a, b)
+    apart = shapely.is_empty(inter) | (shapely.area(inter) <= 1e-12)
+    out = np.empty(len(a))
+    if apart.any():
+        out[apart] = shapely.distance(a[apart], b[apart])
+    for k in np.flatnonzero(~apart).tolist():
+        # to the micrometre: the move is a length found by a polygon intersection, its last digits are noise
+        out[k] = -round(geo.exit_distance(a[k], b[k]), 6)
+    return out
+
+
 def gaps(b: Batch, i: IntArray, j: IntArray, plane: str, ref_a: str = "edge", ref_b: str = "edge") -> FloatArray:
     """Return geometry.gaps for pairs of the batch; the shortest gap of two round bodies skips the box formulas.
 
@@ -877,7 +895,7 @@ class RelationCompiler:
                     zones = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
                 else:
                     zones = b.shapes(tg)
-                measured[exact] = shape_gaps(b.shapes(s[exact]), zones)
+                measured[exact] = exclusion_gaps(b.shapes(s[exact]), zones)
             if limits is None:
                 ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
             else:

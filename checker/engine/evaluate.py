@@ -215,9 +215,9 @@ class Engine:
             anchor = np.where(later, hi, lo).tolist()
             baseline = (b.existing[lo] & b.existing[hi]).tolist()
             subjects: list[tuple[str, ...]] = list(zip(b.ids[lo].tolist(), b.ids[hi].tolist(), strict=True))
-            # a position is said in its own order (`w-1 above r-1`); the finding's subjects stay in id order
-            said = list(zip(b.ids[i].tolist(), b.ids[j].tolist(), strict=True)) if isinstance(rel, ast.Position) \
-                else subjects
+            # subjects go in id order; a position's or an order's sentence names them in the order it requires
+            said = list(zip(b.ids[i].tolist(), b.ids[j].tolist(), strict=True)) \
+                if isinstance(rel, (ast.Position, ast.Order)) else subjects
             columns: tuple[IntArray, ...] = (lo, hi)
             roles: tuple[IntArray, ...] = (i, j)
         else:
@@ -627,8 +627,8 @@ def _closeness(row: Row) -> float:
 def describe(rel: ast.Relation, row: Row, objs: list[Obj]) -> str:
     """Say in one sentence what is wrong, with the numbers."""
     crossing_first = bool(objs) and objs[0].kind == "crossing"
-    # a position is said in its own order (`w-1 above r-1`)
-    said = tuple(o.id for o in objs) if isinstance(rel, ast.Position) else row.subjects
+    # a position or an order is said in the order it requires (`w-1 above r-1`)
+    said = tuple(o.id for o in objs) if isinstance(rel, (ast.Position, ast.Order)) else row.subjects
     return sayer(rel, row.op, row.unit, row.required)(said, row.measured, row.exception, crossing_first)
 
 
