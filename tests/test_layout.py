@@ -385,3 +385,63 @@ def test_layout_output_keeps_the_text_drops_expect_and_records_each_deviation(ev
     # the re-check shows exactly the named deviations, each pending approval, and nothing else
     assert {(f.rule, f.subjects) for f in found if not f.baseline} == {(d.rule, d.subjects) for d in result.deviations}
     assert all(dict(f.accepted).get("state") == "pending" for f in found if not f.baseline)
+
+
+UNPLACED = {
+    "relations joined with `and`": "clearance horizontal between water and gas >= 0.30 m and cover water >= 0.60 m",
+    "`above`": "water above gas >= 0.20 m",
+    "a geometric exception": "clearance horizontal between water and gas >= 1.00 m unless water above gas >= 0.30 m",
+    "a threshold from the objects' dimensions": "clearance horizontal between water and gas >= larger diameter + 0.20 m",
+    "`in any strip`": "capacity in any 0.30 m strip: count of cable <= 2",
+    "`in any stack`": "capacity in any stack: count of line <= 1",
+    "`inside and outside rack`": "clearance horizontal inside and outside rack between water and gas >= 0.30 m",
+    "a reference line (facade, far-edge)": "clearance horizontal between facade and line >= 0.30 m",
+}
+
+
+def _pack(tmp_path: Path, relation: str, severity: str = "error") -> Path:
+    path = tmp_path / "second.rules"
+    path.write_text("pack second\n  title \"t\"\n  authority \"a\"\n  version \"1\"\n\ninclude imkl\n\n"
+                    f"rule SECOND-EDITION\n  title \"t\"\n  severity {severity}\n  source \"s\"\n"
+                    f"  illustrative \"test\"\n  require {relation}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("feature", sorted(UNPLACED))
+def test_layout_refuses_by_name_what_it_cannot_place(tmp_path: Path, feature: str) -> None:
+    engine = Engine(load_packs([str(_pack(tmp_path, UNPLACED[feature]))]))
+    section = street([("water", 0.5, 0.8, 0.11), ("gasLageDruk", 1.0, 0.6, 0.11), ("laagspanning", 1.5, 0.6, 0.05)], 2.0)
+    with pytest.raises(LiggingError) as caught:
+        layout(section, engine, alternatives=False, minimal=False)
+    message = str(caught.value)
+    assert "SECOND-EDITION" in message and feature in message and "\n" not in message
+    assert caught.value.diagnostic.span.line == 8
+    # an info rule never binds a layout, so it is no reason to refuse one
+    quiet = Engine(load_packs([str(_pack(tmp_path, UNPLACED[feature], "info"))]))
+    assert layout(section, quiet, alternatives=False, minimal=False).feasible
+
+
+@pytest.mark.parametrize("command", [("layout", "cases/groningen-buurtstraat"), ("fit", "water:160mm", "gasLageDruk:110mm")])
+def test_cli_exits_two_in_one_line_on_a_rule_layout_cannot_place(tmp_path: Path, command: tuple[str, ...]) -> None:
+    from tests.test_cli import ligging
+
+    pack = _pack(tmp_path, UNPLACED["`above`"])
+    out = ligging(*command, "--pack", str(pack))
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr
+    assert lines[0].startswith(f"ligging: {pack}:8:") and "SECOND-EDITION" in lines[0]
+
+
+@pytest.mark.parametrize("membership", ["touching", "by axis"])
+def test_layout_counts_a_fixed_object_in_a_zone_as_the_capacity_says(tmp_path: Path, membership: str) -> None:
+    engine = Engine(load_packs([str(_pack(tmp_path, f"capacity in trottoir {membership}: count of line <= 1"))]))
+    # an existing 0.60 m pipe whose axis lies under the rijbaan reaches 0.10 m under the trottoir
+    bank = Obj("bank", "pipe", "water", None, "existing", 2.2, 0.8, diameter=0.6, span=SPAN)
+    cable = Obj("ls", "cable", "laagspanning", None, "planned", 0.5, 0.6, diameter=0.05, span=SPAN)
+    section = replace(street([], 2.0), objects=(bank, cable))
+    result = layout(section, engine, alternatives=False, minimal=False)
+    assert result.feasible and not result.deviations and result.section is not None
+    assert [f for f in engine.evaluate(result.section) if counts(f)] == []
+    moved = {m.id for m in result.moves}
+    assert moved == ({"ls"} if membership == "touching" else set())

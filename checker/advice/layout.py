@@ -62,6 +62,7 @@ from checker.io.case_edit import add_accept, move_object, read_case_text, remove
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
 from checker.model.section import TOLERANCE, Accepted, Section
+from checker.model.zoning import in_zone
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet
@@ -649,17 +650,19 @@ class _Builder:
             return Lin(const=float(self.f.top[i]))
         return self.C[u] + float(self.f.top[i] - self.f.top[u])
 
-    def zones_of(self, i: int) -> dict[int, Lin]:
-        """Return, per zone index, the expression telling whether object i lies in that zone (0/1)."""
+    def zones_of(self, i: int, mode: str = "axis") -> dict[int, Lin]:
+        """Return, per zone index, the expression telling whether object i is in that zone (0/1) by `mode`.
+
+        A movable unit lies wholly in one zone, so every mode agrees for it; an object that
+        stays where it is answers by the one definition (checker/model/zoning.py).
+        """
         u = self.unit_of[i]
         if u >= 0:
             return self.Y[u]
-        zone = self.s.zones
-        starts = np.array([z.start for z in zone])
-        k = int(np.searchsorted(starts, self.f.x[i], side="right") - 1)
-        if self.f.x[i] < 0 or self.f.x[i] > self.s.width:
-            return {}
-        return {k: Lin(const=1.0)}
+        f, last = self.f, len(self.s.zones) - 1
+        left, right, x = float(f.left[i]), float(f.right[i]), float(f.x[i])
+        return {k: Lin(const=1.0) for k, z in enumerate(self.s.zones)
+                if bool(in_zone(mode, left, right, x, z.start, z.end, k == last, self.s.width))}
 
     def box(self, i: int, ref: str = "edge") -> tuple[Lin, Lin, Lin, Lin]:
         """Return (left, right, top, bottom) of object i; `axis` shrinks it to its centre."""
@@ -1087,9 +1090,7 @@ class _Builder:
                     if bad:
                         rows.append(Row(-y, False))
             else:
-                f = self.f
-                under = {z.kind for z in self.s.zones
-                         if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
+                under = {self.s.zones[k].kind for k in self.zones_of(i, rel.membership)}
                 ok = under - {UNKNOWN_ZONE} <= kinds if rel.mode == "within" else not (under & kinds)
                 rows.append(Row(Lin(const=0.0 if ok else -1.0), False))
             out[self.key(i)] = [rows]
@@ -1165,7 +1166,7 @@ class _Builder:
             total = Lin()
             members = []
             for i in chosen:
-                y = self.zones_of(i).get(k)
+                y = self.zones_of(i, rel.membership).get(k)
                 if y is None:
                     continue
                 members.append(i)
