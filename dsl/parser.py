@@ -1031,6 +1031,13 @@ def _named_mistake(exc: UnexpectedToken, accepts: set[str], path: str, text: str
         return LiggingError(Diagnostic(Span(path, word_line, word_column),
                                        f"unknown relation '{word}'{hint}; relations are {', '.join(RELATIONS)}, or a "
                                        f"position `A above|below|beside B`{joined}", source_line=line_of(text, word_line)))
+    keyword = re.search(r"(?:^|\s)(crossing|zone|cover|order|capacity|access|bounds|exclusion|keep)$", before)
+    if str(token) in POSITIONS and keyword:
+        # the kind `crossing` (or another relation's keyword) opened a relation instead of a position's first side
+        word = keyword.group(1)
+        return at((token.column or 1) - (pos - keyword.start(1)),
+                  f"'{word}' here begins the relation `{word} …`; as the first side of a position write it in "
+                  f"parentheses: `({word}) {token} …`")
     if token.type == "AND" and "AND" not in accepts:
         return at(token.column or 1, f"`and` cannot continue here: the selection before it has ended (in `between … and "
                                      f"…`, in a list and at the end of a relation, a selection joined with `and` goes in "
