@@ -82,6 +82,11 @@ class Plain:
         for r, obj in enumerate(self.objects):
             for held in obj.holds:
                 self.rack_of[f.index[held]] = r
+        # a house connection belongs to its main's holder; main_of names its main
+        self.main_of = [-1 if o.connects is None else f.index[o.connects] for o in self.objects]
+        for c, m in enumerate(self.main_of):
+            if m >= 0:
+                self.rack_of[c] = self.rack_of[m]
 
     def picks(self, selector: ast.Selector) -> list[bool]:
         """Return, per object, whether the selector picks it."""
@@ -111,7 +116,7 @@ def pairs(s: Plain, in_a: list[bool], in_b: list[bool]) -> list[tuple[int, int]]
 
 
 def rack_scope(s: Plain, i: int, j: int, racks: str) -> bool:
-    """Keep a pair in one rack (inside), not in one rack (outside), or any (both); never a rack and what it holds."""
+    """Keep a pair as the rack scope says: in one rack (inside), not (outside), or any (both); never a rack and what it holds."""
     if s.rack_of[i] == j or s.rack_of[j] == i:
         return False
     same = s.rack_of[i] >= 0 and s.rack_of[i] == s.rack_of[j]
@@ -283,6 +288,8 @@ def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
         for o in range(len(s.objects)):
             if not b[o] or s.kind(o, "crossing", "tree", "reservation"):
                 continue
+            if s.main_of[c] == o or (s.rack_of[c] >= 0 and s.rack_of[c] == s.rack_of[o]):
+                continue
             gap = geo.crossing_gap(s.objects[c], s.objects[o])
             if gap is not None:
                 rows.append(judged_row((c, o), gap, rel.limit, rel.op, s))
@@ -405,11 +412,11 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
     return Judged(rows, margin, ">=")
 
 
-def free_width(s: Plain, i: int, side: int, depth: float, limit: float) -> float:
+def free_width(s: Plain, i: int, side: int, depth: float, limit: float, margin: float = 0.0) -> float:
     """Return the free trench width beside object i on one side (-1 left, +1 right), down to `depth`, capped at `limit`.
 
-    Free space ends at the edge of the profile or at the first body reaching into the band from
-    the surface to `depth`; what i holds, crossings and reservations do not block it.
+    Free space ends at the edge of the profile or `margin` before the first body reaching into the
+    band from the surface to `depth`; what i holds, crossings and reservations do not block it.
     """
     edge = s.left[i] if side < 0 else s.right[i]
     room = edge if side < 0 else s.section.width - edge
@@ -420,7 +427,7 @@ def free_width(s: Plain, i: int, side: int, depth: float, limit: float) -> float
         distance = edge - s.right[j] if side < 0 else s.left[j] - edge
         beyond = edge - s.left[j] if side < 0 else s.right[j] - edge
         if beyond > 0:
-            free = min(free, max(distance, 0.0))
+            free = min(free, max(distance - margin, 0.0))
     return free
 
 
@@ -434,9 +441,13 @@ def access(rel: ast.Access, s: Plain) -> Judged:
         depth = s.bottom[i] if rel.depth is None else limit_of(rel.depth, o)
         if width is None or depth is None:
             continue
-        left, right = free_width(s, i, -1, depth, width), free_width(s, i, +1, depth, width)
+        margin = rel.margin.value if rel.margin is not None else 0.0
+        left, right = free_width(s, i, -1, depth, width, margin), free_width(s, i, +1, depth, width, margin)
         both = rel.sides == "both" or (rel.sides == "declared" and o.sides == "double")
-        measured = min(left, right) if both else max(left, right)
+        if rel.sides == "street":
+            measured = right if o.x <= 0.5 * s.section.width else left
+        else:
+            measured = min(left, right) if both else max(left, right)
         rows.append(Row((i,), measured, compare(measured, ">=", width), width if rel.width.terms else None))
     return Judged(rows, rel.width.value, ">=")
 
@@ -497,7 +508,7 @@ def crosspermission(rel: ast.CrossPermission, s: Plain) -> Judged:
         if not s.kind(c, "crossing"):
             continue
         for o in range(len(s.objects)):
-            if o == c or not target[o] or s.kind(o, "crossing"):
+            if o == c or not target[o] or s.kind(o, "crossing") or s.rack_of[c] == o:
                 continue
             if s.left[c] < s.right[o] - TOLERANCE and s.right[c] > s.left[o] + TOLERANCE:
                 rows.append(Row((c, o), None, allowed[c]))
@@ -690,9 +701,9 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
 def overlaps(s: Plain) -> list[Finding]:
     """Return the findings of bodies that physically intersect by more than 1 mm (not a rack and its contents)."""
     out = []
-    physical = [o.kind not in ("tree", "reservation") for o in s.objects]
+    physical = [o.kind not in ("tree", "reservation", "wadi", "tree-soil") for o in s.objects]
     for i, j in pairs(s, physical, physical):
-        if s.rack_of[i] == j or s.rack_of[j] == i:
+        if s.rack_of[i] == j or s.rack_of[j] == i or s.main_of[i] == j or s.main_of[j] == i:
             continue
         a, b = s.objects[i], s.objects[j]
         if a.kind != "crossing" and b.kind != "crossing":

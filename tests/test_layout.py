@@ -26,7 +26,8 @@ NETWORKS = ("datatransport", "laagspanning", "gasLageDruk", "water", "middenspan
 
 @pytest.fixture(scope="module")
 def nen() -> Engine:
-    return Engine(load_packs(["nen7171"]))
+    # the NEN profile with the drinking-water companies' cover (which left nen7171 for its own pack)
+    return Engine(load_packs(["nen7171", "drinkwater"]))
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +133,36 @@ def test_rules_on_one_pair_with_different_distances_do_not_constrain_each_other(
     gas, water = (o for o in result.section.objects)
     assert abs(gas.cover - water.cover) >= 0.40 + 0.11 - 0.001
 
+NO_COVER_RULE = """pack nocover
+  title "no cover rule"
+  authority "test"
+  version "1"
+
+include imkl
+
+rule X-APART
+  title "datatransport and laagspanning 30 cm apart"
+  severity error
+  source "test"
+  require clearance shortest between datatransport and laagspanning >= 0.30 m
+"""
+
+
+def test_without_a_cover_rule_a_line_is_never_lifted_above_its_drawn_cover(tmp_path: Path) -> None:
+    # Lifting the cable 0.25 m (to 5 cm under the paving) is the smallest move that clears the existing
+    # cable; sideways takes 0.35 m. No loaded rule says how shallow it may lie, so its drawn cover holds.
+    pack = tmp_path / "x.rules"
+    pack.write_text(NO_COVER_RULE, encoding="utf-8")
+    engine = Engine(load_packs([str(pack)]))
+    section = street([("datatransport", 0.5, 0.30, 0.05), ("laagspanning", 0.5, 0.40, 0.05)], 1.0)
+    section = replace(section, objects=(section.objects[0], replace(section.objects[1], status="existing")))
+    result = layout(section, engine, allowed={section.objects[0].id: frozenset({0})})
+    assert result.feasible and result.deviations == () and result.section is not None
+    moved = result.section.objects[0]
+    assert moved.cover >= 0.30 - 1e-6
+    assert abs(moved.x - 0.5) >= 0.35 - 0.001
+
+
 def test_wallengebied_lays_out_without_deviations(everything: Engine, tmp_path: Path) -> None:
     file = ROOT / "cases" / "amsterdam-wallengebied" / "case.yaml"
     section = load_case(file)
@@ -153,7 +184,8 @@ def test_componistenbuurt_deviations_cite_sources_and_name_their_subjects(everyt
     assert result.feasible and result.findings == ()
     got = {(d.rule, d.subjects): d for d in result.deviations}
     # info rules (BOOM-LANGS-2M) are never deviations; the tree needs its distance waived per line
-    assert set(got) == {("BOOM-HART-TRACE", ("boom-1", "ls-2")), ("BOOM-HART-TRACE", ("boom-1", "ms-1"))}
+    assert set(got) == {("BOOM-HART-TRACE", ("boom-1", "ls-2")), ("BOOM-HART-TRACE", ("boom-1", "ms-1")),
+                        ("BOOM-RESERVERING", ("boom-1", "res-warmte"))}
     for d in got.values():
         assert d.source == everything.packs.find(d.rule)[0].rule.source and d.source
         assert d.op == ">=" and d.to is not None and d.required is not None and d.to < d.required
@@ -162,7 +194,8 @@ def test_componistenbuurt_deviations_cite_sources_and_name_their_subjects(everyt
     assert got[("BOOM-HART-TRACE", ("boom-1", "ls-2"))].to == pytest.approx(1.825, abs=0.002)
     # the MS cable stays in its own trottoir (NEN-ZIJDE) instead of crossing the street
     assert result.section is not None and result.section.by_id()["ms-1"].x > 7.0
-    assert result.conflict == ("BOOM-HART-TRACE",)
+    # the planned tree against fixed lines, and against the reservation: either rule alone proves it cannot fit
+    assert len(result.conflict) == 1 and result.conflict[0] in ("BOOM-HART-TRACE", "BOOM-RESERVERING")
     # accepting exactly those deviations leaves a clean re-check
     assert [f for f in everything.evaluate(accepting(result.section, result.deviations))
             if counts(f) and f.severity != "info"] == []
@@ -394,7 +427,6 @@ UNPLACED = {
     "a threshold from the objects' dimensions": "clearance horizontal between water and gas >= larger diameter + 0.20 m",
     "`in any strip`": "capacity in any 0.30 m strip: count of cable <= 2",
     "`in any stack`": "capacity in any stack: count of line <= 1",
-    "`inside and outside rack`": "clearance horizontal inside and outside rack between water and gas >= 0.30 m",
     "a reference line (facade, far-edge)": "clearance horizontal between facade and line >= 0.30 m",
 }
 
@@ -445,3 +477,13 @@ def test_layout_counts_a_fixed_object_in_a_zone_as_the_capacity_says(tmp_path: P
     assert [f for f in engine.evaluate(result.section) if counts(f)] == []
     moved = {m.id for m in result.moves}
     assert moved == ({"ls"} if membership == "touching" else set())
+
+
+def test_layout_holds_a_clearance_inside_and_outside_racks(tmp_path: Path) -> None:
+    engine = Engine(load_packs([str(_pack(tmp_path, "clearance horizontal inside and outside rack between water and warmte >= 1.00 m"))]))
+    section = street([("water", 0.5, 0.8, 0.11), ("warmte", 0.8, 0.8, 0.16)], 2.0)
+    result = layout(section, engine, alternatives=False, minimal=False)
+    assert result.feasible and not result.deviations and result.section is not None
+    assert [f for f in engine.evaluate(result.section) if counts(f)] == []
+    w, h = (next(o for o in result.section.objects if o.network == n) for n in ("water", "warmte"))
+    assert abs(w.x - h.x) - 0.5 * (0.11 + 0.16) >= 1.0 - 1e-6

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from checker.model.geometry import BoolArray, FloatArray, IntArray
-from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
+from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, YEAR_FIELDS, Obj, Section
 from checker.model.zoning import zones_of
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -182,6 +182,9 @@ def _attr(test: ast.AttrTest) -> Predicate:
             got: float | str | None
             if name in GEOMETRIC:
                 got = getattr(o, name)
+            elif name in YEAR_FIELDS:
+                year = getattr(o, name)
+                got = None if year is None else float(year)
             else:
                 got = o.attribute(name)
             return isinstance(got, float) and compare(got, op, limit)
@@ -198,7 +201,7 @@ def _attr(test: ast.AttrTest) -> Predicate:
         got: object
         if name == "measure":
             return (text in o.measures) == equal
-        elif name in ("owner", "status", "kind", "network", "id"):
+        elif name in ("owner", "status", "kind", "network", "id", "likelihood", "connects"):
             got = getattr(o, name)
         else:
             got = o.attribute(name)

@@ -94,11 +94,17 @@ def frame(section: Section) -> Frame:
 
 
 def rack_column(f: Frame) -> IntArray:
-    """Return, per object, the index of the rack that holds it, or -1."""
+    """Return, per object, the index of the rack that holds it, or -1.
+
+    A house connection (a crossing that `connects` a line) belongs to its main's holder.
+    """
     out = np.full(len(f.ids), -1, dtype=np.intp)
     for i, o in enumerate(f.section.objects):
         for held in o.holds:
             out[f.index[held]] = i
+    for i, o in enumerate(f.section.objects):
+        if o.connects is not None:
+            out[i] = out[f.index[o.connects]]
     return out
 
 

@@ -86,6 +86,13 @@ def plan(paths: list[Path], size: int = CHUNK) -> Iterator[Chunk]:
             yield from _ranges(path, size)
             continue
         for file in discover([path]):
+            if file.suffix == ".jsonl":
+                # a case folder holding batches instead of a case.yaml
+                if files:
+                    yield Chunk(files[0], files=tuple(files))
+                    files = []
+                yield from _ranges(file, size)
+                continue
             files.append(str(file))
             if len(files) == size:
                 yield Chunk(files[0], files=tuple(files))
@@ -164,8 +171,11 @@ def _read(chunk: Chunk) -> bytes:
         raise LiggingError(Diagnostic(Span(chunk.path, chunk.first, 1), f"cannot read: {exc.strerror or exc}")) from None
 
 
-def load(chunk: Chunk) -> tuple[list[tuple[str, Section]], list[Diagnostic]]:
-    """Load a chunk's sections with their identities; each bad one becomes a diagnostic, the rest still load."""
+def load(chunk: Chunk, at: int | None = None) -> tuple[list[tuple[str, Section]], list[Diagnostic]]:
+    """Load a chunk's sections (each as the street stands in year `at`) with their identities.
+
+    Each bad one becomes a diagnostic; the rest still load.
+    """
     good: list[tuple[str, Section]] = []
     bad: list[Diagnostic] = []
     if chunk.refused is not None:
@@ -173,7 +183,7 @@ def load(chunk: Chunk) -> tuple[list[tuple[str, Section]], list[Diagnostic]]:
     if chunk.files:
         for file in chunk.files:
             try:
-                good.append((file, load_case(Path(file))))
+                good.append((file, load_case(Path(file), at=at)))
             except LiggingError as exc:
                 bad.append(exc.diagnostic)
         return good, bad
@@ -187,16 +197,16 @@ def load(chunk: Chunk) -> tuple[list[tuple[str, Section]], list[Diagnostic]]:
             bad.append(Diagnostic(Span(chunk.path, number, column), "not UTF-8 text"))
             continue
         try:
-            good.append((f"{chunk.path}:{number}", parse_json_case(text, chunk.path, line_offset=number - 1)))
+            good.append((f"{chunk.path}:{number}", parse_json_case(text, chunk.path, line_offset=number - 1, at=at)))
         except LiggingError as exc:
             bad.append(exc.diagnostic)
     return good, bad
 
 
-def sections(paths: list[Path]) -> Iterator[tuple[str, Section]]:
+def sections(paths: list[Path], at: int | None = None) -> Iterator[tuple[str, Section]]:
     """Yield every section `paths` name with its identity, in input order; the first bad one raises its error."""
     for chunk in plan(paths):
-        good, bad = load(chunk)
+        good, bad = load(chunk, at)
         if bad:
             raise LiggingError(bad[0])
         yield from good
