@@ -541,3 +541,30 @@ objects:
     result = layout(section, engine, alternatives=False, minimal=False)
     assert result.feasible and not result.deviations and result.moves and result.section is not None
     assert [f for f in engine.evaluate(result.section) if counts(f)] == []
+
+
+def test_a_house_connection_follows_its_main_in_the_layout_and_in_the_file(tmp_path: Path) -> None:
+    pack = tmp_path / "x.rules"
+    pack.write_text(NO_COVER_RULE, encoding="utf-8")
+    engine = Engine(load_packs([str(pack)]))
+    case = tmp_path / "case.yaml"
+    case.write_text("""ligging: 1
+name: a connection and its main
+width: 4.0
+zones:
+  - {kind: trottoir, from: 0, to: 4.0}
+objects:
+  - {id: ls-0, network: laagspanning, x: 1.5, cover: 0.6, diameter: 50 mm, status: existing}
+  - {id: dt-1, network: datatransport, x: 1.5, cover: 0.6, diameter: 50 mm}
+  - {id: hak-1, kind: crossing, network: datatransport, connects: dt-1, from: 0, to: 1.5, cover: [0.45, 0.6],
+     diameter: 40 mm}
+""", encoding="utf-8")
+    section = load_case(case)
+    result = layout(section, engine)
+    assert result.section is not None and [m.id for m in result.moves] == ["dt-1"]
+    after = result.section.by_id()
+    assert after["hak-1"].start == 0.0 and after["hak-1"].end == pytest.approx(after["dt-1"].x)
+    assert after["hak-1"].cover_end == pytest.approx(after["dt-1"].cover)
+    written = load_case(write_case(case, result, tmp_path / "out.yaml")).by_id()
+    assert written["hak-1"].end == pytest.approx(after["hak-1"].end)
+    assert written["hak-1"].cover_end == pytest.approx(after["hak-1"].cover_end)

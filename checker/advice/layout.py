@@ -1584,6 +1584,11 @@ def _placed(b: _Builder, sol: np.ndarray) -> tuple[Section, tuple[Move, ...]]:
         if abs(dx) > EPS or abs(dz) > EPS:
             moves.append(Move(o.id, x, c, round(dx, 4), round(dz, 4)))
     objects = tuple(replace(o, x=new[o.id][0], cover=new[o.id][1]) if o.id in new else o for o in b.objs)
+    # a house connection keeps reaching its main: its end there moves along (the file is written the same way)
+    was = {o.id: o for o in b.objs}
+    objects = tuple(o.following(was[o.connects].x, new[o.connects][0] - was[o.connects].x,
+                                new[o.connects][1] - was[o.connects].cover)
+                    if o.kind == "crossing" and o.connects in new and o.id not in new else o for o in objects)
     return replace(b.s, objects=objects), tuple(moves)
 
 

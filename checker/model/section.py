@@ -7,7 +7,7 @@ the top of an object. Each object knows the span it was written at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dsl.diagnostics import Span
 
@@ -187,6 +187,16 @@ class Obj:
         if name == "root-depth":
             return self.root_depth
         raise ValueError(f"unknown dimension {name!r}")
+
+    def following(self, main_x: float, dx: float, dz: float) -> Obj:
+        """Return this house connection with its end at its main (drawn at main_x) moved along with it by dx, dz."""
+        start, end = self.start or 0.0, self.end or 0.0
+        cover_end = self.cover if self.cover_end is None else self.cover_end
+        if abs(end - main_x) <= abs(start - main_x):
+            end, cover_end = end + dx, cover_end + dz
+            return replace(self, x=0.5 * (start + end), end=end, cover_end=cover_end)
+        start = start + dx
+        return replace(self, x=0.5 * (start + end), start=start, cover=self.cover + dz, cover_end=cover_end)
 
     def attribute(self, name: str) -> float | str | None:
         """Return an attribute value (SI float or text), or None when absent."""
