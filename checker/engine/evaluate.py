@@ -2,7 +2,7 @@
 
 `Engine(packs)` compiles every rule once (selectors resolved, one batch evaluator per
 alternative from `columnar.RelationCompiler`). `Engine.evaluate_many(sections)` evaluates
-all sections at once (DESIGN §8): their objects in one `columnar.Batch`, each rule run
+all sections at once (columnar, `checker/engine/columnar.py`): their objects in one `columnar.Batch`, each rule run
 once per batch over the sections it is in force for (validity dates and `where`
 conditions), and Python work only for the rows that become findings. It joins the
 relations of a requirement (`R1 and R2`: each failing subject set reported once, for the
@@ -29,6 +29,7 @@ from checker.engine import columnar
 from checker.engine.select import compare, compare_many
 from checker.model.findings import SEVERITIES, Finding, note_depth_bases
 from checker.model.geometry import BoolArray, FloatArray, IntArray
+from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Span
@@ -142,7 +143,7 @@ class Engine:
     def evaluate_many(self, sections: list[Section]) -> list[list[Finding]]:
         """Return each section's findings, exactly as `evaluate` would, in input order.
 
-        All sections are evaluated together (DESIGN §8): one `columnar.Batch` of their
+        All sections are evaluated together: one `columnar.Batch` of their
         objects, each rule run once over the sections it is in force for, and Python work
         only for the rows that become findings.
         """
@@ -670,15 +671,13 @@ def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
         tail = _required(op, unit, required)
 
         def placed(subj: tuple[str, ...], measured: float | None, exc: ast.Exception_ | None, flag: bool) -> str:
-            value = measured if measured is not None else float("nan")
-            return f"{subj[0]} {rel.direction} {subj[1]}: {gap} gap is {value:.3f} m{tail}{_tail(exc)}"
+            return f"{subj[0]} {rel.direction} {subj[1]}: {gap} gap is {fixed(measured, unit)} m{tail}{_tail(exc)}"
 
         return placed
     head, middle = _halves(rel, op, unit, required)
 
     def say(subj: tuple[str, ...], measured: float | None, exc: ast.Exception_ | None, flag: bool) -> str:
-        value = measured if measured is not None else float("nan")
-        return f"{head}{', '.join(subj)} is {value:.3f}{middle}{_tail(exc)}"
+        return f"{head}{', '.join(subj)} is {fixed(measured, unit)}{middle}{_tail(exc)}"
 
     return say
 
@@ -696,10 +695,8 @@ def say_many(rel: ast.Relation, op: str, unit: str, required: list[float | None]
             out.append(say(subj, value, None, False))
         return out
     # the sentence of `sayer`, its fixed halves computed once for all rows
-    nan = float("nan")
     head, tail = _halves(rel, op, unit, required[0] if required else None)
-    return [f"{head}{', '.join(subj)} is {nan if value is None else value:.3f}{tail}"
-            for subj, value in zip(subjects, measured, strict=True)]
+    return [f"{head}{', '.join(subj)} is {fixed(value, unit)}{tail}" for subj, value in zip(subjects, measured, strict=True)]
 
 
 def _to_reference(rel: ast.Relation) -> str:
@@ -744,7 +741,7 @@ def _required(op: str, unit: str, required: float | None) -> str:
     """Return the '; required >= 0.300 m' end of a sentence."""
     shown = unit if unit != "count" else ""
     unit_text = shown and " " + shown
-    return f"; required {op} {required if required is not None else float('nan'):.3f}{unit_text}"
+    return f"; required {op} {fixed(required, unit)}{unit_text}"
 
 
 def _halves(rel: ast.Relation, op: str, unit: str, required: float | None) -> tuple[str, str]:

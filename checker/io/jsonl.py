@@ -6,7 +6,7 @@ before it is decoded, so its size never multiplies in memory.
 
 Writing: `finding_lines(case, findings)` returns the bytes of `{"case": CASE, ...finding}`
 lines exactly as `json.dumps(..., ensure_ascii=False)` writes them (the findings contract,
-DESIGN §5), but from fragments: what a rule's findings share (rule, pack, severity, kind,
+docs/contracts.md), but from fragments: what a rule's findings share (rule, pack, severity, kind,
 source, rule_at, title, ...) is encoded once per rule and kept, and only the subjects,
 numbers, message, anchor and fingerprint are encoded per finding. The output is
 byte-identical to the dict-and-encoder form; `tests/test_jsonl.py` holds it to that.
