@@ -4,12 +4,15 @@
 alternative from `columnar.RelationCompiler`). `Engine.evaluate_many(sections)` evaluates
 all sections at once (columnar, `checker/engine/columnar.py`): their objects in one `columnar.Batch`, each rule run
 once per batch over the sections it is in force for (validity dates and `where`
-conditions), and Python work only for the rows that become findings. It applies
-exceptions (a requirement met only through a measure becomes a warning naming the
-measure and the approving party) and alternatives (a subject set passes when any
-alternative passes; otherwise the closest alternative is reported), adds physical
-overlaps, marks baseline findings and accepted deviations, and returns each section's
-findings in a deterministic order. `Engine.evaluate(section)` is a batch of one.
+conditions), and Python work only for the rows that become findings. It joins the
+relations of a requirement (`R1 and R2`: each failing subject set reported once, for the
+first relation it fails), applies exceptions (a geometric condition that holds for a
+failing row's objects passes it silently; a requirement met only through a measure, or a
+condition `approved by`, becomes a warning naming it and the approving party) and
+alternatives (a subject set passes when some alternative holds for its objects; otherwise
+the closest alternative is reported), adds physical overlaps, marks baseline findings and
+accepted deviations, and returns each section's findings in a deterministic order.
+`Engine.evaluate(section)` is a batch of one.
 Comparisons use a 1 mm tolerance. `tests/reference_engine.py` says the same in plain
 loops, and the property tests hold the two equal.
 """
@@ -36,7 +39,7 @@ OVERLAP_RULE = "LIG-OVERLAP"
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One failing (or exception-met) subject set of one requirement."""
+    """One failing (or exception-met) subject set of one relation of one requirement."""
 
     subjects: tuple[str, ...]
     measured: float | None
@@ -45,6 +48,7 @@ class Row:
     unit: str
     alternative: int
     exception: ast.Exception_ | None
+    relation: int = 0
 
 
 def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
@@ -67,21 +71,41 @@ def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: in
 RELATION_KIND = {
     ast.Cover: "cover", ast.Clearance: "clearance", ast.CrossingClearance: "crossing", ast.Order: "order",
     ast.ZoneRule: "zone", ast.Exclusion: "exclusion", ast.Access: "access", ast.Capacity: "capacity",
-    ast.CrossPermission: "crossing", ast.Bounds: "bounds", ast.Keep: "keep",
+    ast.CrossPermission: "crossing", ast.Bounds: "bounds", ast.Position: "clearance", ast.Keep: "keep",
 }
 
 
 class CompiledRule:
-    """A rule ready for batches: its pack rule, one batch evaluator per alternative, its findings' fixed fields."""
+    """A rule ready for batches: its pack rule, its batch evaluators and its findings' fixed fields.
 
-    def __init__(self, pack_rule: PackRule, runs: tuple[columnar.Run, ...]) -> None:
+    `runs[k][r]` evaluates relation r of alternative k (relations joined with `and`);
+    `exception_runs[k][e]` evaluates the relations of exception e of alternative k (None for
+    a measure). An exception's relations judge every pair whatever racks hold it: they are
+    asked about a failing row's own objects.
+    """
+
+    def __init__(self, pack_rule: PackRule, compiler: columnar.RelationCompiler) -> None:
         self.pack_rule = pack_rule
         self.rule = pack_rule.rule
         self.pack = pack_rule.pack.name
-        self.runs = runs
         alternatives = self.rule.alternatives
-        self.kinds = tuple(RELATION_KIND[type(req.relation)] for req in alternatives)
-        self.rule_at = tuple(req.relation.span if k else self.rule.span for k, req in enumerate(alternatives))
+        self.runs = tuple(tuple(compiler.compile(rel) for rel in req.relations) for req in alternatives)
+        self.exception_runs = tuple(
+            tuple(tuple(compiler.compile(_every_pair(rel)) for rel in exc.relations) if exc.relations else None
+                  for exc in req.exceptions)
+            for req in alternatives)
+        self.kinds = tuple(tuple(RELATION_KIND[type(rel)] for rel in req.relations) for req in alternatives)
+        self.rule_at = tuple(tuple(rel.span if k or r else self.rule.span for r, rel in enumerate(req.relations))
+                             for k, req in enumerate(alternatives))
+        # one relation, one alternative, no geometric exception: every failing row is a finding
+        self.simple = len(self.runs) == 1 and len(self.runs[0]) == 1 and all(e is None for e in self.exception_runs[0])
+
+
+def _every_pair(rel: ast.Relation) -> ast.Relation:
+    """Return a relation judging every pair whatever racks hold it (as an exception's condition does)."""
+    if isinstance(rel, (ast.Clearance, ast.Order, ast.Position)):
+        return replace(rel, racks="both")
+    return rel
 
 
 def conditions_hold(rule: ast.Rule, section: Section) -> bool:
@@ -105,8 +129,7 @@ class Engine:
         self.packs = packs
         self.today = (today or dt.date.today()).isoformat()
         compiler = columnar.RelationCompiler(packs)
-        self.rules = tuple(CompiledRule(pr, tuple(compiler.compile(req.relation) for req in pr.rule.alternatives))
-                           for pr in packs.rules)
+        self.rules = tuple(CompiledRule(pr, compiler) for pr in packs.rules)
         self._in_force: dict[tuple[str | None, tuple[tuple[str, str | float], ...]], BoolArray] = {}
 
     def rules_for(self, section: Section) -> list[CompiledRule]:
@@ -134,18 +157,21 @@ class Engine:
             if not in_force_here.any():
                 continue
             act = in_force_here[b.sec]
-            if len(plan.runs) == 1:
-                out = plan.runs[0](b, act, False)
+            if plan.simple:
+                out = plan.runs[0][0](b, act, False)
                 if out.groups is None:
-                    self._emit(plan, 0, b, out, np.flatnonzero(~out.ok), position, found)
+                    self._emit(plan, 0, 0, b, out, np.flatnonzero(~out.ok), position, found)
                     continue
-                outs = [out]
+                outs, geometric = [[out]], [[None for _ in plan.rule.alternatives[0].exceptions]]
             else:
-                outs = [run(b, act, True) for run in plan.runs]
-            if any(o.groups is not None for o in outs):
-                self._emit_rows(plan, b, outs, position, found)
+                outs = [[run(b, act, True) for run in runs] for runs in plan.runs]
+                geometric = [[None if runs is None else [run(b, act, True) for run in runs] for runs in alternative]
+                             for alternative in plan.exception_runs]
+            every = [o for outs_k in outs for o in outs_k] + [o for g in geometric for e in g if e for o in e]
+            if any(o.groups is not None for o in every):
+                self._emit_rows(plan, b, outs, geometric, position, found)
             else:
-                self._emit_alternatives(plan, b, outs, position, found)
+                self._emit_alternatives(plan, b, outs, geometric, position, found)
         self._emit_overlaps(b, found)
         result: list[list[Finding]] = []
         for section, entries in zip(b.sections, found, strict=True):
@@ -171,13 +197,14 @@ class Engine:
             rows.append(got)
         return np.array(rows, dtype=bool).reshape(len(sections), len(self.rules))
 
-    def _emit(self, plan: CompiledRule, k: int, b: columnar.Batch, out: columnar.BatchOutcome, rows: IntArray, position: int,
-              found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]],
+    def _emit(self, plan: CompiledRule, k: int, r: int, b: columnar.Batch, out: columnar.BatchOutcome, rows: IntArray,
+              position: int, found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]],
               exceptions: list[ast.Exception_ | None] | None = None) -> None:
-        """Append findings for the given rows (one or two subject columns) of alternative k."""
+        """Append findings for the given rows (one or two subject columns) of relation r of alternative k."""
         if len(rows) == 0:
             return
         req = plan.rule.alternatives[k]
+        rel = req.relations[r]
         if len(out.subjects) == 2:
             i, j = out.subjects[0][rows], out.subjects[1][rows]
             swap = np.asarray(b.ids[i] > b.ids[j], dtype=bool)
@@ -188,166 +215,262 @@ class Engine:
                 _, back = np.unique((lo * b.n + hi)[::-1], return_index=True)
                 if len(back) < len(rows):
                     last = np.sort(len(rows) - 1 - back)
-                    rows, lo, hi = rows[last], lo[last], hi[last]
+                    rows, lo, hi, i, j = rows[last], lo[last], hi[last], i[last], j[last]
             later = (b.planned[hi] & ~b.planned[lo]) | ((b.planned[hi] == b.planned[lo]) & (
                 (b.line[hi] < b.line[lo]) | ((b.line[hi] == b.line[lo]) & (b.column[hi] < b.column[lo]))))
             anchor = np.where(later, hi, lo).tolist()
             baseline = (b.existing[lo] & b.existing[hi]).tolist()
             subjects: list[tuple[str, ...]] = list(zip(b.ids[lo].tolist(), b.ids[hi].tolist(), strict=True))
+            # subjects go in id order; a position's or an order's sentence names them in the order it requires
+            said = list(zip(b.ids[i].tolist(), b.ids[j].tolist(), strict=True)) \
+                if isinstance(rel, (ast.Position, ast.Order)) else subjects
             columns: tuple[IntArray, ...] = (lo, hi)
-            # subjects go in id order; an order's sentence names them in the order it requires
-            words = list(zip(b.ids[out.subjects[0][rows]].tolist(), b.ids[out.subjects[1][rows]].tolist(),
-                             strict=True)) if isinstance(req.relation, ast.Order) else subjects
+            roles: tuple[IntArray, ...] = (i, j)
         else:
             g = out.subjects[0][rows]
             anchor = g.tolist()
             baseline = b.existing[g].tolist()
             subjects = [(s,) for s in b.ids[g].tolist()]
-            words = subjects
-            columns = (g,)
+            said = subjects
+            columns = roles = (g,)
         section = b.sec[columns[0]].tolist()
         measured = out.measured[rows].tolist() if out.measured is not None else [None] * len(rows)
+        required: list[float | None] = out.limits[rows].tolist() if out.limits is not None else [out.required] * len(rows)
         if exceptions is None:
-            exceptions = self._exceptions(req, b, columns, out.measured[rows] if out.measured is not None else None)
-        say = sayer(req.relation, out.op, out.unit, out.required)
-        flags = b.is_crossing[columns[0]].tolist() if isinstance(req.relation, ast.CrossPermission) \
-            else [False] * len(subjects)
-        rule_id, pack, kind, severity = plan.rule.id, plan.pack, plan.kinds[k], plan.rule.severity
+            exceptions = self._exceptions(req, b, roles, out.measured[rows] if out.measured is not None else None)
+        flags = b.is_crossing[columns[0]].tolist() if isinstance(rel, ast.CrossPermission) else [False] * len(subjects)
+        rule_id, pack, kind, severity = plan.rule.id, plan.pack, plan.kinds[k][r], plan.rule.severity
         rank = SEVERITIES.index(severity)
-        required, op, unit = out.required, out.op, out.unit
-        source, rule_at, title, illustrative = plan.rule.source, plan.rule_at[k], plan.rule.title, plan.rule.illustrative
+        op, unit = out.op, out.unit
+        source, rule_at, title, illustrative = plan.rule.source, plan.rule_at[k][r], plan.rule.title, plan.rule.illustrative
         spans = b.spans
         if not any(exceptions):
-            if isinstance(req.relation, ast.CrossPermission):
+            if isinstance(rel, ast.CrossPermission):
+                say = sayer(rel, op, unit, out.required)
                 messages = [say(subj, None, None, flag) for subj, flag in zip(subjects, flags, strict=True)]
             else:
-                messages = say_many(req.relation, op, unit, required, words, measured)
-            for subj, value, text, a, base, s in zip(subjects, measured, messages, anchor, baseline, section,
-                                                     strict=True):
+                messages = say_many(rel, op, unit, required, said, measured)
+            for subj, value, need, text, a, base, s in zip(subjects, measured, required, messages, anchor, baseline,
+                                                           section, strict=True):
                 found[s].append(((rank, rule_id, subj, position),
-                                 Finding(rule_id, pack, severity, kind, subj, value, required, op, unit, text, source,
+                                 Finding(rule_id, pack, severity, kind, subj, value, need, op, unit, text, source,
                                          rule_at, spans[a], base, title, illustrative)))
             return
         for n, subj in enumerate(subjects):
             exc = exceptions[n]
+            message = sayer(rel, op, unit, required[n])(said[n], measured[n], exc, flags[n])
             if exc is None:
-                finding = Finding(rule_id, pack, severity, kind, subj, measured[n], required, op, unit,
-                                  say(words[n], measured[n], None, flags[n]), source, rule_at, spans[anchor[n]],
-                                  baseline[n], title, illustrative)
+                finding = Finding(rule_id, pack, severity, kind, subj, measured[n], required[n], op, unit, message,
+                                  source, rule_at, spans[anchor[n]], baseline[n], title, illustrative)
                 found[section[n]].append(((rank, rule_id, subj, position), finding))
                 continue
             objs = [b.objects[int(c[n])] for c in columns]
-            finding = self._exception_finding(plan, k, subj, measured[n], required, op, unit, exc, objs,
-                                              spans[anchor[n]], baseline[n], say(words[n], measured[n], exc, flags[n]))
+            finding = self._exception_finding(plan, k, r, subj, measured[n], required[n], op, unit, exc, objs,
+                                              spans[anchor[n]], baseline[n], message)
             found[section[n]].append(((SEVERITIES.index(finding.severity), rule_id, subj, position), finding))
 
-    def _exception_finding(self, plan: CompiledRule, k: int, subjects: tuple[str, ...], measured: float | None,
+    def _exception_finding(self, plan: CompiledRule, k: int, r: int, subjects: tuple[str, ...], measured: float | None,
                            required: float | None, op: str, unit: str, exc: ast.Exception_, objs: list[Obj],
                            anchor: Span, baseline: bool, message: str) -> Finding:
-        """Return a finding met only through an exception (as `_finding` builds it)."""
+        """Return a finding met only through an exception (as `_finding_of` builds it)."""
         rule = plan.rule
         severity = "warning" if rule.severity == "error" else rule.severity
-        used = sorted({m for o in objs for m in o.measures} & set(exc.measures))
-        exception: tuple[tuple[str, str], ...] = (("measure", ", ".join(used)), ("approval", exc.approver))
-        if exc.limit is not None:
-            exception += (("relaxed_to", f"{exc.limit.value:g}"),)
-        return Finding(rule.id, plan.pack, severity, plan.kinds[k], subjects, measured, required, op, unit, message,
-                       rule.source, plan.rule_at[k], anchor, baseline, rule.title, rule.illustrative, exception)
+        return Finding(rule.id, plan.pack, severity, plan.kinds[k][r], subjects, measured, required, op, unit, message,
+                       rule.source, plan.rule_at[k][r], anchor, baseline, rule.title, rule.illustrative,
+                       exception_fields(exc, objs))
 
     @staticmethod
     def _exceptions(req: ast.Requirement, b: columnar.Batch, columns: tuple[IntArray, ...],
-                    measured: FloatArray | None) -> list[ast.Exception_ | None]:
-        """Return, per row, the exception through which it is still met (as `_exception`), or None."""
+                    measured: FloatArray | None, approved: dict[int, BoolArray] | None = None
+                    ) -> list[ast.Exception_ | None]:
+        """Return, per row, the first exception through which it is still met with approval, or None.
+
+        A measure meets a row when a subject carries it (and the relaxed limit, if any, holds);
+        a geometric exception with `approved by` meets the rows `approved[e]` marks.
+        """
         rows = len(columns[0])
         if not req.exceptions:
             return [None] * rows
         choice = np.full(rows, -1, dtype=np.intp)
         for e, exc in enumerate(req.exceptions):
-            carries = b.has_measure(exc.measures)
-            hit = np.zeros(rows, dtype=bool)
-            for c in columns:
-                hit |= carries[c]
-            if exc.limit is not None:
-                hit &= compare_many(measured, exc.op, exc.limit.value) if measured is not None else False
+            if exc.relations:
+                if not exc.approver or approved is None or e not in approved:
+                    continue
+                hit = approved[e]
+            else:
+                carries = b.has_measure(exc.measures)
+                hit = np.zeros(rows, dtype=bool)
+                for c in columns:
+                    hit |= carries[c]
+                if exc.limit is not None:
+                    limits = b.threshold_values(exc.limit, columns[0], columns[1] if len(columns) > 1 else None)
+                    hit &= compare_many(measured, exc.op, limits if exc.limit.terms else exc.limit.value) \
+                        if measured is not None else False
             choice[hit & (choice < 0)] = e
         return [req.exceptions[c] if c >= 0 else None for c in choice.tolist()]
 
-    def _emit_alternatives(self, plan: CompiledRule, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
+    def _emit_alternatives(self, plan: CompiledRule, b: columnar.Batch, outs: list[list[columnar.BatchOutcome]],
+                           geometric: list[list[list[columnar.BatchOutcome] | None]], position: int,
                            found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
-        """Combine alternatives as `_rows` does: a subject set passes if any alternative passes it."""
+        """Combine relations, exceptions and alternatives of rows of one or two subjects, in columns.
+
+        A subject set fails where a row of it fails; it passes when some alternative holds for it:
+        that alternative judges (some of) its objects and passes every row it forms from them (a
+        row met by a silent geometric exception passes). A failing set no alternative holds for is
+        reported once, by the first failing relation of each alternative: the one met through an
+        approval if any, else the closest.
+        """
         n = b.n
-        codes = []
-        for out in outs:
-            if len(out.subjects) == 2:
-                i, j = out.subjects
-                codes.append(n + np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
-            else:
-                codes.append(out.subjects[0].astype(np.int64))
-        passed = np.concatenate([c[o.ok] for c, o in zip(codes, outs, strict=True)])
-        candidates: dict[int, list[tuple[Row, int, int]]] = {}
-        for k, (code, out) in enumerate(zip(codes, outs, strict=True)):
-            fail = np.flatnonzero(~out.ok & ~np.isin(code, passed))
-            if len(fail) == 0:
-                continue
-            # within one alternative the last row of a subject set counts
-            _, last = np.unique(code[fail][::-1], return_index=True)
-            fail = np.sort(fail[len(fail) - 1 - last])
-            columns = tuple(c[fail] for c in out.subjects)
-            measured = out.measured[fail] if out.measured is not None else None
-            exceptions = self._exceptions(plan.rule.alternatives[k], b, columns, measured)
-            values = measured.tolist() if measured is not None else [None] * len(fail)
-            for m, r in enumerate(fail.tolist()):
-                row = Row((), values[m], out.required, out.op, out.unit, k, exceptions[m])
-                candidates.setdefault(int(code[r]), []).append((row, k, r))
-        chosen: dict[int, list[tuple[int, ast.Exception_ | None]]] = {}
+        codes = [[_codes(o, n) for o in outs_k] for outs_k in outs]
+        oks: list[list[BoolArray]] = []
+        approved: list[list[dict[int, BoolArray]]] = []
+        for k, req in enumerate(plan.rule.alternatives):
+            oks.append([])
+            approved.append([])
+            for out in outs[k]:
+                ok = np.asarray(out.ok, dtype=bool).copy()
+                failing = np.flatnonzero(~ok)
+                subsets = _row_subsets(out, failing, n)
+                marks: dict[int, BoolArray] = {}
+                for e, exc in enumerate(req.exceptions):
+                    outs_e = geometric[k][e]
+                    if outs_e is None:
+                        continue
+                    met = _holds(outs_e, subsets, n)
+                    if exc.approver:
+                        marks[e] = np.zeros(len(ok), dtype=bool)
+                        marks[e][failing[met]] = True
+                    else:
+                        ok[failing[met]] = True
+                oks[k].append(ok)
+                approved[k].append(marks)
+        failing_codes = np.unique(np.concatenate(
+            [c[~ok] for codes_k, oks_k in zip(codes, oks, strict=True) for c, ok in zip(codes_k, oks_k, strict=True)]
+            + [np.empty(0, dtype=np.int64)]))
+        if len(failing_codes) == 0:
+            return
+        key_subsets = _key_subsets(failing_codes, n)
+        excused = np.zeros(len(failing_codes), dtype=bool)
+        for codes_k, oks_k in zip(codes, oks, strict=True):
+            excused |= _within(key_subsets, [c[ok] for c, ok in zip(codes_k, oks_k, strict=True)],
+                               [c[~ok] for c, ok in zip(codes_k, oks_k, strict=True)])
+        if len(outs) > 1:
+            excused |= _judged_within_larger(failing_codes, codes, n)
+        reported = failing_codes[~excused]
+        candidates: dict[int, list[tuple[Row, int, int, int]]] = {}
+        for k, req in enumerate(plan.rule.alternatives):
+            taken: set[int] = set()
+            for r, out in enumerate(outs[k]):
+                code, ok = codes[k][r], oks[k][r]
+                fail = np.flatnonzero(~ok & np.isin(code, reported))
+                if len(fail) == 0:
+                    continue
+                # within one relation the last row of a subject set counts; within an alternative its first relation
+                _, last = np.unique(code[fail][::-1], return_index=True)
+                fail = np.sort(fail[len(fail) - 1 - last])
+                fail = fail[~np.isin(code[fail], np.array(sorted(taken), dtype=np.int64))]
+                if len(fail) == 0:
+                    continue
+                taken.update(code[fail].tolist())
+                columns = tuple(c[fail] for c in out.subjects)
+                measured = out.measured[fail] if out.measured is not None else None
+                exceptions = self._exceptions(req, b, columns, measured, {e: m[fail] for e, m in approved[k][r].items()})
+                values = measured.tolist() if measured is not None else [None] * len(fail)
+                required = out.limits[fail].tolist() if out.limits is not None else [out.required] * len(fail)
+                for m, index in enumerate(fail.tolist()):
+                    row = Row((), values[m], required[m], out.op, out.unit, k, exceptions[m], r)
+                    candidates.setdefault(int(code[index]), []).append((row, k, r, index))
+        chosen: dict[tuple[int, int], list[tuple[int, ast.Exception_ | None]]] = {}
         for rows in candidates.values():
             via = [c for c in rows if c[0].exception is not None]
-            row, k, r = via[0] if via else min(rows, key=lambda c: _closeness(c[0]))
-            chosen.setdefault(k, []).append((r, row.exception))
-        for k, picked in sorted(chosen.items()):
+            row, k, r, index = via[0] if via else min(rows, key=lambda c: _closeness(c[0]))
+            chosen.setdefault((k, r), []).append((index, row.exception))
+        for (k, r), picked in sorted(chosen.items()):
             picked.sort()
-            self._emit(plan, k, b, outs[k], np.array([r for r, _ in picked], dtype=np.intp), position, found,
+            self._emit(plan, k, r, b, outs[k][r], np.array([i for i, _ in picked], dtype=np.intp), position, found,
                        [e for _, e in picked])
 
-    def _emit_rows(self, plan: CompiledRule, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
+    def _emit_rows(self, plan: CompiledRule, b: columnar.Batch, outs: list[list[columnar.BatchOutcome]],
+                   geometric: list[list[list[columnar.BatchOutcome] | None]], position: int,
                    found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
-        """Combine alternatives with variable subject groups (capacity) row by row, as `_rows` does."""
-        multi = len(outs) > 1
-        per_alt: list[dict[tuple[int, tuple[str, ...]], Row]] = []
-        passed: set[tuple[int, tuple[str, ...]]] = set()
-        members: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+        """Combine as `_emit_alternatives` does, row by row, where some rows name groups of objects (capacity).
+
+        Subject sets meet only within one section, so every look-up is within the rows of that section.
+        """
         ids = b.ids
-        for k, (req, out) in enumerate(zip(plan.rule.alternatives, outs, strict=True)):
-            rows: dict[tuple[int, tuple[str, ...]], Row] = {}
-            wanted = range(len(out.ok)) if multi else np.flatnonzero(~np.asarray(out.ok, dtype=bool)).tolist()
-            for r in wanted:
-                if out.groups is not None:
-                    group = out.groups[r].tolist()
-                    assert out.section is not None
-                    s = int(out.section[r])
-                else:
-                    group = [int(c[r]) for c in out.subjects]
-                    s = int(b.sec[group[0]])
-                group.sort(key=ids.__getitem__)
-                key = (s, tuple(ids[g] for g in group))
-                if bool(out.ok[r]):
-                    passed.add(key)
-                    continue
-                measured = None if out.measured is None else float(out.measured[r])
-                exc = None
-                if req.exceptions:
-                    columns = tuple(np.array([g], dtype=np.intp) for g in group)
-                    exc = self._exceptions(req, b, columns, None if measured is None else np.array([measured]))[0]
-                rows[key] = Row(key[1], measured, out.required, out.op, out.unit, k, exc)
-                members[key] = group
-            per_alt.append(rows)
-        for key in sorted({key for rows in per_alt for key in rows} - passed):
-            candidates = [rows[key] for rows in per_alt if key in rows]
-            via = [c for c in candidates if c.exception is not None]
-            row = via[0] if via else min(candidates, key=_closeness)
-            finding = self._finding_of(plan, row, [b.objects[g] for g in members[key]])
-            found[key[0]].append(((SEVERITIES.index(finding.severity), finding.rule, finding.subjects, position),
-                                  finding))
+        if plan.simple and not plan.rule.alternatives[0].exceptions:
+            # one relation, nothing to excuse a row: every failing group is a finding
+            out = outs[0][0]
+            assert out.groups is not None and out.section is not None
+            for index in np.flatnonzero(~np.asarray(out.ok, dtype=bool)).tolist():
+                members = out.groups[index].tolist()
+                required = out.required if out.limits is None else float(out.limits[index])
+                row = Row(tuple(sorted(ids[g] for g in members)), None if out.measured is None else
+                          float(out.measured[index]), required, out.op, out.unit, 0, None, 0)
+                finding = self._finding_of(plan, row, [b.objects[g] for g in members])
+                found[int(out.section[index])].append(((SEVERITIES.index(finding.severity), finding.rule,
+                                                        finding.subjects, position), finding))
+            return
+        sets = [[_sets(out, b) for out in outs_k] for outs_k in outs]
+        conditions = [[None if outs_e is None else [_sets(o, b) for o in outs_e] for outs_e in geometric_k]
+                      for geometric_k in geometric]
+        # per alternative and section: every row formed (objects, passes); per (alternative, relation): failing rows
+        formed: list[dict[int, list[tuple[frozenset[int], bool]]]] = [{} for _ in outs]
+        failing_rows: dict[tuple[int, int], dict[frozenset[int], tuple[int, ast.Exception_ | None]]] = {}
+        for k, req in enumerate(plan.rule.alternatives):
+            for r, out in enumerate(outs[k]):
+                for index, (members, ok) in enumerate(sets[k][r]):
+                    if not members:
+                        continue  # a passing group nobody asked to name
+                    key, exc = frozenset(members), None
+                    if not ok:
+                        ok, exc = self._meet(req, conditions[k], key, members, b, out, index)
+                    formed[k].setdefault(int(b.sec[members[0]]), []).append((key, ok))
+                    if not ok:
+                        failing_rows.setdefault((k, r), {})[key] = (index, exc)
+        failing = {key for rows in failing_rows.values() for key in rows}
+        for key in sorted(failing, key=lambda s: (int(b.sec[min(s)]), tuple(sorted(ids[g] for g in s)))):
+            section = int(b.sec[min(key)])
+            if any(_holds_for([formed_k.get(section, [])], key) for formed_k in formed):
+                continue
+            # a set another alternative judges only as part of a larger set is judged with that set
+            if len(outs) > 1 and any(key not in {g for g, _ in rows} and any(key < g for g, _ in rows)
+                                     for rows in (formed_k.get(section, []) for formed_k in formed)):
+                continue
+            candidates: list[tuple[Row, list[int]]] = []
+            for k in range(len(outs)):
+                for r in range(len(outs[k])):
+                    hit = failing_rows.get((k, r), {}).get(key)
+                    if hit is None:
+                        continue
+                    index, exc = hit
+                    out = outs[k][r]
+                    members = sets[k][r][index][0]
+                    measured = None if out.measured is None else float(out.measured[index])
+                    required = out.required if out.limits is None else float(out.limits[index])
+                    subjects = tuple(sorted(ids[g] for g in members))
+                    candidates.append((Row(subjects, measured, required, out.op, out.unit, k, exc, r), members))
+                    break
+            via = [c for c in candidates if c[0].exception is not None]
+            row, members = via[0] if via else min(candidates, key=lambda c: _closeness(c[0]))
+            finding = self._finding_of(plan, row, [b.objects[g] for g in members])
+            found[section].append(((SEVERITIES.index(finding.severity), finding.rule, finding.subjects, position),
+                                   finding))
+
+    def _meet(self, req: ast.Requirement, conditions: list[list[list[tuple[list[int], bool]]] | None],
+              key: frozenset[int], members: list[int], b: columnar.Batch, out: columnar.BatchOutcome,
+              index: int) -> tuple[bool, ast.Exception_ | None]:
+        """Return whether a failing row passes through a silent geometric exception, else which exception meets it."""
+        if not req.exceptions:
+            return False, None
+        holds = {e: _holds_for([[(frozenset(g), ok) for g, ok in rows] for rows in condition], key)
+                 for e, condition in enumerate(conditions) if condition is not None}
+        if any(held and not req.exceptions[e].approver for e, held in holds.items()):
+            return True, None
+        columns = tuple(np.array([g], dtype=np.intp) for g in members)
+        measured = None if out.measured is None else np.array([out.measured[index]])
+        approved = {e: np.array([held]) for e, held in holds.items() if req.exceptions[e].approver}
+        return False, self._exceptions(req, b, columns, measured, approved)[0]
 
     def _emit_overlaps(self, b: columnar.Batch,
                        found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
@@ -364,22 +487,19 @@ class Engine:
     def _finding_of(self, cr: CompiledRule, row: Row, objs: list[Obj]) -> Finding:
         """Return the finding of a row whose subjects are `objs` (in the row's order)."""
         rule = cr.rule
-        req = rule.alternatives[row.alternative]
+        rel = rule.alternatives[row.alternative].relations[row.relation]
         planned = [o for o in objs if o.status == "planned"]
         anchor = min(planned or objs, key=lambda o: (o.span.line, o.span.column))
         severity = rule.severity
         exception: tuple[tuple[str, str], ...] = ()
         if row.exception is not None:
             severity = "warning" if rule.severity == "error" else rule.severity
-            used = sorted({m for o in objs for m in o.measures} & set(row.exception.measures))
-            exception = (("measure", ", ".join(used)), ("approval", row.exception.approver))
-            if row.exception.limit is not None:
-                exception += (("relaxed_to", f"{row.exception.limit.value:g}"),)
+            exception = exception_fields(row.exception, objs)
         return Finding(
-            rule=rule.id, pack=cr.pack, severity=severity, kind=cr.kinds[row.alternative],
+            rule=rule.id, pack=cr.pack, severity=severity, kind=cr.kinds[row.alternative][row.relation],
             subjects=row.subjects, measured=row.measured, required=row.required, op=row.op, unit=row.unit,
-            message=describe(req.relation, row, objs), source=rule.source,
-            rule_at=cr.rule_at[row.alternative], case_at=anchor.span,
+            message=describe(rel, row, objs), source=rule.source,
+            rule_at=cr.rule_at[row.alternative][row.relation], case_at=anchor.span,
             baseline=all(o.in_ground for o in objs), title=rule.title,
             illustrative=rule.illustrative, exception=exception,
         )
@@ -416,6 +536,92 @@ def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
     )
 
 
+def exception_fields(exc: ast.Exception_, objs: list[Obj]) -> tuple[tuple[str, str], ...]:
+    """Return what a finding met only through an exception records: the measure (or condition) and the approval."""
+    if exc.relations:
+        return (("condition", exc.span.where()), ("approval", exc.approver))
+    used = sorted({m for o in objs for m in o.measures} & set(exc.measures))
+    fields: tuple[tuple[str, str], ...] = (("measure", ", ".join(used)), ("approval", exc.approver))
+    if exc.limit is not None:
+        fields += (("relaxed_to", f"{exc.limit.value:g}"),)
+    return fields
+
+
+def _codes(out: columnar.BatchOutcome, n: int) -> IntArray:
+    """Return a code per row naming its subject set: the object for one subject, n + low * n + high for two."""
+    if len(out.subjects) == 2:
+        i, j = out.subjects
+        return np.asarray(n + np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j), dtype=np.int64)
+    return np.asarray(out.subjects[0].astype(np.int64), dtype=np.int64)
+
+
+def _row_subsets(out: columnar.BatchOutcome, rows: IntArray, n: int) -> list[IntArray]:
+    """Return the codes of every subject set within each row's set (-1 where there is none), as columns."""
+    if len(out.subjects) == 2:
+        i, j = out.subjects[0][rows].astype(np.int64), out.subjects[1][rows].astype(np.int64)
+        return [i, j, n + np.minimum(i, j) * n + np.maximum(i, j)]
+    return [out.subjects[0][rows].astype(np.int64)]
+
+
+def _key_subsets(codes: IntArray, n: int) -> list[IntArray]:
+    """Return the codes of every subject set within each coded set (-1 where there is none), as columns."""
+    pair = codes >= n
+    low, high = np.divmod(np.where(pair, codes - n, 0), n)
+    return [np.where(pair, low, codes), np.where(pair, high, -1), np.where(pair, codes, -1)]
+
+
+def _within(subsets: list[IntArray], passing: list[IntArray], failing: list[IntArray]) -> BoolArray:
+    """Tell, per set, whether the rows formed within it are some and all pass (an alternative or condition holds)."""
+    good = np.concatenate(passing + [np.empty(0, dtype=np.int64)])
+    bad = np.concatenate(failing + [np.empty(0, dtype=np.int64)])
+    hit_pass = np.zeros(len(subsets[0]), dtype=bool)
+    hit_fail = np.zeros(len(subsets[0]), dtype=bool)
+    for column in subsets:
+        present = column >= 0
+        hit_pass |= present & np.isin(column, good)
+        hit_fail |= present & np.isin(column, bad)
+    return np.asarray(hit_pass & ~hit_fail, dtype=bool)
+
+
+def _judged_within_larger(failing: IntArray, codes: list[list[IntArray]], n: int) -> BoolArray:
+    """Tell, per failing set of one object, whether some alternative judges it only within pairs.
+
+    One water pipe failing a cover alternative is judged with its water-sewer pair by the
+    clearance alternative, not on its own; sets of two are never within another set of two.
+    """
+    out = np.zeros(len(failing), dtype=bool)
+    single = failing < n
+    for codes_k in codes:
+        keys = np.concatenate(codes_k + [np.empty(0, dtype=np.int64)])
+        pairs = keys[keys >= n] - n
+        in_pairs = np.concatenate([pairs // n, pairs % n])
+        out |= single & np.isin(failing, in_pairs) & ~np.isin(failing, keys[keys < n])
+    return out
+
+
+def _holds(outs: list[columnar.BatchOutcome], subsets: list[IntArray], n: int) -> BoolArray:
+    """Tell, per failing row, whether a geometric exception's relations hold for the row's objects."""
+    codes = [_codes(o, n) for o in outs]
+    oks = [np.asarray(o.ok, dtype=bool) for o in outs]
+    return _within(subsets, [c[ok] for c, ok in zip(codes, oks, strict=True)],
+                   [c[~ok] for c, ok in zip(codes, oks, strict=True)])
+
+
+def _sets(out: columnar.BatchOutcome, b: columnar.Batch) -> list[tuple[list[int], bool]]:
+    """Return each row's objects (in the relation's order) and whether it passes; rows not asked for are empty."""
+    oks = np.asarray(out.ok, dtype=bool).tolist()
+    if out.groups is not None:
+        return [(group.tolist(), ok) for group, ok in zip(out.groups, oks, strict=True)]
+    columns = [c.tolist() for c in out.subjects]
+    return [([column[r] for column in columns], ok) for r, ok in enumerate(oks)]
+
+
+def _holds_for(relations: list[list[tuple[frozenset[int], bool]]], key: frozenset[int]) -> bool:
+    """Tell whether the rows some relations form within a subject set are some and all pass."""
+    within = [ok for rows in relations for group, ok in rows if group and group <= key]
+    return bool(within) and all(within)
+
+
 def _closeness(row: Row) -> float:
     """Rank how near a failing row came to its requirement (relative shortfall; no magnitude = 1)."""
     if row.measured is None or row.required is None:
@@ -427,7 +633,9 @@ def _closeness(row: Row) -> float:
 def describe(rel: ast.Relation, row: Row, objs: list[Obj]) -> str:
     """Say in one sentence what is wrong, with the numbers."""
     crossing_first = bool(objs) and objs[0].kind == "crossing"
-    return sayer(rel, row.op, row.unit, row.required)(row.subjects, row.measured, row.exception, crossing_first)
+    # a position or an order is said in the order it requires (`w-1 above r-1`)
+    said = tuple(o.id for o in objs) if isinstance(rel, (ast.Position, ast.Order)) else row.subjects
+    return sayer(rel, row.op, row.unit, row.required)(said, row.measured, row.exception, crossing_first)
 
 
 Say = Callable[[tuple[str, ...], float | None, "ast.Exception_ | None", bool], str]
@@ -437,6 +645,8 @@ def _tail(exc: ast.Exception_ | None) -> str:
     """Return the end of a message for a row met only through an exception (as `describe`)."""
     if exc is None:
         return ""
+    if exc.relations:
+        return f"; met only through its exception ({exc.span.where()}) — needs approval of {exc.approver}"
     return f"; met only through {', '.join(exc.measures)} — needs approval of {exc.approver}"
 
 
@@ -456,6 +666,14 @@ def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
     if isinstance(rel, ast.CrossPermission):
         return lambda subj, measured, exc, flag: (f"crossing {subj[0]} may not cross {subj[1]}" if flag
                                                   else f"crossing {subj[1]} may not cross {subj[0]}")
+    if isinstance(rel, ast.Position) and not _to_reference(rel):
+        gap = "horizontal" if rel.direction == "beside" else "vertical"
+        tail = _required(op, unit, required)
+
+        def placed(subj: tuple[str, ...], measured: float | None, exc: ast.Exception_ | None, flag: bool) -> str:
+            return f"{subj[0]} {rel.direction} {subj[1]}: {gap} gap is {fixed(measured, unit)} m{tail}{_tail(exc)}"
+
+        return placed
     head, middle = _halves(rel, op, unit, required)
 
     def say(subj: tuple[str, ...], measured: float | None, exc: ast.Exception_ | None, flag: bool) -> str:
@@ -464,24 +682,49 @@ def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
     return say
 
 
-def say_many(rel: ast.Relation, op: str, unit: str, required: float | None, subjects: list[tuple[str, ...]],
+def say_many(rel: ast.Relation, op: str, unit: str, required: list[float | None], subjects: list[tuple[str, ...]],
              measured: list[float | None]) -> list[str]:
-    """Return `describe`'s sentences for rows without an exception (not crossing permissions)."""
-    if isinstance(rel, (ast.Order, ast.ZoneRule)):
-        say = sayer(rel, op, unit, required)
-        return [say(subj, None, None, False) for subj in subjects]
+    """Return `describe`'s sentences for rows without an exception (not crossing permissions), each with its requirement."""
+    if isinstance(rel, (ast.Order, ast.ZoneRule, ast.Position)) or len(set(required)) > 1:
+        says: dict[float | None, Say] = {}
+        out = []
+        for subj, value, need in zip(subjects, measured, required, strict=True):
+            say = says.get(need)
+            if say is None:
+                say = says[need] = sayer(rel, op, unit, need)
+            out.append(say(subj, value, None, False))
+        return out
     # the sentence of `sayer`, its fixed halves computed once for all rows
-    head, tail = _halves(rel, op, unit, required)
+    head, tail = _halves(rel, op, unit, required[0] if required else None)
     return [f"{head}{', '.join(subj)} is {fixed(value, unit)}{tail}" for subj, value in zip(subjects, measured, strict=True)]
+
+
+def _to_reference(rel: ast.Relation) -> str:
+    """Return the reference line (`facade`, `far-edge`) a clearance or `beside` measures to, or ''."""
+    if isinstance(rel, (ast.Clearance, ast.Position)):
+        for side in (rel.a, rel.b):
+            if isinstance(side.selector, ast.SelName) and side.selector.name in ast.REFERENCE_LINES:
+                return side.selector.name
+    return ""
 
 
 def _what(rel: ast.Relation) -> str:
     """Return what a finding's message says was measured, e.g. 'horizontal clearance (edge-edge)'."""
+    line = _to_reference(rel)
+    if line:
+        assert isinstance(rel, (ast.Clearance, ast.Position))
+        other = rel.b if _side_is(rel.a, line) else rel.a
+        return f"horizontal clearance ({other.ref}) from the {line.replace('-', ' ')}"
     if isinstance(rel, ast.Clearance):
         return f"{rel.plane} clearance ({rel.a.ref}-{rel.b.ref})"
     if isinstance(rel, ast.Bounds):
         return "margin inside the profile" if rel.what == "profile" else "bottom depth"
     if isinstance(rel, ast.Capacity):
+        if rel.place == "strip":
+            assert rel.window is not None
+            return f"{rel.measure} in any {rel.window.text} strip"
+        if rel.place == "stack":
+            return f"{rel.measure} in any stack"
         return f"{rel.measure} under {'/'.join(rel.kinds)}"
     return {
         ast.Cover: "cover", ast.CrossingClearance: "vertical clearance at crossing",
@@ -489,12 +732,23 @@ def _what(rel: ast.Relation) -> str:
     }[type(rel)]
 
 
+def _side_is(side: ast.Side, name: str) -> bool:
+    """Tell whether a side is the named reference line."""
+    return isinstance(side.selector, ast.SelName) and side.selector.name == name
+
+
+def _required(op: str, unit: str, required: float | None) -> str:
+    """Return the '; required >= 0.300 m' end of a sentence."""
+    shown = unit if unit != "count" else ""
+    unit_text = shown and " " + shown
+    return f"; required {op} {fixed(required, unit)}{unit_text}"
+
+
 def _halves(rel: ast.Relation, op: str, unit: str, required: float | None) -> tuple[str, str]:
     """Return the fixed text before the subjects and after the measured value of `describe`'s sentence."""
     shown = unit if unit != "count" else ""
     unit_text = shown and " " + shown
-    what = _what(rel)
-    return f"{what} of ", f"{unit_text}; required {op} {fixed(required, unit)}{unit_text}"
+    return f"{_what(rel)} of ", f"{unit_text}{_required(op, unit, required)}"
 
 
 def _first(entry: tuple[tuple[int, str, tuple[str, ...], int], Finding]) -> tuple[int, str, tuple[str, ...], int]:
