@@ -59,7 +59,7 @@ ATTRIBUTE_DIMENSIONS: dict[str, str] = {
 # The units engineers write in Dutch cable and pipe work, per dimension. pint knows thousands
 # more (lightyear, furlong, psi); a rule or case written in one of them is a mistake.
 ACCEPTED_UNITS: dict[str, tuple[str, ...]] = {
-    "length": ("mm", "cm", "dm", "m", "km"),
+    "length": ("mm", "cm", "dm", "m", "km", "in", "ft"),  # in and ft: foreign rule sets (rules/examples/chicago.rules)
     "voltage": ("mV", "V", "kV", "MV"),
     "pressure": ("Pa", "hPa", "kPa", "MPa", "mbar", "bar"),
     "temperature": ("degC", "K"),
