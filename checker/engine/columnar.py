@@ -22,10 +22,11 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, compare_many, compile_selector, in_service, members, paired
+from checker.engine.select import PAIR_FIELDS, Predicate, compare_many, compile_selector, in_service, members
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
-from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
+from checker.model.section import KINDS, LINE_KINDS, STATUSES, THEMAS, TOLERANCE, Obj, Section
+from checker.model.table import SIDES, Table
 from dsl import ast
 from dsl.packs import PackSet
 from nen7171.zones import UNKNOWN_ZONE
@@ -36,49 +37,47 @@ EMPTY = np.empty(0, dtype=np.intp)
 # `Batch.near`: objects wider than twice this are paired with everything; sections are this far apart on one sort key
 WIDE = 2.0
 SPAN = 1e6
+# textual fields kept as codes in the table: the names a code stands for and the column holding the codes
+_CODED = {"kind": (KINDS, "kind"), "network": (THEMAS, "network"), "status": (STATUSES, "status")}
 
 
 class Batch:
-    """Many sections' objects as flat columns, grouped by section, with per-batch caches."""
+    """Many sections' objects as flat columns, grouped by section, with per-batch caches.
 
-    def __init__(self, sections: list[Section]) -> None:
-        self.sections = sections
-        objs: list[Obj] = [o for s in sections for o in s.objects]
-        self.objects = objs
-        n = len(objs)
-        self.n = n
-        sizes = np.array([len(s.objects) for s in sections], dtype=np.intp)
-        self.starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.intp)
-        self.sec = np.repeat(np.arange(len(sections), dtype=np.intp), sizes)
-        self.ids = np.array([o.id for o in objs], dtype=object)
-        codes = {k: c for c, k in enumerate(KINDS)}
-        self.kind = np.array([codes.get(o.kind, len(KINDS)) for o in objs], dtype=np.intp)
-        network = [o.network for o in objs]
-        self.network = np.array(network, dtype=object)
-        names: dict[str | None, int] = {None: -1}
-        self.network_code = np.array([names.setdefault(v, len(names)) for v in network], dtype=np.intp)
-        self.network_codes = names
-        self.status = np.array([o.status for o in objs], dtype=object)
-        self.planned = self.status == "planned"
+    Built on a `Table` (or a list of `Section`s, made into one); `Obj`s and `Section`s are
+    materialised only where a relation asks for one (`obj`, `section`, `objects`, `sections`).
+    """
+
+    def __init__(self, data: Table | list[Section]) -> None:
+        t = data if isinstance(data, Table) else Table.of(data)
+        self.table = t
+        self.count = t.count
+        self.n = t.n
+        self.starts = t.starts
+        self.sec = t.sec
+        self.ids = t.ids
+        self.kind = t.kind
+        # network codes are indices into THEMAS (-1 without a network)
+        self.network_code = t.network
+        self.network_codes = {name: c for c, name in enumerate(THEMAS)}
+        self.status_code = t.status
+        self.planned = t.status == STATUSES.index("planned")
         # in the ground: findings among these objects only are a baseline
-        self.existing = (self.status == "existing") | (self.status == "disused")
-        self.spans = [o.span for o in objs]
-        self.line = np.array([sp.line for sp in self.spans], dtype=np.int64)
-        self.column = np.array([sp.column for sp in self.spans], dtype=np.int64)
-        self.x = np.array([o.x for o in objs], dtype=float)
-        self.cover = np.array([o.cover for o in objs], dtype=float)
-        nan = np.nan
-        diameter = np.array([nan if o.diameter is None else o.diameter for o in objs], dtype=float)
+        self.existing = ~self.planned
+        self.line = t.line
+        self.column = t.column
+        self.x = t.x
+        self.cover = t.cover
+        diameter = t.diameter
         has_diameter = ~np.isnan(diameter)
         # `value or 0.0`: None and -0.0 become 0.0
         self.diameter0 = np.where(has_diameter, diameter, 0.0) + 0.0
-        self.start0 = np.array([o.start or 0.0 for o in objs], dtype=float)
-        self.end0 = np.array([o.end or 0.0 for o in objs], dtype=float)
-        cover_end = np.array([nan if o.cover_end is None else o.cover_end for o in objs], dtype=float)
-        self.has_cover_end = ~np.isnan(cover_end)
-        self.cover_end = np.where(self.has_cover_end, cover_end, self.cover)
-        width0 = np.array([o.width or 0.0 for o in objs], dtype=float)
-        height0 = np.array([o.height or 0.0 for o in objs], dtype=float)
+        self.start0 = np.where(np.isnan(t.start), 0.0, t.start) + 0.0
+        self.end0 = np.where(np.isnan(t.end), 0.0, t.end) + 0.0
+        self.has_cover_end = ~np.isnan(t.cover_end)
+        self.cover_end = np.where(self.has_cover_end, t.cover_end, self.cover)
+        width0 = np.where(np.isnan(t.size_width), 0.0, t.size_width) + 0.0
+        height0 = np.where(np.isnan(t.size_height), 0.0, t.size_height) + 0.0
         is_tree = self.kind == KINDS.index("tree")
         is_crossing = self.kind == KINDS.index("crossing")
         self.is_tree = is_tree
@@ -94,50 +93,71 @@ class Batch:
         cross_top = np.minimum(self.cover, self.cover_end)
         z = np.where(is_crossing, 0.5 * (cross_top + self.obj_bottom), self.cover + 0.5 * self.body_height)
         hh = np.where(is_crossing, 0.5 * (self.obj_bottom - cross_top), 0.5 * self.body_height)
-        self.frame = Frame(sections[0] if sections else Section("<batch>", "", 0.0, (), ()), (),
-                           self.x, z, self.half_width, hh, self.obj_round | is_tree, is_crossing, {})
+        self.frame = Frame(Section("<batch>", "", 0.0, (), ()), (), self.x, z, self.half_width, hh,
+                           self.obj_round | is_tree, is_crossing, {})
         self.left = self.x - self.half_width
         self.right = self.x + self.half_width
         self.top = z - hh
         self.bottom = z + hh
         self.rack_of = self._racks()
-        self.width = np.array([s.width for s in sections], dtype=float)
+        self.width = t.width
         self._zones()
         self._kinds: dict[tuple[str, ...], BoolArray] = {}
         self._masks: dict[int, BoolArray] = {}
         self._shapes: dict[int, BaseGeometry] = {}
-        self._measures: list[tuple[int, tuple[str, ...]]] | None = None
         self._columns: dict[str, object] = {}
+        self._objects: dict[int, Obj] = {}
+
+    def obj(self, g: int) -> Obj:
+        """Return object g (materialised once, on first use)."""
+        got = self._objects.get(g)
+        if got is None:
+            got = self.table.obj(g)
+            self._objects[g] = got
+        return got
+
+    @property
+    def objects(self) -> list[Obj]:
+        """Return every object of the batch (materialises them all: for rare, per-object questions)."""
+        return [self.obj(g) for g in range(self.n)]
+
+    def section(self, s: int) -> Section:
+        """Return section s (materialised once, on first use)."""
+        return self.table.section(s)
+
+    @property
+    def sections(self) -> list[Section]:
+        """Return every section of the batch (materialises them all)."""
+        return [self.table.section(s) for s in range(self.count)]
 
     def _racks(self) -> IntArray:
         """Return, per object, the global index of the rack that holds it, or -1 (as geometry.rack_column)."""
         out = np.full(self.n, -1, dtype=np.intp)
-        holders = np.flatnonzero(np.array([bool(o.holds) for o in self.objects], dtype=bool))
         index: dict[int, dict[str, int]] = {}
-        for g in holders:
+        for g, held_ids in sorted(self.table.holds.items()):
             s = int(self.sec[g])
             base = int(self.starts[s])
             local = index.get(s)
             if local is None:
-                local = {o.id: base + k for k, o in enumerate(self.sections[s].objects)}
+                local = {name: base + k for k, name in enumerate(self.ids[base:int(self.starts[s + 1])].tolist())}
                 index[s] = local
-            for held in self.objects[g].holds:
+            for held in held_ids:
                 out[local[held]] = g
         return out
 
     def _zones(self) -> None:
         """Build the padded zone matrices (start, end, kind, centre) of all sections."""
-        count = max((len(s.zones) for s in self.sections), default=0)
-        count = max(count, 1)
-        shape = (len(self.sections), count)
+        t = self.table
+        count = max(int(t.zone_count.max(initial=0)), 1)
+        shape = (self.count, count)
         self.zone_start = np.full(shape, np.inf)
         self.zone_end = np.full(shape, -np.inf)
         self.zone_kind = np.full(shape, "", dtype=object)
-        for s, section in enumerate(self.sections):
-            for k, zone in enumerate(section.zones):
-                self.zone_start[s, k] = zone.start
-                self.zone_end[s, k] = zone.end
-                self.zone_kind[s, k] = zone.kind
+        row = np.repeat(np.arange(self.count), t.zone_count)
+        col = np.arange(len(row)) - t.zone_starts[row]
+        self.zone_start[row, col] = t.zone_start
+        self.zone_end[row, col] = t.zone_end
+        self.zone_kind[row, col] = t.zone_kind
         self.zone_real = np.isfinite(self.zone_start)
         self.zone_centre = 0.5 * (np.where(self.zone_real, self.zone_start, 0.0) + np.where(self.zone_real, self.zone_end, 0.0))
 
@@ -160,13 +180,58 @@ class Batch:
         table[codes] = True
         return np.asarray(table[self.network_code])
 
-    def attribute(self, name: str) -> object:
+    def attribute(self, name: str) -> NDArray[np.object_]:
         """Return (and cache) an object column of a textual field (owner, status, kind, network, id)."""
         got = self._columns.get(name)
         if got is None:
-            got = np.array([getattr(o, name) for o in self.objects], dtype=object)
+            t = self.table
+            if name in _CODED:
+                names, codes = _CODED[name]
+                got = np.array([None] + list(names), dtype=object)[getattr(t, codes) + 1]
+            else:
+                got = t.ids if name == "id" else t.owner
             self._columns[name] = got
-        return got
+        return got  # type: ignore[return-value]
+
+    def equals(self, name: str, text: str) -> BoolArray:
+        """Return (and cache) the mask of objects whose textual field `name` is `text`; coded fields compare codes."""
+        key = f"={name}={text}"
+        got = self._columns.get(key)
+        if got is None:
+            if name in _CODED:
+                names, codes = _CODED[name]
+                code = names.index(text) if text in names else -2
+                got = np.asarray(getattr(self.table, codes) == code)
+            else:
+                got = np.asarray(self.attribute(name) == text, dtype=bool)
+            self._columns[key] = got
+        return got  # type: ignore[return-value]
+
+    def pair_column(self, name: str) -> NDArray[np.object_]:
+        """Return (and cache) the values a pairing compares (`select.pair_field`): a field, or an attribute (None if absent)."""
+        if name in PAIR_FIELDS:
+            return self.attribute(name)
+        key = f"attribute:{name}"
+        got = self._columns.get(key)
+        if got is None:
+            got = np.full(self.n, None, dtype=object)
+            for g, pairs in self.table.attributes.items():
+                for attr, value in pairs:
+                    if attr == name:
+                        got[g] = value
+            self._columns[key] = got
+        return got  # type: ignore[return-value]
+
+    def paired(self, i: IntArray, j: IntArray, pairing: ast.Pairing | None) -> BoolArray:
+        """Return which pairs (i[k], j[k]) a relation's `with same|different` pairing keeps (as `select.paired`)."""
+        if pairing is None or len(i) == 0:
+            return np.ones(len(i), dtype=bool)
+        equal = np.ones(len(i), dtype=bool)
+        for name in pairing.names:
+            column = self.pair_column(name)
+            equal &= np.asarray(column[i] == column[j], dtype=bool)
+        # `same a, b`: every named field is equal; `different a, b`: some named field differs
+        return equal if pairing.mode == "same" else ~equal
 
     def select(self, key: int, column: Callable[[Batch], BoolArray]) -> BoolArray:
         """Return (and cache) the mask of a compiled selector."""
@@ -178,11 +243,9 @@ class Batch:
 
     def has_measure(self, names: tuple[str, ...]) -> BoolArray:
         """Return the mask of objects carrying any of the named measures."""
-        if self._measures is None:
-            self._measures = [(g, o.measures) for g, o in enumerate(self.objects) if o.measures]
         out = np.zeros(self.n, dtype=bool)
         wanted = set(names)
-        for g, measures in self._measures:
+        for g, measures in self.table.measures.items():
             if wanted.intersection(measures):
                 out[g] = True
         return out
@@ -191,7 +254,7 @@ class Batch:
         """Return (and cache) the shapely body of object g."""
         got = self._shapes.get(g)
         if got is None:
-            got = geo.shape(self.objects[g])
+            got = geo.shape(self.obj(g))
             self._shapes[g] = got
         return got
 
@@ -219,7 +282,7 @@ class Batch:
                 made[plain] = shapely.box(self.x[g] - hw, self.cover[g], self.x[g] + hw,
                                           self.cover[g] + self.body_height[g])
             for k in np.flatnonzero(self.is_tree[missing]):
-                made[k] = geo.shape(self.objects[int(missing[k])])
+                made[k] = geo.shape(self.obj(int(missing[k])))
             for g, geom in zip(missing.tolist(), made, strict=True):
                 self._shapes[g] = geom
         out = np.empty(len(idx), dtype=object)
@@ -254,7 +317,7 @@ class Batch:
         ib = np.flatnonzero(b)
         if len(ia) == 0 or len(ib) == 0:
             return EMPTY, EMPTY
-        per = np.bincount(self.sec[ib], minlength=len(self.sections))
+        per = np.bincount(self.sec[ib], minlength=self.count)
         offset = np.cumsum(per) - per
         sa = self.sec[ia]
         reps = per[sa]
@@ -486,8 +549,7 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
             rack = KINDS.index("rack")
             return lambda b: np.asarray((b.rack_of >= 0) & (b.kind[np.maximum(b.rack_of, 0)] == rack))
         pred = compile_selector(sel, packs)
-        return lambda b: np.fromiter((pred(b.sections[int(b.sec[g])], o) for g, o in enumerate(b.objects)),
-                                     dtype=bool, count=b.n)
+        return lambda b: np.fromiter((pred(b.section(int(b.sec[g])), b.obj(g)) for g in range(b.n)), dtype=bool, count=b.n)
     if isinstance(sel, ast.SelUnion):
         parts = [column_selector(p, packs) for p in sel.parts]
 
@@ -520,8 +582,7 @@ def _column_test(test: ast.AttrTest, packs: PackSet) -> Callable[[Batch, BoolArr
         name, text, equal = test.name, test.value, test.op == "="
 
         def textual(b: Batch, out: BoolArray) -> BoolArray:
-            column = b.attribute(name)
-            return np.asarray(out & ((column == text) == equal))
+            return np.asarray(out & (b.equals(name, text) == equal))
 
         return textual
     pred: Predicate = compile_selector(ast.SelWhere(ast.SelAny(test.span), (test,), test.span), packs)
@@ -530,7 +591,7 @@ def _column_test(test: ast.AttrTest, packs: PackSet) -> Callable[[Batch, BoolArr
         # other tests stay per object, but only for the objects still selected
         out = out.copy()
         for g in np.flatnonzero(out):
-            out[g] = pred(b.sections[int(b.sec[g])], b.objects[g])
+            out[g] = pred(b.section(int(b.sec[g])), b.obj(g))
         return out
 
     return each
@@ -589,7 +650,7 @@ class RelationCompiler:
                 i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
             keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
             i, j = i[keep], j[keep]
-            keep = paired(b.objects, i, j, rel.pairing)
+            keep = b.paired(i, j, rel.pairing)
             i, j = i[keep], j[keep]
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
             return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)
@@ -715,14 +776,11 @@ class RelationCompiler:
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             targets = target(b) & act
             if roots:
-                targets &= b.is_tree
-                for g in np.flatnonzero(targets):
-                    o = b.objects[g]
-                    targets[g] = o.root_radius is not None and o.root_depth is not None
+                targets &= b.is_tree & ~np.isnan(b.table.root_radius) & ~np.isnan(b.table.root_depth)
             t, s = b.pairs(targets, sel(b) & act & ~b.is_tree, dedup=False)
             keep = (b.rack_of[s] != t) & (b.rack_of[t] != s)
-            keep &= ~((b.kind[t] == KINDS.index("reservation")) & (b.network[s] != None)  # noqa: E711
-                      & (b.network[s] == b.network[t]))
+            keep &= ~((b.kind[t] == KINDS.index("reservation")) & (b.network_code[s] >= 0)
+                      & (b.network_code[s] == b.network_code[t]))
             t, s = t[keep], s[keep]
             zb = self._zone_boxes(b, t, roots)
             sb = b.boxes(s)
@@ -738,8 +796,7 @@ class RelationCompiler:
             if len(exact):
                 tg = t[exact]
                 if roots:
-                    r = np.array([b.objects[g].root_radius for g in tg.tolist()], dtype=float)
-                    depth = np.array([b.objects[g].root_depth for g in tg.tolist()], dtype=float)
+                    r, depth = b.table.root_radius[tg], b.table.root_depth[tg]
                     zones = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
                 else:
                     zones = b.shapes(tg)
@@ -753,8 +810,7 @@ class RelationCompiler:
     def _zone_boxes(b: Batch, t: IntArray, roots: bool) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Return the bounds of each row's exclusion zone (root zone or body) as shapely would."""
         if roots:
-            r = np.array([b.objects[g].root_radius for g in t], dtype=float) if len(t) else np.empty(0)
-            depth = np.array([b.objects[g].root_depth for g in t], dtype=float) if len(t) else np.empty(0)
+            r, depth = b.table.root_radius[t], b.table.root_depth[t]
             x = b.x[t]
             lo, hi = x - r, x + r
             return np.minimum(lo, hi), np.minimum(0.0, depth), np.maximum(lo, hi), np.maximum(0.0, depth)
@@ -795,7 +851,7 @@ class RelationCompiler:
                 sides.append(free)
             left, right = sides
             if rel.sides == "declared":
-                both = np.array([b.objects[g].sides == "double" for g in idx], dtype=bool)
+                both = b.table.sides[idx] == SIDES.index("double")
             else:
                 both = np.full(len(idx), rel.sides == "both")
             measured = np.where(both, np.minimum(left, right), np.maximum(left, right))
@@ -817,7 +873,7 @@ class RelationCompiler:
             rows_k, zone = np.nonzero(inside)
             width = b.zone_start.shape[1]
             cell = b.sec[chosen[rows_k]] * width + zone
-            counts = np.bincount(cell, minlength=len(b.sections) * width)
+            counts = np.bincount(cell, minlength=b.count * width)
             cells = np.flatnonzero(counts)
             section = cells // width
             if rel.measure == "count":

@@ -9,7 +9,9 @@ exceptions (a requirement met only through a measure becomes a warning naming th
 measure and the approving party) and alternatives (a subject set passes when any
 alternative passes; otherwise the closest alternative is reported), adds physical
 overlaps, marks baseline findings and accepted deviations, and returns each section's
-findings in a deterministic order. `Engine.evaluate(section)` is a batch of one.
+findings in a deterministic order. `Engine.check(table)` keeps the findings as columns
+(`checker.model.found.Found`: a template per rule alternative, one row per finding) for the
+batch writers; `Engine.evaluate(section)` is a batch of one and builds `Finding`s.
 Comparisons use a 1 mm tolerance. `tests/reference_engine.py` says the same in plain
 loops, and the property tests hold the two equal.
 """
@@ -18,20 +20,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from checker.engine import columnar
 from checker.engine.select import compare, compare_many
-from checker.model.findings import SEVERITIES, Finding, note_depth_bases
+from checker.model.findings import SEVERITIES, UNMEASURED, Finding
+from checker.model.found import Block, Found, Say, Template
 from checker.model.geometry import BoolArray, FloatArray, IntArray
 from checker.model.section import TOLERANCE, Obj, Section
+from checker.model.table import Table
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackRule, PackSet, in_force
 
 OVERLAP_RULE = "LIG-OVERLAP"
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -80,8 +85,13 @@ class CompiledRule:
 
 def conditions_hold(rule: ast.Rule, section: Section) -> bool:
     """Tell whether a rule's `where` conditions hold for a case (a missing tag fails)."""
+    return tags_hold(rule, section.tags)
+
+
+def tags_hold(rule: ast.Rule, tags: tuple[tuple[str, str | float], ...]) -> bool:
+    """Tell whether a rule's `where` conditions hold for a case with these tags (a missing tag fails)."""
     for cond in rule.conditions:
-        got = section.tag(cond.name)
+        got = next((value for key, value in tags if key == cond.name), None)
         if got is None:
             return False
         if isinstance(cond.value, float):
@@ -90,6 +100,15 @@ def conditions_hold(rule: ast.Rule, section: Section) -> bool:
         elif (str(got) == cond.value) != (cond.op == "="):
             return False
     return True
+
+
+def exception_fields(exc: ast.Exception_, objs: list[Obj]) -> tuple[tuple[str, str], ...]:
+    """Return a finding's `exception` fields: the measures its subjects carry that the exception names, its approver."""
+    used = sorted({m for o in objs for m in o.measures} & set(exc.measures))
+    fields: tuple[tuple[str, str], ...] = (("measure", ", ".join(used)), ("approval", exc.approver))
+    if exc.limit is not None:
+        fields += (("relaxed_to", f"{exc.limit.value:g}"),)
+    return fields
 
 
 class Engine:
@@ -102,6 +121,15 @@ class Engine:
         self.rules = tuple(CompiledRule(pr, tuple(compiler.compile(req.relation) for req in pr.rule.alternatives))
                            for pr in packs.rules)
         self._in_force: dict[tuple[str | None, tuple[tuple[str, str | float], ...]], BoolArray] = {}
+        # findings sort by rule id: the rank of each id among all of them (the overlap rule's too)
+        names = sorted({cr.rule.id for cr in self.rules} | {OVERLAP_RULE})
+        self._rule_rank = {name: rank for rank, name in enumerate(names)}
+        self.templates: list[Template] = []
+        self._template_of: dict[tuple[int, int, int], int] = {}
+        self._template_rank: list[tuple[int, int]] = []
+        self._overlap = self._add(Template(
+            OVERLAP_RULE, "ligging", "error", "overlap", ">=", "m", "physical: two bodies cannot occupy the same space",
+            Span("ligging", 1, 1), "Objects overlap", None, True, True, _say_overlaps))
 
     def rules_for(self, section: Section) -> list[CompiledRule]:
         """Return the rules in force on the case's planned date whose conditions hold."""
@@ -115,14 +143,24 @@ class Engine:
         """Return each section's findings, exactly as `evaluate` would, in input order.
 
         All sections are evaluated together (DESIGN §8): one `columnar.Batch` of their
-        objects, each rule run once over the sections it is in force for, and Python work
-        only for the rows that become findings.
+        objects, each rule run once over the sections it is in force for; the findings are
+        columns (`check`) until the `Finding` objects are built here.
         """
         if not sections:
             return []
-        b = columnar.Batch(list(sections))
-        active = self._active(b.sections)
-        found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]] = [[] for _ in sections]
+        table = Table.of(sections)
+        return self.check(table).findings(table)
+
+    def check(self, table: Table) -> Found:
+        """Return the findings of every section of a table as columns (`Found`), in contract order per section.
+
+        Each rule runs once per batch over the sections it is in force for; Python work is
+        per rule and per template, not per finding (except where an exception's measures, an
+        accepted deviation or an unmeasured cover is named).
+        """
+        b = columnar.Batch(table)
+        active = self._active(table)
+        blocks: list[Block] = []
         for position, plan in enumerate(self.rules):
             in_force_here = active[:, position]
             if not in_force_here.any():
@@ -131,44 +169,57 @@ class Engine:
             if len(plan.runs) == 1:
                 out = plan.runs[0](b, act, False)
                 if out.groups is None:
-                    self._emit(plan, 0, b, out, np.flatnonzero(~out.ok), position, found)
+                    self._emit(plan, 0, b, out, np.flatnonzero(~out.ok), position, blocks)
                     continue
                 outs = [out]
             else:
                 outs = [run(b, act, True) for run in plan.runs]
             if any(o.groups is not None for o in outs):
-                self._emit_rows(plan, b, outs, position, found)
+                self._emit_rows(plan, b, outs, position, blocks)
             else:
-                self._emit_alternatives(plan, b, outs, position, found)
-        self._emit_overlaps(b, found)
-        result: list[list[Finding]] = []
-        for section, entries in zip(b.sections, found, strict=True):
-            entries.sort(key=_first)
-            findings = [f for _, f in entries]
-            if section.accept:
-                findings = [self._accept(f, section) for f in findings]
-            result.append(note_depth_bases(findings, section))
-        return result
+                self._emit_alternatives(plan, b, outs, position, blocks)
+        self._emit_overlaps(b, blocks)
+        return self._finish(b, blocks)
 
-    def _active(self, sections: list[Section]) -> BoolArray:
+    def _add(self, template: Template) -> int:
+        """Register a template; return its index."""
+        self.templates.append(template)
+        self._template_rank.append((SEVERITIES.index(template.severity), self._rule_rank[template.rule]))
+        return len(self.templates) - 1
+
+    def _template(self, plan: CompiledRule, position: int, k: int, e: int, out: columnar.BatchOutcome) -> int:
+        """Return (and register on first use) the template of alternative k of a rule, met through exception e (-1: none)."""
+        key = (position, k, e)
+        got = self._template_of.get(key)
+        if got is None:
+            rule = plan.rule
+            req = rule.alternatives[k]
+            exc = req.exceptions[e] if e >= 0 else None
+            severity = "warning" if exc is not None and rule.severity == "error" else rule.severity
+            got = self._add(Template(rule.id, plan.pack, severity, plan.kinds[k], out.op, out.unit, rule.source,
+                                     plan.rule_at[k], rule.title, rule.illustrative, out.measured is not None,
+                                     out.required is not None, say_rows(req.relation, out.op, out.unit, exc)))
+            self._template_of[key] = got
+        return got
+
+    def _active(self, table: Table) -> BoolArray:
         """Return a (section, rule) mask of the rules in force whose conditions hold (cached per date and tags)."""
         rows = []
-        for section in sections:
-            key = (section.planned, section.tags)
+        for planned, tags in zip(table.planned, table.tags, strict=True):
+            key = (planned, tags)
             got = self._in_force.get(key)
             if got is None:
                 if len(self._in_force) > 4096:
                     self._in_force.clear()
-                got = np.array([in_force(cr.pack_rule, section.planned) and conditions_hold(cr.rule, section)
-                                for cr in self.rules], dtype=bool)
+                got = np.array([in_force(cr.pack_rule, planned) and tags_hold(cr.rule, tags) for cr in self.rules],
+                               dtype=bool)
                 self._in_force[key] = got
             rows.append(got)
-        return np.array(rows, dtype=bool).reshape(len(sections), len(self.rules))
+        return np.array(rows, dtype=bool).reshape(table.count, len(self.rules))
 
     def _emit(self, plan: CompiledRule, k: int, b: columnar.Batch, out: columnar.BatchOutcome, rows: IntArray, position: int,
-              found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]],
-              exceptions: list[ast.Exception_ | None] | None = None) -> None:
-        """Append findings for the given rows (one or two subject columns) of alternative k."""
+              blocks: list[Block], exceptions: IntArray | None = None) -> None:
+        """Append the findings of the given rows (one or two subject columns) of alternative k, as blocks of columns."""
         if len(rows) == 0:
             return
         req = plan.rule.alternatives[k]
@@ -185,72 +236,35 @@ class Engine:
                     rows, lo, hi = rows[last], lo[last], hi[last]
             later = (b.planned[hi] & ~b.planned[lo]) | ((b.planned[hi] == b.planned[lo]) & (
                 (b.line[hi] < b.line[lo]) | ((b.line[hi] == b.line[lo]) & (b.column[hi] < b.column[lo]))))
-            anchor = np.where(later, hi, lo).tolist()
-            baseline = (b.existing[lo] & b.existing[hi]).tolist()
-            subjects: list[tuple[str, ...]] = list(zip(b.ids[lo].tolist(), b.ids[hi].tolist(), strict=True))
+            anchor = np.where(later, hi, lo)
+            baseline = b.existing[lo] & b.existing[hi]
+            subjects = np.stack((lo, hi), axis=1)
             columns: tuple[IntArray, ...] = (lo, hi)
         else:
             g = out.subjects[0][rows]
-            anchor = g.tolist()
-            baseline = b.existing[g].tolist()
-            subjects = [(s,) for s in b.ids[g].tolist()]
-            columns = (g,)
-        section = b.sec[columns[0]].tolist()
-        measured = out.measured[rows].tolist() if out.measured is not None else [None] * len(rows)
+            anchor, baseline, subjects, columns = g, b.existing[g], g[:, None], (g,)
+        measured = out.measured[rows] if out.measured is not None else None
         if exceptions is None:
-            exceptions = self._exceptions(req, b, columns, out.measured[rows] if out.measured is not None else None)
-        say = sayer(req.relation, out.op, out.unit, out.required)
-        flags = b.is_crossing[columns[0]].tolist() if isinstance(req.relation, ast.CrossPermission) \
-            else [False] * len(subjects)
-        rule_id, pack, kind, severity = plan.rule.id, plan.pack, plan.kinds[k], plan.rule.severity
-        rank = SEVERITIES.index(severity)
-        required, op, unit = out.required, out.op, out.unit
-        source, rule_at, title, illustrative = plan.rule.source, plan.rule_at[k], plan.rule.title, plan.rule.illustrative
-        spans = b.spans
-        if not any(exceptions):
-            if isinstance(req.relation, ast.CrossPermission):
-                messages = [say(subj, None, None, flag) for subj, flag in zip(subjects, flags, strict=True)]
-            else:
-                messages = say_many(req.relation, op, unit, required, subjects, measured)
-            for subj, value, text, a, base, s in zip(subjects, measured, messages, anchor, baseline, section,
-                                                     strict=True):
-                found[s].append(((rank, rule_id, subj, position),
-                                 Finding(rule_id, pack, severity, kind, subj, value, required, op, unit, text, source,
-                                         rule_at, spans[a], base, title, illustrative)))
-            return
-        for n, subj in enumerate(subjects):
-            exc = exceptions[n]
-            if exc is None:
-                finding = Finding(rule_id, pack, severity, kind, subj, measured[n], required, op, unit,
-                                  say(subj, measured[n], None, flags[n]), source, rule_at, spans[anchor[n]],
-                                  baseline[n], title, illustrative)
-                found[section[n]].append(((rank, rule_id, subj, position), finding))
-                continue
-            objs = [b.objects[int(c[n])] for c in columns]
-            finding = self._exception_finding(plan, k, subj, measured[n], required, op, unit, exc, objs,
-                                              spans[anchor[n]], baseline[n], say(subj, measured[n], exc, flags[n]))
-            found[section[n]].append(((SEVERITIES.index(finding.severity), rule_id, subj, position), finding))
-
-    def _exception_finding(self, plan: CompiledRule, k: int, subjects: tuple[str, ...], measured: float | None,
-                           required: float | None, op: str, unit: str, exc: ast.Exception_, objs: list[Obj],
-                           anchor: Span, baseline: bool, message: str) -> Finding:
-        """Return a finding met only through an exception (as `_finding` builds it)."""
-        rule = plan.rule
-        severity = "warning" if rule.severity == "error" else rule.severity
-        used = sorted({m for o in objs for m in o.measures} & set(exc.measures))
-        exception: tuple[tuple[str, str], ...] = (("measure", ", ".join(used)), ("approval", exc.approver))
-        if exc.limit is not None:
-            exception += (("relaxed_to", f"{exc.limit.value:g}"),)
-        return Finding(rule.id, plan.pack, severity, plan.kinds[k], subjects, measured, required, op, unit, message,
-                       rule.source, plan.rule_at[k], anchor, baseline, rule.title, rule.illustrative, exception)
+            exceptions = self._exceptions(req, b, columns, measured)
+        flags = b.is_crossing[columns[0]] if isinstance(req.relation, ast.CrossPermission) \
+            else np.zeros(len(rows), dtype=bool)
+        values = measured if measured is not None else np.full(len(rows), np.nan)
+        required = np.full(len(rows), np.nan if out.required is None else out.required)
+        sec = b.sec[columns[0]]
+        for e in np.unique(exceptions).tolist():
+            pick = np.flatnonzero(exceptions == e) if e >= 0 or exceptions.max() >= 0 else slice(None)
+            fields = None
+            if e >= 0:
+                exc = req.exceptions[e]
+                fields = [exception_fields(exc, [b.obj(int(c[n])) for c in columns]) for n in pick.tolist()]  # type: ignore[union-attr]
+            blocks.append(Block(self._template(plan, position, k, e, out), position, sec[pick], subjects[pick],
+                                values[pick], required[pick], anchor[pick], baseline[pick], flags[pick], fields))
 
     @staticmethod
     def _exceptions(req: ast.Requirement, b: columnar.Batch, columns: tuple[IntArray, ...],
-                    measured: FloatArray | None) -> list[ast.Exception_ | None]:
-        """Return, per row, the exception through which it is still met (as `_exception`), or None."""
+                    measured: FloatArray | None) -> IntArray:
+        """Return, per row, the index of the exception through which it is still met (as `_exception`), or -1."""
         rows = len(columns[0])
-        if not req.exceptions:
-            return [None] * rows
         choice = np.full(rows, -1, dtype=np.intp)
         for e, exc in enumerate(req.exceptions):
             carries = b.has_measure(exc.measures)
@@ -260,10 +274,10 @@ class Engine:
             if exc.limit is not None:
                 hit &= compare_many(measured, exc.op, exc.limit.value) if measured is not None else False
             choice[hit & (choice < 0)] = e
-        return [req.exceptions[c] if c >= 0 else None for c in choice.tolist()]
+        return choice
 
     def _emit_alternatives(self, plan: CompiledRule, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
-                           found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
+                           blocks: list[Block]) -> None:
         """Combine alternatives as `_rows` does: a subject set passes if any alternative passes it."""
         n = b.n
         codes = []
@@ -274,7 +288,7 @@ class Engine:
             else:
                 codes.append(out.subjects[0].astype(np.int64))
         passed = np.concatenate([c[o.ok] for c, o in zip(codes, outs, strict=True)])
-        candidates: dict[int, list[tuple[Row, int, int]]] = {}
+        candidates: dict[int, list[tuple[Row, int, int, int]]] = {}
         for k, (code, out) in enumerate(zip(codes, outs, strict=True)):
             fail = np.flatnonzero(~out.ok & ~np.isin(code, passed))
             if len(fail) == 0:
@@ -284,31 +298,33 @@ class Engine:
             fail = np.sort(fail[len(fail) - 1 - last])
             columns = tuple(c[fail] for c in out.subjects)
             measured = out.measured[fail] if out.measured is not None else None
-            exceptions = self._exceptions(plan.rule.alternatives[k], b, columns, measured)
+            exceptions = self._exceptions(plan.rule.alternatives[k], b, columns, measured).tolist()
             values = measured.tolist() if measured is not None else [None] * len(fail)
+            req = plan.rule.alternatives[k]
             for m, r in enumerate(fail.tolist()):
-                row = Row((), values[m], out.required, out.op, out.unit, k, exceptions[m])
-                candidates.setdefault(int(code[r]), []).append((row, k, r))
-        chosen: dict[int, list[tuple[int, ast.Exception_ | None]]] = {}
+                exc = req.exceptions[exceptions[m]] if exceptions[m] >= 0 else None
+                row = Row((), values[m], out.required, out.op, out.unit, k, exc)
+                candidates.setdefault(int(code[r]), []).append((row, k, r, exceptions[m]))
+        chosen: dict[int, list[tuple[int, int]]] = {}
         for rows in candidates.values():
             via = [c for c in rows if c[0].exception is not None]
-            row, k, r = via[0] if via else min(rows, key=lambda c: _closeness(c[0]))
-            chosen.setdefault(k, []).append((r, row.exception))
+            row, k, r, e = via[0] if via else min(rows, key=lambda c: _closeness(c[0]))
+            chosen.setdefault(k, []).append((r, e))
         for k, picked in sorted(chosen.items()):
             picked.sort()
-            self._emit(plan, k, b, outs[k], np.array([r for r, _ in picked], dtype=np.intp), position, found,
-                       [e for _, e in picked])
+            self._emit(plan, k, b, outs[k], np.array([r for r, _ in picked], dtype=np.intp), position, blocks,
+                       np.array([e for _, e in picked], dtype=np.intp))
 
     def _emit_rows(self, plan: CompiledRule, b: columnar.Batch, outs: list[columnar.BatchOutcome], position: int,
-                   found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
+                   blocks: list[Block]) -> None:
         """Combine alternatives with variable subject groups (capacity) row by row, as `_rows` does."""
         multi = len(outs) > 1
-        per_alt: list[dict[tuple[int, tuple[str, ...]], Row]] = []
+        per_alt: list[dict[tuple[int, tuple[str, ...]], tuple[Row, int]]] = []
         passed: set[tuple[int, tuple[str, ...]]] = set()
         members: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         ids = b.ids
         for k, (req, out) in enumerate(zip(plan.rule.alternatives, outs, strict=True)):
-            rows: dict[tuple[int, tuple[str, ...]], Row] = {}
+            rows: dict[tuple[int, tuple[str, ...]], tuple[Row, int]] = {}
             wanted = range(len(out.ok)) if multi else np.flatnonzero(~np.asarray(out.ok, dtype=bool)).tolist()
             for r in wanted:
                 if out.groups is not None:
@@ -324,72 +340,94 @@ class Engine:
                     passed.add(key)
                     continue
                 measured = None if out.measured is None else float(out.measured[r])
-                exc = None
+                e = -1
                 if req.exceptions:
                     columns = tuple(np.array([g], dtype=np.intp) for g in group)
-                    exc = self._exceptions(req, b, columns, None if measured is None else np.array([measured]))[0]
-                rows[key] = Row(key[1], measured, out.required, out.op, out.unit, k, exc)
+                    e = int(self._exceptions(req, b, columns, None if measured is None else np.array([measured]))[0])
+                exc = req.exceptions[e] if e >= 0 else None
+                rows[key] = (Row(key[1], measured, out.required, out.op, out.unit, k, exc), e)
                 members[key] = group
             per_alt.append(rows)
         for key in sorted({key for rows in per_alt for key in rows} - passed):
             candidates = [rows[key] for rows in per_alt if key in rows]
-            via = [c for c in candidates if c.exception is not None]
-            row = via[0] if via else min(candidates, key=_closeness)
-            finding = self._finding_of(plan, row, [b.objects[g] for g in members[key]])
-            found[key[0]].append(((SEVERITIES.index(finding.severity), finding.rule, finding.subjects, position),
-                                  finding))
+            via = [c for c in candidates if c[0].exception is not None]
+            row, e = via[0] if via else min(candidates, key=lambda c: _closeness(c[0]))
+            group = np.array(members[key], dtype=np.intp)
+            objs = [b.obj(g) for g in members[key]]
+            planned = np.flatnonzero(b.planned[group])
+            among = group[planned] if len(planned) else group
+            anchor = int(among[np.lexsort((b.column[among], b.line[among]))[0]])
+            k = row.alternative
+            out = outs[k]
+            exc = plan.rule.alternatives[k].exceptions[e] if e >= 0 else None
+            blocks.append(Block(
+                self._template(plan, position, k, e, out), position, np.array([key[0]], dtype=np.intp), group[None, :],
+                np.array([np.nan if row.measured is None else row.measured]),
+                np.array([np.nan if row.required is None else row.required]), np.array([anchor], dtype=np.intp),
+                np.array([bool(b.existing[group].all())]), np.array([objs[0].kind == "crossing"]),
+                [exception_fields(exc, objs)] if exc is not None else None))
 
-    def _emit_overlaps(self, b: columnar.Batch,
-                       found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
+    def _emit_overlaps(self, b: columnar.Batch, blocks: list[Block]) -> None:
         """Append the physical overlaps of all sections (as `_overlaps`)."""
         i, j, gap = columnar.overlaps(b)
         swap = np.asarray(b.ids[i] > b.ids[j], dtype=bool)
-        lo, hi = np.where(swap, j, i).tolist(), np.where(swap, i, j).tolist()
-        position = len(self.rules)
-        rank = SEVERITIES.index("error")
-        for a, c, g in zip(lo, hi, gap.tolist(), strict=True):
-            finding = overlap_finding(b.objects[a], b.objects[c], g)
-            found[int(b.sec[a])].append(((rank, OVERLAP_RULE, finding.subjects, position), finding))
+        lo, hi = np.where(swap, j, i), np.where(swap, i, j)
+        later = (b.planned[hi] & ~b.planned[lo]) | ((b.planned[hi] == b.planned[lo]) & (
+            (b.line[hi] < b.line[lo]) | ((b.line[hi] == b.line[lo]) & (b.column[hi] < b.column[lo]))))
+        blocks.append(Block(self._overlap, len(self.rules), b.sec[lo], np.stack((lo, hi), axis=1), gap,
+                            np.zeros(len(lo)), np.where(later, hi, lo), b.existing[lo] & b.existing[hi],
+                            np.zeros(len(lo), dtype=bool)))
 
-    def _finding_of(self, cr: CompiledRule, row: Row, objs: list[Obj]) -> Finding:
-        """Return the finding of a row whose subjects are `objs` (in the row's order)."""
-        rule = cr.rule
-        req = rule.alternatives[row.alternative]
-        planned = [o for o in objs if o.status == "planned"]
-        anchor = min(planned or objs, key=lambda o: (o.span.line, o.span.column))
-        severity = rule.severity
-        exception: tuple[tuple[str, str], ...] = ()
-        if row.exception is not None:
-            severity = "warning" if rule.severity == "error" else rule.severity
-            used = sorted({m for o in objs for m in o.measures} & set(row.exception.measures))
-            exception = (("measure", ", ".join(used)), ("approval", row.exception.approver))
-            if row.exception.limit is not None:
-                exception += (("relaxed_to", f"{row.exception.limit.value:g}"),)
-        return Finding(
-            rule=rule.id, pack=cr.pack, severity=severity, kind=cr.kinds[row.alternative],
-            subjects=row.subjects, measured=row.measured, required=row.required, op=row.op, unit=row.unit,
-            message=describe(req.relation, row, objs), source=rule.source,
-            rule_at=cr.rule_at[row.alternative], case_at=anchor.span,
-            baseline=all(o.in_ground for o in objs), title=rule.title,
-            illustrative=rule.illustrative, exception=exception,
-        )
+    def _finish(self, b: columnar.Batch, blocks: list[Block]) -> Found:
+        """Join the blocks into the batch's `Found`: each section's rows in contract order, accepted and depth bases noted."""
+        ranks = np.array(self._template_rank, dtype=np.intp).reshape(-1, 2)
+        ids = b.ids.tolist()
+        names = sorted(set(ids))
+        order_of = {name: rank for rank, name in enumerate(names)}
+        id_rank = np.array([order_of[name] for name in ids], dtype=np.intp)
 
-    def _accept(self, finding: Finding, section: Section) -> Finding:
-        """Mark a finding covered by an `accept:` entry: granted, pending approval, expired, or stale."""
-        for acc in section.accept:
-            if acc.rule != finding.rule or (acc.subjects and acc.subjects != finding.subjects):
-                continue
-            state = "accepted"
-            if acc.pending:
-                state = "pending"
-            elif acc.until < self.today:
-                state = "expired"
-            elif acc.measured is not None and finding.measured is not None \
-                    and abs(acc.measured - finding.measured) > TOLERANCE:
-                state = "stale"
-            return replace(finding, accepted=(("state", state), ("reason", acc.reason),
-                                              ("approved_by", acc.approved_by), ("until", acc.until)))
-        return finding
+        def order(template: IntArray, position: IntArray, sec: IntArray, subjects: IntArray) -> IntArray:
+            # severity, rule id, subject ids (a shorter tuple first), rule position; then the order found
+            named = np.where(subjects >= 0, id_rank[np.maximum(subjects, 0)] if len(id_rank) else -1, -1)
+            keys = [position] + [named[:, c] for c in range(named.shape[1] - 1, -1, -1)]
+            keys += [ranks[template, 1], ranks[template, 0], sec]
+            return np.lexsort(keys).astype(np.intp)
+
+        found = Found.of(self.templates, blocks, b.count, order)
+        table = b.table
+        if table.accept:
+            self._accept_all(found, table)
+        if table.source:
+            unmeasured = {g: src.depth for g, src in table.source.items() if src.depth in UNMEASURED}
+            if unmeasured:
+                marked = np.zeros(b.n + 1, dtype=bool)
+                marked[list(unmeasured)] = True
+                for r in np.flatnonzero(marked[found.subjects].any(axis=1) & (found.subjects >= 0).any(axis=1)).tolist():
+                    found.depth_basis[r] = tuple((ids[g], unmeasured[g]) for g in found.subjects[r].tolist()
+                                                 if g >= 0 and g in unmeasured)
+        return found
+
+    def _accept_all(self, found: Found, table: Table) -> None:
+        """Mark the findings an `accept:` entry covers: granted, pending approval, expired, or stale."""
+        ids = table.ids
+        for s, entries in table.accept.items():
+            for r in found.rows(s):
+                t = found.templates[int(found.template[r])]
+                subjects = tuple(ids[g] for g in found.subjects[r].tolist() if g >= 0)
+                measured = float(found.measured[r]) if t.measured else None
+                for acc in entries:
+                    if acc.rule != t.rule or (acc.subjects and acc.subjects != subjects):
+                        continue
+                    state = "accepted"
+                    if acc.pending:
+                        state = "pending"
+                    elif acc.until < self.today:
+                        state = "expired"
+                    elif acc.measured is not None and measured is not None and abs(acc.measured - measured) > TOLERANCE:
+                        state = "stale"
+                    found.accepted[r] = (("state", state), ("reason", acc.reason), ("approved_by", acc.approved_by),
+                                         ("until", acc.until))
+                    break
 
 
 def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
@@ -399,11 +437,22 @@ def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
     return Finding(
         rule=OVERLAP_RULE, pack="ligging", severity="error", kind="overlap",
         subjects=(first.id, second.id), measured=gap, required=0.0, op=">=", unit="m",
-        message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
+        message=overlap_message(first.id, second.id, gap),
         source="physical: two bodies cannot occupy the same space",
         rule_at=Span("ligging", 1, 1), case_at=anchor.span,
         baseline=first.in_ground and second.in_ground, title="Objects overlap",
     )
+
+
+def overlap_message(first: str, second: str, gap: float) -> str:
+    """Say that two bodies overlap, and by how much."""
+    return f"{first} and {second} physically overlap by {-gap * 1000:.0f} mm"
+
+
+def _say_overlaps(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+                  flags: list[bool]) -> list[str]:
+    """Return the messages of overlap rows."""
+    return [overlap_message(subj[0], subj[1], gap or 0.0) for subj, gap in zip(subjects, measured, strict=True)]
 
 
 def _closeness(row: Row) -> float:
@@ -420,7 +469,7 @@ def describe(rel: ast.Relation, row: Row, objs: list[Obj]) -> str:
     return sayer(rel, row.op, row.unit, row.required)(row.subjects, row.measured, row.exception, crossing_first)
 
 
-Say = Callable[[tuple[str, ...], float | None, "ast.Exception_ | None", bool], str]
+SayOne = Callable[[tuple[str, ...], float | None, "ast.Exception_ | None", bool], str]
 
 
 def _tail(exc: ast.Exception_ | None) -> str:
@@ -430,7 +479,7 @@ def _tail(exc: ast.Exception_ | None) -> str:
     return f"; met only through {', '.join(exc.measures)} — needs approval of {exc.approver}"
 
 
-def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
+def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> SayOne:
     """Return a function writing `describe`'s sentence for rows of one relation (subjects, measured, exception, flag).
 
     The flag tells, for a crossing permission, whether the first subject is the crossing.
@@ -453,6 +502,35 @@ def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
         return f"{head}{', '.join(subj)} is {value:.3f}{middle}{_tail(exc)}"
 
     return say
+
+
+def say_rows(rel: ast.Relation, op: str, unit: str, exc: ast.Exception_ | None) -> Say:
+    """Return the message maker of a template: `describe`'s sentence for many rows at once (given each row's required)."""
+    if isinstance(rel, ast.CrossPermission):
+        def crossings(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+                      flags: list[bool]) -> list[str]:
+            say = sayer(rel, op, unit, None)
+            return [say(subj, None, exc, flag) for subj, flag in zip(subjects, flags, strict=True)]
+
+        return crossings
+    if exc is None:
+        def plain(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+                  flags: list[bool]) -> list[str]:
+            if not subjects:
+                return []
+            if all(r == required[0] for r in required):
+                return say_many(rel, op, unit, required[0], subjects, measured)
+            return [say_many(rel, op, unit, need, [subj], [value])[0]
+                    for subj, value, need in zip(subjects, measured, required, strict=True)]
+
+        return plain
+
+    def met(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+            flags: list[bool]) -> list[str]:
+        return [sayer(rel, op, unit, need)(subj, value, exc, flag)
+                for subj, value, need, flag in zip(subjects, measured, required, flags, strict=True)]
+
+    return met
 
 
 def say_many(rel: ast.Relation, op: str, unit: str, required: float | None, subjects: list[tuple[str, ...]],
@@ -488,8 +566,3 @@ def _halves(rel: ast.Relation, op: str, unit: str, required: float | None) -> tu
     unit_text = shown and " " + shown
     what = _what(rel)
     return f"{what} of ", f"{unit_text}; required {op} {required if required is not None else float('nan'):.3f}{unit_text}"
-
-
-def _first(entry: tuple[tuple[int, str, tuple[str, ...], int], Finding]) -> tuple[int, str, tuple[str, ...], int]:
-    """Return the sort key of a (key, finding) entry."""
-    return entry[0]
