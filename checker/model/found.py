@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,6 +88,7 @@ class Found:
     message: dict[int, str] = field(default_factory=dict)
     accepted: dict[int, Fields] = field(default_factory=dict)
     depth_basis: dict[int, Fields] = field(default_factory=dict)
+    _ids: list[tuple[str, ...]] | None = None
 
     def __len__(self) -> int:
         return len(self.template)
@@ -136,11 +138,10 @@ class Found:
         return range(int(self.starts[s]), int(self.starts[s + 1]))
 
     def subject_ids(self, ids: NDArray[np.object_]) -> list[tuple[str, ...]]:
-        """Return each row's subject ids (in id order)."""
-        if self.subjects.shape[1] == 2 and len(self) and (self.subjects[:, 1] >= 0).all():
-            return list(zip(ids[self.subjects[:, 0]].tolist(), ids[self.subjects[:, 1]].tolist(), strict=True))
-        named = np.where(self.subjects >= 0, ids[np.maximum(self.subjects, 0)] if len(ids) else None, None)
-        return [tuple(v for v in row if v is not None) for row in named.tolist()]
+        """Return each row's subject ids (in id order), computed once."""
+        if self._ids is None:
+            self._ids = joined_rows(self.subjects, ids)
+        return self._ids
 
     def values(self, rows: IntArray | slice | None = None) -> tuple[list[float | None], list[float | None]]:
         """Return measured and required values (None where the template has none) of the rows."""
@@ -192,3 +193,31 @@ class Found:
             out.append(found)
         return out
 
+
+
+def joined_rows(subjects: IntArray, names: NDArray[np.object_], separator: str | None = None) -> list[Any]:
+    """Return each row's subject names: a tuple (no separator) or one text joined by `separator`.
+
+    `subjects` is a padded matrix (-1 after a row's last subject); rows of one width are
+    taken at once.
+    """
+    out: list[Any] = [None] * len(subjects)
+    if not len(subjects):
+        return out
+    width = (subjects >= 0).sum(axis=1)
+    for w in np.unique(width).tolist():
+        rows = np.flatnonzero(width == w)
+        if separator is not None and w <= 2:
+            text = names[subjects[rows, 0]]
+            if w == 2:
+                text = text + separator + names[subjects[rows, 1]]
+            values = text.tolist()
+        else:
+            columns = [names[subjects[rows, c]].tolist() for c in range(w)]
+            rows_of = list(zip(*columns, strict=True))
+            values = rows_of if separator is None else [separator.join(parts) for parts in rows_of]
+        if len(rows) == len(out):
+            return values
+        for r, value in zip(rows.tolist(), values, strict=True):
+            out[r] = value
+    return out
