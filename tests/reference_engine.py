@@ -226,6 +226,34 @@ def root_zone(obj: Obj) -> BaseGeometry | None:
     return shapely.box(obj.x - obj.root_radius, 0.0, obj.x + obj.root_radius, obj.root_depth)
 
 
+def closed(subject: Obj, target: Obj, roots: bool) -> bool:
+    """Tell whether a subject and an exclusion zone have closed forms: discs, boxes, at most one crossing band, no trunk."""
+    if roots:
+        return subject.kind != "tree"
+    return "tree" not in (subject.kind, target.kind) and not (subject.kind == target.kind == "crossing")
+
+
+def band(obj: Obj) -> geo.Bands:
+    """Return a crossing's band (one row)."""
+    c1 = obj.cover_end if obj.cover_end is not None else obj.cover
+    return geo.Bands(*(np.array([v]) for v in (obj.start or 0.0, obj.end or 0.0, obj.cover, c1, obj.diameter or 0.0)))
+
+
+def region_gap(subject: Obj, target: Obj, roots: bool) -> float:
+    """Return the gap between a body and a root zone (a box) or another body, in closed form (`region_gaps`, `band_gaps`)."""
+    if roots:
+        assert target.root_radius is not None and target.root_depth is not None
+        zone = geo.boxes(np.array([target.x - target.root_radius]), np.array([0.0]),
+                         np.array([target.x + target.root_radius]), np.array([target.root_depth]))
+    elif target.kind == "crossing":
+        return float(geo.band_gaps(band(target), geo.body(subject))[0])
+    else:
+        zone = geo.body(target)
+    if subject.kind == "crossing":
+        return float(geo.band_gaps(band(subject), zone)[0])
+    return float(geo.region_gaps(geo.body(subject), zone)[0])
+
+
 def shape_gap(a: BaseGeometry, b: BaseGeometry) -> float:
     """Return the distance between two shapes; when they intersect, minus the smaller side of the intersection."""
     inter = a.intersection(b)
@@ -243,13 +271,15 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
     for t in range(len(s.objects)):
         if not targets[t]:
             continue
-        zone = root_zone(s.objects[t]) if rel.part == "root-zone" else geo.shape(s.objects[t])
+        roots = rel.part == "root-zone"
+        zone = root_zone(s.objects[t]) if roots else geo.shape(s.objects[t])
         if zone is None:
             continue
         for i in range(len(s.objects)):
             if not subjects[i] or s.kind(i, "tree") or not exclusion_applies(s.objects, rack_of, i, t):
                 continue
-            gap = shape_gap(geo.shape(s.objects[i]), zone)
+            gap = region_gap(s.objects[i], s.objects[t], roots) if closed(s.objects[i], s.objects[t], roots) \
+                else shape_gap(geo.shape(s.objects[i]), zone)
             ok = gap >= margin - TOLERANCE if margin > 0 else gap >= -TOLERANCE
             rows.append(Row((i, t), gap, ok))
     return Judged(rows, margin, ">=")
@@ -448,8 +478,10 @@ def overlaps(s: Plain) -> list[Finding]:
         a, b = s.objects[i], s.objects[j]
         if a.kind != "crossing" and b.kind != "crossing":
             gap = s.gap(i, j, "shortest")
-        else:
+        elif a.kind == b.kind == "crossing":
             gap = shape_gap(geo.shape(a), geo.shape(b))
+        else:
+            gap = region_gap(a, b, False)
         if gap >= -TOLERANCE:
             continue
         first, second = sorted((a, b), key=lambda o: o.id)

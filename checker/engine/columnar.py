@@ -289,6 +289,14 @@ class Batch:
         out[:] = [self._shapes[g] for g in idx.tolist()]
         return out
 
+    def bands(self, idx: IntArray) -> geo.Bands:
+        """Return the bands of crossings idx."""
+        return geo.Bands(self.start0[idx], self.end0[idx], self.cover[idx], self.cover_end[idx], self.diameter0[idx])
+
+    def regions(self, idx: IntArray) -> geo.Regions:
+        """Return the bodies of objects idx (round or rectangular, not crossings or trees) as discs and boxes."""
+        return geo.bodies(self.x[idx], self.cover[idx], self.half_width[idx], self.body_height[idx], self.obj_round[idx])
+
     def boxes(self, idx: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Return the bounding boxes of objects idx: frame boxes; the bounds of the body shape for crossings and trees."""
         minx = self.left[idx].copy()
@@ -487,38 +495,6 @@ def gaps(b: Batch, i: IntArray, j: IntArray, plane: str, ref_a: str = "edge", re
         return np.asarray(values, dtype=float)
     out[k] = values
     return out
-
-
-def _segment(px: FloatArray, pz: FloatArray, ax: FloatArray, az: FloatArray, bx: FloatArray,
-             bz: FloatArray) -> FloatArray:
-    """Return the distances from points to segments."""
-    dx, dz = bx - ax, bz - az
-    length = dx * dx + dz * dz
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(length > 0, ((px - ax) * dx + (pz - az) * dz) / np.where(length > 0, length, 1.0), 0.0)
-    t = np.clip(t, 0.0, 1.0)
-    return np.asarray(np.hypot(px - (ax + t * dx), pz - (az + t * dz)), dtype=float)
-
-
-def circle_crossing_apart(b: Batch, circle: IntArray, crossing: IntArray) -> BoolArray:
-    """Tell, per row, whether a round body lies clearly (> 1 µm) outside a crossing's band.
-
-    The body's polygon (shapely's buffered circle) lies inside the true circle, so a true
-    circle clear of the band proves the shapes do not intersect.
-    """
-    px, pz, r = b.x[circle], b.frame.z[circle], b.half_width[circle]
-    s, e = b.start0[crossing], b.end0[crossing]
-    c0, c1 = b.cover[crossing], b.cover_end[crossing]
-    d = b.diameter0[crossing]
-    edges = ((s, c0, e, c1), (e, c1, e, c1 + d), (e, c1 + d, s, c0 + d), (s, c0 + d, s, c0))
-    dist = np.full(len(circle), np.inf)
-    for ax, az, bx, bz in edges:
-        dist = np.minimum(dist, _segment(px, pz, ax, az, bx, bz))
-    lo, hi = np.minimum(s, e), np.maximum(s, e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        line = c0 + (c1 - c0) * (px - s) / np.where(e != s, e - s, 1.0)
-    inside = (px >= lo) & (px <= hi) & (pz >= np.minimum(line, line + d)) & (pz <= np.maximum(line, line + d))
-    return np.asarray(~inside & (e != s) & (dist - r > 1e-6))
 
 
 # --- selectors ---------------------------------------------------------------------------
@@ -786,21 +762,35 @@ class RelationCompiler:
             sb = b.boxes(s)
             measured = box_gaps(sb, zb)
             near = np.flatnonzero(measured <= margin + TOLERANCE)
-            # a round body clear of a box zone by its true circle passes whatever its polygon
-            plain_zone = roots | (~b.obj_round[t] & ~b.is_crossing[t] & ~b.is_tree[t])
-            clear = b.obj_round[s[near]] & plain_zone[near] & (
-                point_box(b.x[s[near]], b.frame.z[s[near]], tuple(z[near] for z in zb)) - b.half_width[s[near]]
-                > margin + TOLERANCE)
-            measured[near[clear]] = np.inf
-            exact = near[~clear]
-            if len(exact):
-                tg = t[exact]
+            # discs, boxes (round and rectangular bodies, root zones) and crossing bands in closed form;
+            # two crossings, and trunks, by shape
+            sn, tn = s[near], t[near]
+            band_s, band_t = b.is_crossing[sn], b.is_crossing[tn] & (not roots)
+            closed = ~(band_s & band_t) & (roots | ~b.is_tree[tn])
+            if closed.any():
+                k = near[closed]
+                sg, tg = s[k], t[k]
                 if roots:
                     r, depth = b.table.root_radius[tg], b.table.root_depth[tg]
-                    zones = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
+                    zones = geo.boxes(b.x[tg] - r, np.zeros(len(tg)), b.x[tg] + r, depth)
                 else:
-                    zones = b.shapes(tg)
-                measured[exact] = shape_gaps(b.shapes(s[exact]), zones)
+                    zones = b.regions(tg)
+                plain, by_s, by_t = ~band_s[closed] & ~band_t[closed], band_s[closed], band_t[closed]
+                if plain.any():
+                    measured[k[plain]] = geo.region_gaps(b.regions(sg[plain]), zones[plain])
+                if by_s.any():
+                    measured[k[by_s]] = geo.band_gaps(b.bands(sg[by_s]), zones[by_s])
+                if by_t.any():
+                    measured[k[by_t]] = geo.band_gaps(b.bands(tg[by_t]), b.regions(sg[by_t]))
+            shaped = near[~closed]
+            if len(shaped):
+                tg = t[shaped]
+                if roots:
+                    r, depth = b.table.root_radius[tg], b.table.root_depth[tg]
+                    shapes = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
+                else:
+                    shapes = b.shapes(tg)
+                measured[shaped] = shape_gaps(b.shapes(s[shaped]), shapes)
             ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
             return BatchOutcome((s, t), measured, np.asarray(ok), margin, ">=")
 
@@ -951,12 +941,12 @@ def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:
         ci, cj = i[k], j[k]
         boxed = box_gaps(b.boxes(ci), b.boxes(cj)) < 0
         k, ci, cj = k[boxed], ci[boxed], cj[boxed]
-        # a round body clear of a crossing's band cannot overlap it
-        round_i, round_j = b.obj_round[ci] & b.is_crossing[cj], b.obj_round[cj] & b.is_crossing[ci]
-        circle = np.where(round_i, ci, cj)
-        crossing = np.where(round_i, cj, ci)
-        clear = (round_i | round_j) & circle_crossing_apart(b, circle, crossing)
-        exact = k[~clear]
-        gap[exact] = shape_gaps(b.shapes(i[exact]), b.shapes(j[exact]))
+        # a crossing's band against a disc or a box in closed form; two crossings by shape
+        one = b.is_crossing[ci] != b.is_crossing[cj]
+        band = np.where(b.is_crossing[ci], ci, cj)[one]
+        other = np.where(b.is_crossing[ci], cj, ci)[one]
+        gap[k[one]] = geo.band_gaps(b.bands(band), b.regions(other))
+        two = k[~one]
+        gap[two] = shape_gaps(b.shapes(i[two]), b.shapes(j[two]))
     bad = gap < -TOLERANCE
     return i[bad], j[bad], gap[bad]

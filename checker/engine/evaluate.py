@@ -102,9 +102,9 @@ def tags_hold(rule: ast.Rule, tags: tuple[tuple[str, str | float], ...]) -> bool
     return True
 
 
-def exception_fields(exc: ast.Exception_, objs: list[Obj]) -> tuple[tuple[str, str], ...]:
+def exception_fields(exc: ast.Exception_, measures: list[tuple[str, ...]]) -> tuple[tuple[str, str], ...]:
     """Return a finding's `exception` fields: the measures its subjects carry that the exception names, its approver."""
-    used = sorted({m for o in objs for m in o.measures} & set(exc.measures))
+    used = sorted({m for carried in measures for m in carried} & set(exc.measures))
     fields: tuple[tuple[str, str], ...] = (("measure", ", ".join(used)), ("approval", exc.approver))
     if exc.limit is not None:
         fields += (("relaxed_to", f"{exc.limit.value:g}"),)
@@ -256,7 +256,9 @@ class Engine:
             fields = None
             if e >= 0:
                 exc = req.exceptions[e]
-                fields = [exception_fields(exc, [b.obj(int(c[n])) for c in columns]) for n in pick.tolist()]  # type: ignore[union-attr]
+                carried = b.table.measures
+                fields = [exception_fields(exc, [carried.get(int(c[n]), ()) for c in columns])
+                          for n in pick.tolist()]  # type: ignore[union-attr]
             blocks.append(Block(self._template(plan, position, k, e, out), position, sec[pick], subjects[pick],
                                 values[pick], required[pick], anchor[pick], baseline[pick], flags[pick], fields))
 
@@ -353,7 +355,6 @@ class Engine:
             via = [c for c in candidates if c[0].exception is not None]
             row, e = via[0] if via else min(candidates, key=lambda c: _closeness(c[0]))
             group = np.array(members[key], dtype=np.intp)
-            objs = [b.obj(g) for g in members[key]]
             planned = np.flatnonzero(b.planned[group])
             among = group[planned] if len(planned) else group
             anchor = int(among[np.lexsort((b.column[among], b.line[among]))[0]])
@@ -364,8 +365,8 @@ class Engine:
                 self._template(plan, position, k, e, out), position, np.array([key[0]], dtype=np.intp), group[None, :],
                 np.array([np.nan if row.measured is None else row.measured]),
                 np.array([np.nan if row.required is None else row.required]), np.array([anchor], dtype=np.intp),
-                np.array([bool(b.existing[group].all())]), np.array([objs[0].kind == "crossing"]),
-                [exception_fields(exc, objs)] if exc is not None else None))
+                np.array([bool(b.existing[group].all())]), np.array([bool(b.is_crossing[group[0]])]),
+                [exception_fields(exc, [b.table.measures.get(g, ()) for g in members[key]])] if exc is not None else None))
 
     def _emit_overlaps(self, b: columnar.Batch, blocks: list[Block]) -> None:
         """Append the physical overlaps of all sections (as `_overlaps`)."""
