@@ -1,13 +1,19 @@
-"""Shared fixtures: the repository root, a case-text builder, the golden refresh flag."""
+"""Shared fixtures: the repository root, a case-text builder, the golden refresh flag, property-test budgets."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def examples(default: int) -> int:
+    """Return a property test's example budget: `default`, or $LIGGING_EXAMPLES for a long run by hand."""
+    return int(os.environ.get("LIGGING_EXAMPLES", default))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

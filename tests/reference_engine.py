@@ -239,16 +239,20 @@ def band(obj: Obj) -> geo.Bands:
     return geo.Bands(*(np.array([v]) for v in (obj.start or 0.0, obj.end or 0.0, obj.cover, c1, obj.diameter or 0.0)))
 
 
-def region_gap(subject: Obj, target: Obj, roots: bool) -> float:
-    """Return the gap between a body and a root zone (a box) or another body, in closed form (`region_gaps`, `band_gaps`)."""
+def zone_region(target: Obj, roots: bool) -> geo.Regions:
+    """Return a tree's root zone (a box) or a body (a disc or a box) as a region; not for crossings."""
     if roots:
         assert target.root_radius is not None and target.root_depth is not None
-        zone = geo.boxes(np.array([target.x - target.root_radius]), np.array([0.0]),
+        return geo.boxes(np.array([target.x - target.root_radius]), np.array([0.0]),
                          np.array([target.x + target.root_radius]), np.array([target.root_depth]))
-    elif target.kind == "crossing":
+    return geo.body(target)
+
+
+def region_gap(subject: Obj, target: Obj, roots: bool) -> float:
+    """Return the gap between a body and a root zone (a box) or another body, in closed form (`region_gaps`, `band_gaps`)."""
+    if not roots and target.kind == "crossing":
         return float(geo.band_gaps(band(target), geo.body(subject))[0])
-    else:
-        zone = geo.body(target)
+    zone = zone_region(target, roots)
     if subject.kind == "crossing":
         return float(geo.band_gaps(band(subject), zone)[0])
     return float(geo.region_gaps(geo.body(subject), zone)[0])
@@ -278,8 +282,20 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
         for i in range(len(s.objects)):
             if not subjects[i] or s.kind(i, "tree") or not exclusion_applies(s.objects, rack_of, i, t):
                 continue
-            gap = region_gap(s.objects[i], s.objects[t], roots) if closed(s.objects[i], s.objects[t], roots) \
-                else shape_gap(geo.shape(s.objects[i]), zone)
+            body = geo.shape(s.objects[i])
+            plain = closed(s.objects[i], s.objects[t], roots)
+            gap = region_gap(s.objects[i], s.objects[t], roots) if plain else shape_gap(body, zone)
+            if gap < 0:
+                # inside the zone: how far it must move to leave, not the size of the overlap (the geometry's
+                # definition, which tests/test_geometry.py holds against a search by trial moves); discs and
+                # boxes in closed form, a crossing band by shape
+                if plain and s.objects[i].kind != "crossing" and (roots or s.objects[t].kind != "crossing"):
+                    exit_ = geo.region_exits(geo.body(s.objects[i]), zone_region(s.objects[t], roots))[0]
+                    gap = 0.0 - float(np.round(exit_, 6))
+                else:
+                    gap = shape_gap(body, zone)
+                    if gap < 0:
+                        gap = -round(geo.exit_distance(body, zone), 6)
             ok = gap >= margin - TOLERANCE if margin > 0 else gap >= -TOLERANCE
             rows.append(Row((i, t), gap, ok))
     return Judged(rows, margin, ">=")
@@ -458,7 +474,9 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
         if f.exception.limit is not None:
             exception += (("relaxed_to", f"{f.exception.limit.value:g}"),)
     j = f.judged
-    message = sayer(req.relation, j.op, j.unit, j.required)(subjects, f.measured, f.exception, objs[0].kind == "crossing")
+    # an order names its objects in the order it requires (the row's), not in id order
+    words = tuple(s.objects[i].id for i in f.subjects) if isinstance(req.relation, ast.Order) else subjects
+    message = sayer(req.relation, j.op, j.unit, j.required)(words, f.measured, f.exception, objs[0].kind == "crossing")
     return Finding(
         rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(req.relation)], subjects=subjects,
         measured=f.measured, required=j.required, op=j.op, unit=j.unit, message=message, source=rule.source,

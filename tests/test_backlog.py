@@ -9,6 +9,7 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from checker.io.loader import load_case
 from checker.policy import backlog as bl
 from checker.policy import backlog_csv, backlog_views
 from checker.policy.backlog_schema import MIGRATIONS, open_backlog
@@ -204,6 +206,8 @@ def test_logging_the_shipped_cases_gives_one_entry_per_regulation(where: str, mo
     trees = items["BOOM-HART-TRACE"]
     assert trees.friction == "space" and len(trees.cases) >= 4 and trees.occurrences >= 10
     assert items["VKLS-WARMTE-WATER"].friction == "data"
+    # the Best cut's medium-voltage cables lie at their net's declared depth: a data question first
+    assert items["NEN-COV-MS"].friction == "data" and "standaardDieptelegging" in items["NEN-COV-MS"].evidence
     # a tier swap fixes the non-conform rack: a design error, not friction
     assert "VKLS-ORDER" not in items
     assert all(r.instrument_kind and r.changed_by for i in items.values() for r in i.rubbing)
@@ -767,16 +771,22 @@ def test_backlog_env_var_selects_the_server(pg_url: str, monkeypatch: pytest.Mon
 
 def test_layout_log_records_each_rule_that_must_give_way(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     where = str(tmp_path / "b.db")
+    # the VKLS rack keeps its designed depth (VKLS-DIEPTE-ONTWERP): the covers of its shallow tiers give way, and
+    # the telecom cover against the rack's design is the conflict the solver proves
     assert cli("layout", str(ROOT / "cases" / "leiden-vkls-conform"), "--log", "--backlog", where) == 1
     assert "new backlog created" in capsys.readouterr().err
     items = {i.key: i for i in bl.list_items(where, load_weights())}
-    assert {"VKLS-DEPTH", "DUN-COV-MAX", "VKLS-WARMTE-WATER"} <= set(items)
-    # Dunea and NEN 7171 both cap the water main at 1.00 m and give way by as much: one entry
-    assert "NEN-COV-W-MAX" not in items
-    assert [(r.rule, r.role) for r in items["DUN-COV-MAX"].rules] == [("DUN-COV-MAX", "rubs"), ("NEN-COV-W-MAX", "agrees")]
-    assert items["VKLS-WARMTE-WATER"].friction == "data" and items["VKLS-DEPTH"].friction == "space"
-    detail = bl.detail(where, items["VKLS-DEPTH"].id, load_weights())
-    assert [o.origin for o in detail.occurrences] == ["layout"] and "1.20" in detail.item.evidence
+    assert {"TEL-COV-DT", "NEN-COV-LS", "NEN-COV-MS", "VKLS-WARMTE-WATER", "TEL-COV-DT+VKLS-DIEPTE-ONTWERP"} <= set(items)
+    assert "VKLS-DEPTH" not in items
+    assert items["VKLS-WARMTE-WATER"].friction == "data" and items["TEL-COV-DT"].friction == "space"
+    assert items["TEL-COV-DT+VKLS-DIEPTE-ONTWERP"].friction == "contradiction"
+    detail = bl.detail(where, items["TEL-COV-DT"].id, load_weights())
+    assert [o.origin for o in detail.occurrences] == ["layout"] and "0.60" in detail.item.evidence
+    # Dunea and NEN 7171 both ask 0.70 m of the water main and give way by as much: one entry
+    assert cli("layout", str(ROOT / "cases" / "leiden-vkls"), "--log", "--backlog", where) == 1
+    items = {i.key: i for i in bl.list_items(where, load_weights())}
+    assert "NEN-COV-W" not in items
+    assert [(r.rule, r.role) for r in items["DUN-COV-MIN"].rules] == [("DUN-COV-MIN", "rubs"), ("NEN-COV-W", "agrees")]
 
 
 @pytest.mark.parametrize("args", [
@@ -796,3 +806,103 @@ def test_hostile_command_lines_end_in_one_line_and_exit_2(tmp_path: Path, args: 
     assert cli(*full) == 2
     err = capsys.readouterr().err
     assert err.startswith("ligging: ") and err.count("\n") == 1 and "pw@" not in err
+
+
+# ---- friction on depths nobody measured (imported KLIC lines) ------------------------------------
+
+def occurrences(where: str, key: str) -> list[bl.Occurrence]:
+    """Return the occurrences logged beneath the entry of a rule (or rule pair)."""
+    entry = next(i.id for i in bl.list_items(where, load_weights()) if i.key == key)
+    return list(bl.detail(where, entry, load_weights()).occurrences)
+
+
+def test_friction_on_a_declared_depth_is_a_data_question(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    where = str(tmp_path / "b.db")
+    case = ROOT / "cases" / "best-imkl-voorbeeld" / "case.yaml"
+    assert cli("check", str(case), "--log", "--backlog", where, "--format", "json") == 0
+    capsys.readouterr()
+    items = {i.key: i for i in bl.list_items(where, load_weights())}
+    assert items["NEN-COV-MS"].friction == "data"
+    features = {o.id: o.source.feature for o in load_case(case).objects if o.source is not None}
+    found = occurrences(where, "NEN-COV-MS")
+    assert sorted(o.subjects[0] for o in found) == sorted(["kb-1", *(f"ms-{k}" for k in range(1, 10))])
+    for o in found:
+        (sid,) = o.subjects
+        text = " ".join(o.evidence.split())
+        assert o.friction == "data" and o.measured == pytest.approx(0.60)
+        assert f"the cover of {sid} ({features[sid]}), 0.60 m, is the net's declared standard depth" in text
+        # 0.30 m deeper the 0.80 m is met; 0.30 m higher it measures 0.30 m
+        assert "0.30 m deeper it is met, 0.30 m higher it measures 0.300 m" in text
+
+
+DEEP_PACK = """\
+pack diep
+  title "Testgemeente: waterleidingen dieper"
+  authority "Testgemeente"
+  version "1"
+  instrument beleidsregel "a test pack" by "gemeente"
+
+include imkl
+
+rule DIEP-W
+  title "Waterleiding 1,20 m diep"
+  severity error
+  negotiability 2
+  source "a test pack"
+  illustrative "a municipality asking more cover of water than the drinking-water companies allow, for this test"
+  require cover water >= 1.20 m
+"""
+
+
+def test_friction_on_an_assumed_depth_is_data_and_on_a_measured_one_is_not(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    pack = tmp_path / "diep.rules"
+    pack.write_text(DEEP_PACK, encoding="utf-8")
+    cut = tmp_path / "cut.yaml"
+    # the water lines have no depth in the delivery: the import assumes the deepest minimum cover, 1.20 m
+    assert cli("import", str(ROOT / "tests" / "data" / "imkl" / "imkl2" / "two-crossings.xml"),
+               "--line", "155020,388014 155020,388026", "--pack", "nen7171", "--pack", str(pack), "-o", str(cut)) == 0
+    main = next(o for o in load_case(cut).objects if o.source is not None and o.source.feature.endswith(".w_main"))
+    assert (main.cover, main.source.depth) == (1.2, "assumed")
+    assumed = str(tmp_path / "assumed.db")
+    assert cli("check", str(cut), "--log", "--backlog", assumed, "--format", "json") == 0
+    capsys.readouterr()
+    found = {o.subjects: o for o in occurrences(assumed, "NEN-COV-W-MAX")}
+    assert {o.friction for o in found.values()} == {"data"}
+    text = " ".join(found[(main.id,)].evidence.split())
+    assert f"the cover of {main.id} (nl.imkl-KL9999.w_main), 1.20 m, is assumed" in text
+    assert "0.30 m deeper it measures 1.500 m, 0.30 m higher it is met" in text
+    # the same cut with the main's depth measured: the street as it lies, no data question
+    cut.write_text(cut.read_text(encoding="utf-8").replace(
+        "feature: nl.imkl-KL9999.w_main, depth: assumed", "feature: nl.imkl-KL9999.w_main, depth: measured"),
+        encoding="utf-8")
+    measured = str(tmp_path / "measured.db")
+    assert cli("check", str(cut), "--log", "--backlog", measured, "--format", "json") == 0
+    found = {o.subjects: o for o in occurrences(measured, "NEN-COV-W-MAX")}
+    assert found[(main.id,)].friction == "space" and "nobody measured" not in found[(main.id,)].evidence
+    assert {s: o.friction for s, o in found.items() if s != (main.id,)} == {s: "data" for s in found if s != (main.id,)}
+
+
+def test_an_assumed_depth_that_decides_nothing_leaves_the_class_alone(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    case = tmp_path / "case.yaml"
+    case.write_text(textwrap.dedent("""\
+        ligging: 1
+        name: Liander-kabel naast een fundering
+        width: 4.0
+        zones:
+          - {kind: trottoir, from: 0, to: 4.0}
+        objects:
+          - {id: ls-1, network: laagspanning, owner: Liander, status: existing, x: 1.0, cover: 0.5, diameter: 0.04,
+             source: {feature: nl.imkl-KL1000.ls, depth: assumed}}
+          - {id: fundering, kind: structure, status: existing, x: 1.2, width: 0.6, cover: 0, height: 0.3}
+        """), encoding="utf-8")
+    where = str(tmp_path / "b.db")
+    assert cli("check", str(case), "--log", "--backlog", where, "--format", "json") == 0
+    capsys.readouterr()
+    items = {i.key: i for i in bl.list_items(where, load_weights())}
+    # how far the cable lies beside the foundation does not depend on its depth: the room, not the data
+    assert items["LIA-GEEN-OBJECTEN"].friction == "space" and "nobody measured" not in items["LIA-GEEN-OBJECTEN"].evidence
+    # its cover does
+    assert items["NEN-COV-LS"].friction == "data"
+    assert "the cover of ls-1 (nl.imkl-KL1000.ls), 0.50 m, is assumed" in " ".join(items["NEN-COV-LS"].evidence.split())

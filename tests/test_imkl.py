@@ -28,6 +28,7 @@ from checker.pipeline.run import check_paths
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT, case_text
+from tests.test_imkl_property import one_line
 
 DATA = ROOT / "tests" / "data" / "imkl"
 FIXTURES = DATA / "imkl2"
@@ -228,6 +229,37 @@ def test_a_line_crossed_twice_gives_two_objects_and_a_stretch_along_is_a_crossin
     assert found["rv-1"]["source"]["feature"] == found["rv-2"]["source"]["feature"]
     service = found["w-2"]
     assert (service["kind"], service["from"], service["to"], service["diameter"]) == ("crossing", 6.0, 12.0, 0.032)
+
+
+def test_a_line_doubling_back_across_the_section_is_one_object_at_its_bend() -> None:
+    # hypothesis found it: the line crosses at x = 2.988 and back at 2.990, 2 mm apart; it was cut as
+    # two lines of its beheerder on one centreline, spread to 2.934 and 3.044 m
+    case = Cutter(one_line("LINESTRING (93 187, 103 201.5, 91 184)"), NEN).cut((100.0, 200.0), (112.0, 205.0)).case
+    (only,) = case["objects"]
+    assert (only["id"], only["x"], only["diameter"]) == ("w-1", 2.989, 0.11)
+    assert "meeting it at x = 2.988, 2.990 m" in only["note"] and "drawn on one centreline" not in only["note"]
+
+
+def test_two_crossings_of_one_line_further_apart_than_its_size_stay_two() -> None:
+    # a V whose legs cross the section 0.36 m apart: two places of one 110 mm pipe, no bend, no bundle
+    case = Cutter(one_line("LINESTRING (155010 388018, 155021 388020, 155010 388022)", diameter=0.11), NEN).cut(START, END).case
+    assert [(o["x"], "note" in o) for o in case["objects"]] == [(5.818, False), (6.182, False)]
+
+
+def test_a_short_piece_on_the_section_line_is_a_crossing_at_its_middle() -> None:
+    # 0.30 m lying on the section line is too short to run along it, but the line is there
+    for leaves in ("155030 388020.5", "155010 388020.5"):  # through, and back to the side it came from
+        wkt = f"LINESTRING (155010 388019.8, 155020 388020, 155020 388020.3, {leaves})"
+        case = Cutter(one_line(wkt, diameter=0.11), NEN).cut(START, END).case
+        assert [(o.get("kind", "pipe"), o["x"]) for o in case["objects"]] == [("pipe", 6.15)], leaves
+
+
+def test_a_crossing_just_past_a_stretch_along_the_section_widens_it() -> None:
+    # runs along the section from x = 6 to 8 at 0.5 m beside it, then crosses it at x = 8.08
+    wkt = "LINESTRING (155020.5 388020, 155020.5 388022, 155019.5 388022.16, 155000 388022.16)"
+    case = Cutter(one_line(wkt, diameter=0.11), NEN).cut(START, END).case
+    (only,) = case["objects"]
+    assert (only["kind"], only["from"], only["to"]) == ("crossing", 6.0, 8.08)
 
 
 def test_containers_hold_what_they_name_placed_inside_them() -> None:

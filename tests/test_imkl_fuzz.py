@@ -4,7 +4,8 @@
 (entities, external DTDs, zip bombs, truncation, foreign versions and reference systems);
 each is run through the real CLI in a forked child (`tests.test_malformed.run_cli`). The
 fuzz tests mutate an IMKL 2.0 fixture line by line, and feed random bytes, to the reader
-and the cut: a section or a `LiggingError`, never another exception.
+and the cut: a section or a `LiggingError`, never another exception. Run them longer by hand
+with `LIGGING_EXAMPLES=2000` (and `--hypothesis-seed=N`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from checker.io.imkl.cut import Cutter
 from checker.io.imkl.reader import read_delivery
 from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
-from tests.conftest import ROOT
+from tests.conftest import ROOT, examples
 from tests.test_malformed import assert_refused, run_cli, snapshot
 
 CORPUS = Path(__file__).resolve().parent / "malformed-imkl"
@@ -55,7 +56,7 @@ def import_bytes(data: bytes, tmp_path: Path) -> None:
         assert "\n" not in exc.diagnostic.one_line()
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_a_mutated_delivery_reads_or_fails_cleanly(tmp_path: Path, data: st.DataObject) -> None:
     lines = FIXTURE.read_text(encoding="utf-8").splitlines()
@@ -76,7 +77,7 @@ def test_a_mutated_delivery_reads_or_fails_cleanly(tmp_path: Path, data: st.Data
     import_bytes("\n".join(lines).encode("utf-8", "replace"), tmp_path)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=2048))
 def test_random_bytes_fail_cleanly(tmp_path: Path, data: bytes) -> None:
     import_bytes(data, tmp_path)

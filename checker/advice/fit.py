@@ -28,12 +28,12 @@ from rich.text import Text
 from checker.advice.layout import Deviation, Layout, layout, report, start_from_standard
 from checker.engine.evaluate import Engine
 from checker.engine.lint import required_width
+from checker.io import zone_spec
 from checker.model.section import CABLE_THEMAS, THEMAS, Obj, Section, Zone
 from checker.model.sizes import MAX_COPIES, MAX_DIAMETER, MAX_LINES, typical_diameter
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.units import UnitProblem, length
 from nen7171.reference import home_zone
-from nen7171.zones import is_zone_kind
 
 ARG = Span("<command line>", 1, 1)
 PRECISION = 0.005
@@ -67,22 +67,12 @@ def _bad(message: str) -> LiggingError:
 
 
 def parse_zones(spec: str) -> tuple[Zone, ...]:
-    """Parse `trottoir:2.0,rijbaan:5.5` into contiguous zones from the facade."""
-    zones = []
-    at = 0.0
-    for part in spec.split(","):
-        kind, _, size = part.strip().partition(":")
-        if not is_zone_kind(kind):
-            raise _bad(f"unknown zone kind '{kind}' in --zones (expected e.g. trottoir:2.0,rijbaan:5.5)")
-        try:
-            width = length(size or "", "m")
-        except UnitProblem as exc:
-            raise _bad(f"zone '{kind}': {exc}") from None
-        if not 0 < width <= MAX_WIDTH:
-            raise _bad(f"zone '{kind}' must be more than 0 and at most {MAX_WIDTH:g} m wide")
-        zones.append(Zone(kind, at, at + width, ARG))
-        at += width
-    return tuple(zones)
+    """Parse `trottoir:2.0,rijbaan:5.5` as `import` does (checker/io/zone_spec.py), each zone at most MAX_WIDTH."""
+    zones = zone_spec.parse_zones(spec)
+    for z in zones:
+        if z.end - z.start > MAX_WIDTH:
+            raise _bad(f"zone '{z.kind}' must be more than 0 and at most {MAX_WIDTH:g} m wide")
+    return zones
 
 
 def parse_networks(specs: list[str], prefix: str = "") -> tuple[list[Obj], frozenset[str]]:

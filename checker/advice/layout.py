@@ -1,13 +1,15 @@
 """The layout solver: place the planned objects so every rule holds, or say which deviations it takes.
 
-A section and the rules in force become a mixed-integer linear programme (SciPy `milp`,
-HiGHS). Each movable unit — a planned cable, pipe, container or rack (a rack carries its
-contents) — gets a continuous axis `x` and cover; existing objects, crossings, trees,
-structures and reservations stay where they are, and so does whatever a `keep` rule keeps
-(a gravity sewer's depth). Each unit lies wholly in one surface zone (a binary per zone),
-inside the profile and below ground, so zone rules and the per-zone left-to-right order
-become linear. Clearances are disjunctions written with big-M binaries: `horizontal` is
-"left of or right of by d", `vertical` "above or below by d", and `shortest` (and physical
+A section and the rules in force become a mixed-integer linear programme, solved by HiGHS
+(highspy: it takes a start solution and says whether the one it returns is feasible; every
+vector it returns is checked against the rows all the same). Each movable unit — a planned
+cable, pipe, container or rack (a rack carries its contents) — gets a continuous axis `x`
+and cover; existing objects, crossings, trees, structures and reservations stay where they
+are, and so does whatever a `keep` rule keeps (a gravity sewer's depth). Each unit lies
+wholly in one surface zone (a binary per zone), inside the profile and below ground, so zone
+rules and the per-zone left-to-right order become linear. Clearances are disjunctions
+written with big-M binaries: `horizontal` is "left of or right of by d", `vertical` "above
+or below by d", and `shortest` (and physical
 non-overlap, which holds whatever packs are loaded) "apart by d horizontally or
 vertically", which is never looser than the engine's exact distance; a `<=` clearance is
 a conjunction. Alternatives (`otherwise`) are one more disjunction.
@@ -27,13 +29,23 @@ reports are the findings of that re-check (`RULE a, b (source): required 0.30 m 
 so accepting exactly those leaves nothing. A minimal conflicting set of error rules
 (deletion filtering) and the next-best deviation set (the cheapest one forbidden) explain
 a section that needs deviations.
+
+Solving is staged so that the answer is proven where it can be and never lost to the clock
+(`_solve_firm`): any layout first, then, because a cheaper layout moves no unit further than
+that one costs, a model that keeps units that close to their starts, which falls apart into
+groups that cannot meet (the two sides of a street); each group is optimised on its own,
+warm-started. A solve stopped by the time limit keeps its best layout and reports a gap that
+holds for the whole street; a stopped solve with nothing found says so and is never read as
+"the rules conflict".
 """
 
 from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -43,8 +55,6 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
 
 from checker.engine.evaluate import Engine, exclusion_applies
 from checker.engine.select import Predicate, compile_selector, in_service, mask, paired
@@ -63,6 +73,8 @@ OVERLAP = "LIG-OVERLAP"
 MAX_SLACK = 10.0
 EPS = 1e-6
 TIME_LIMIT = 8.0
+# a limit on branch-and-bound nodes per solve: a stop that does not depend on how busy the machine is (tests)
+NODE_LIMIT: int | None = None
 # an error rule's deviation of whole metres is priced against movement of centimetres: deviate only when
 # moving cannot help
 DEVIATION_PRICE = 1000.0
@@ -76,7 +88,7 @@ SOFT_WAIVER = 2.0
 STRICT, FIRM, SLACK = "strict", "firm", "slack"
 # trust regions (metres of movement) tried in turn; None is the whole profile
 MOVE_GAP = 0.02
-TRUST_RADII: tuple[float | None, ...] = (0.75, 2.5, None)
+TRUST_RADIUS = 0.75
 
 
 class Lin:
@@ -218,6 +230,8 @@ class _Model:
     timed_out: bool = False
     gap: float | None = None
     solver_error: bool = False
+    bound: float = -math.inf
+    objective: float = math.inf
 
     def var(self, lo: float, hi: float, cost: float = 0.0, integer: bool = False) -> Lin:
         """Add a variable and return it as an expression."""
@@ -246,13 +260,15 @@ class _Model:
             low += v * bound
         return low
 
-    def solve(self, time_limit: float | None = None, gap: float = 1e-4) -> np.ndarray | None:
-        """Solve; return the solution vector, or None when infeasible (or nothing found in time)."""
-        if self.broken:
-            return None
+    def matrix(self) -> tuple[Any, np.ndarray, np.ndarray]:
+        """Return the rows as a sparse matrix, their lower sides, and the part of each column then each row.
+
+        Variables that share a row belong to one part; parts share nothing and are solved apart.
+        """
+        from scipy.sparse import coo_array
+        from scipy.sparse.csgraph import connected_components
+
         n = len(self.lb)
-        if not self.rows:
-            return np.array(self.lb, dtype=float)
         r, c, v = [], [], []
         for k, row in enumerate(self.rows):
             for i, val in row.coef.items():
@@ -261,23 +277,188 @@ class _Model:
                 v.append(val)
         a = coo_array((v, (r, c)), shape=(len(self.rows), n)).tocsr()
         lo = np.array([-row.const for row in self.rows])
-        options = {"time_limit": TIME_LIMIT if time_limit is None else time_limit, "mip_rel_gap": gap}
-        for presolve in (True, False):
-            res = milp(np.array(self.cost), integrality=np.array(self.integer), bounds=Bounds(self.lb, self.ub),
-                       constraints=LinearConstraint(a, lo, np.full(len(lo), np.inf)),
-                       options={**options, "presolve": presolve})
-            # status 4 is HiGHS giving up on numerics (seen in presolve on models with 1 mm of room), not a
-            # proof of infeasibility: solve once more without presolve before believing anything
-            if res.status != 4:
-                break
-        # status 1: the time (or iteration) limit stopped the solver; what it has is not proven best
-        self.timed_out = self.timed_out or res.status == 1
-        self.solver_error = self.solver_error or res.status == 4
-        if res.x is None:
+        link = coo_array((np.ones(len(c)), (np.array(r, dtype=np.intp) + n, np.array(c, dtype=np.intp))),
+                         shape=(n + len(self.rows), n + len(self.rows)))
+        _, label = connected_components(link, directed=False)
+        return a, lo, label
+
+    def part_costs(self, x: np.ndarray) -> dict[int, float]:
+        """Return the objective of a solution per part of the model (a column in no row is a part of its own)."""
+        label = self.matrix()[2][: len(self.lb)]
+        out: dict[int, float] = {}
+        for k, value in zip(label.tolist(), (np.array(self.cost) * x).tolist(), strict=True):
+            out[k] = out.get(k, 0.0) + value
+        return out
+
+    def solve(self, time_limit: float | None = None, gap: float = 1e-4, start: np.ndarray | None = None
+              ) -> np.ndarray | None:
+        """Solve; return the solution vector, or None when infeasible or nothing was found in time.
+
+        The model falls apart into independent parts (the two sides of a street, say) once
+        the bounds keep them from meeting; each part is solved on its own, which HiGHS does
+        not do for itself. `start` is a layout known to hold (the trust region's): each
+        part starts from it, so a solve cut short by the time limit still has it. Whatever
+        HiGHS returns is checked against every row before it is believed. Afterwards `bound`
+        is the proven least objective, `gap` how far the solution may be above it, and
+        `timed_out` whether the limit stopped a part.
+        """
+        self.bound = -math.inf
+        self.objective = math.inf
+        if self.broken:
             return None
-        if res.status == 1 and getattr(res, "mip_gap", None) is not None and math.isfinite(res.mip_gap):
-            self.gap = float(res.mip_gap)
-        return np.asarray(res.x)
+        n = len(self.lb)
+        lb, ub, cost = np.array(self.lb), np.array(self.ub), np.array(self.cost)
+        x = np.where(cost >= 0, lb, ub).astype(float)
+        if not self.rows:
+            self.bound = self.objective = float(cost @ x)
+            return x
+        a, lo, label = self.matrix()
+        deadline = _clock() + (TIME_LIMIT if time_limit is None else time_limit)
+        integer = np.array(self.integer, dtype=bool)
+        bound = objective = 0.0
+        for part in np.unique(label[n:]):
+            cols = np.flatnonzero(label[:n] == part)
+            rows = np.flatnonzero(label[n:] == part)
+            got = _solve_part(a[rows][:, cols].tocsc(), lo[rows], lb[cols], ub[cols], cost[cols], integer[cols],
+                              max(0.0, deadline - _clock()), gap, None if start is None else start[cols])
+            self.timed_out = self.timed_out or got.timed_out
+            self.solver_error = self.solver_error or got.error
+            if got.x is None:
+                return None
+            x[cols] = got.x
+            bound += got.bound
+            objective += got.objective
+        if not _holds(a, lo, lb, ub, integer, x):
+            # HiGHS's answer breaks a row: not a layout, whatever its status said
+            self.solver_error = True
+            return None
+        self.bound, self.objective = bound, float(cost @ x)
+        self.gap = None
+        if math.isfinite(bound) and objective - bound > 1e-9 * max(1.0, abs(objective)):
+            self.gap = (objective - bound) / max(abs(objective), 1e-9)
+        return x
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What HiGHS made of one independent part of a model."""
+
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    timed_out: bool
+    error: bool
+
+
+_SILENT: list[bool] = []
+
+
+def _highs() -> Any:
+    """Return a silent HiGHS instance (highspy is imported on first use: most commands never solve)."""
+    import highspy
+
+    if _SILENT:
+        h = highspy.Highs()
+    else:
+        # HiGHS writes a banner to the process's stdout when the first solver is made, before any option
+        # can silence it; ligging's stdout may be JSON Lines, so the banner goes to /dev/null
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _SILENT.append(True)
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def _run(a: Any, lo: np.ndarray, lb: np.ndarray, ub: np.ndarray, cost: np.ndarray, integer: np.ndarray,
+         options: dict[str, Any], start: np.ndarray | None) -> tuple[str, np.ndarray | None, float]:
+    """Run HiGHS once: return (status name, solution or None, proven lower bound of the objective)."""
+    import highspy
+
+    h = _highs()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(lb), len(lo)
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lb, ub
+    lp.row_lower_, lp.row_upper_ = lo, np.full(len(lo), highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = a.indptr, a.indices, a.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous for k in integer]
+    h.passModel(lp)
+    for key, value in options.items():
+        h.setOptionValue(key, value)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.getModelStatus().name
+    info = h.getInfo()
+    found = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    x = np.array(h.getSolution().col_value, dtype=float) if found else None
+    bound = float(info.mip_dual_bound) if integer.any() else float(info.objective_function_value)
+    return status, x, bound
+
+
+def _solve_part(a: Any, lo: np.ndarray, lb: np.ndarray, ub: np.ndarray, cost: np.ndarray, integer: np.ndarray,
+                time_limit: float, gap: float, start: np.ndarray | None) -> _Part:
+    """Solve one part within the time left; a start that holds is kept when HiGHS finds nothing better in time."""
+    if start is not None and not _holds(a, lo, lb, ub, integer, start):
+        start = None
+    # one thread: the parts are small, and ligging runs its own workers; HiGHS's second thread only competes
+    options: dict[str, Any] = {"time_limit": max(time_limit, 1e-3), "mip_rel_gap": gap, "threads": 1}
+    if NODE_LIMIT is not None:
+        options["mip_max_nodes"] = NODE_LIMIT
+    for presolve in ("on", "off"):
+        status, x, bound = _run(a, lo, lb, ub, cost, integer, {**options, "presolve": presolve}, start)
+        # a solve error is HiGHS giving up on numerics (seen in presolve on models with 1 mm of room), not a
+        # proof of infeasibility: solve once more without presolve before believing anything
+        if status not in _FAILED:
+            break
+    timed_out = status in _STOPPED
+    error = status in _FAILED
+    if x is not None and not _holds(a, lo, lb, ub, integer, x):
+        x = None
+        error = True
+    if x is None and start is not None:
+        # the start holds every row: without anything better in time it is the answer; HiGHS calling the part
+        # infeasible despite it is a numerical failure
+        x = start
+        error = error or not timed_out
+    if x is None:
+        return _Part(None, math.inf, -math.inf, timed_out, error)
+    value = float(cost @ x)
+    if not math.isfinite(bound):
+        bound = -math.inf
+    return _Part(x, value, min(bound, value), timed_out, error)
+
+
+# HiGHS stopped before it proved anything either way: a limit (time, nodes, iterations) or an interrupt
+_STOPPED = frozenset({"kTimeLimit", "kIterationLimit", "kSolutionLimit", "kInterrupt", "kHighsInterrupt", "kMemoryLimit"})
+_FAILED = frozenset({"kSolveError", "kPresolveError", "kPostsolveError", "kUnknown", "kLoadError", "kModelError"})
+
+
+def _holds(a: Any, lo: np.ndarray, lb: np.ndarray, ub: np.ndarray, integer: np.ndarray, x: np.ndarray,
+           tol: float = 1e-6) -> bool:
+    """Tell whether a vector meets every row, bound and integrality of a model (within a solver's tolerance)."""
+    if len(x) != len(lb) or not np.all(np.isfinite(x)):
+        return False
+    if np.any(x < lb - tol) or np.any(x > ub + tol):
+        return False
+    if np.any(np.abs(x[integer] - np.round(x[integer])) > tol):
+        return False
+    return bool(np.all(a @ x >= lo - tol * np.maximum(1.0, np.abs(lo))))
+
+
+def _clock() -> float:
+    """Return a monotonic clock in seconds (the solver's deadline)."""
+    return time.monotonic()
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,9 +486,12 @@ class _Builder:
     """Build the MILP of one Problem: every rule strict, warnings soft (`FIRM`), or errors relaxed too (`SLACK`)."""
 
     def __init__(self, problem: Problem, rules: Iterable[PackRule], mode: str,
-                 radius: float | None = None) -> None:
+                 radius: float | dict[str, float] | None = None,
+                 at: dict[str, tuple[float, float]] | None = None) -> None:
         self.p = problem
         self.radius = radius
+        self.at = at or {}
+        self._labels: np.ndarray | None = None
         s = problem.section
         self.s = s
         self.f = geo.frame(s)
@@ -345,9 +529,12 @@ class _Builder:
         self.kept_depth: set[int] = set()
         self.kept_x: set[int] = set()
         self.kept_side: dict[int, frozenset[int]] = {}
+        self.banned: dict[int, frozenset[int]] = {}
         for pr in rules:
             if _keeps(pr):
                 self.keep(pr)
+            else:
+                self.ban_zones(pr)
         self._place_units()
         for pr in rules:
             if not _keeps(pr):
@@ -366,17 +553,33 @@ class _Builder:
             sub = [i for i in range(len(self.objs)) if self.unit_of[i] == u]
             lo_top = min(f.top[i] - f.top[u] for i in sub)
             hi_bot = max(f.bottom[i] - f.top[u] for i in sub)
+            allowed = self.p.allowed.get(o.id)
+            if u in self.kept_side:
+                allowed = self.kept_side[u] if allowed is None else allowed & self.kept_side[u]
+            banned = self.banned.get(u, frozenset())
+            homes = [k for k, z in enumerate(s.zones) if z.end - z.start + EPS >= 2 * hw
+                     and (allowed is None or k in allowed) and k not in banned]
             x_lo, x_hi = hw, max(hw, s.width - hw)
+            if homes:
+                # the unit lies in one of its zones: its axis stays within their hull, so pairs on the far side of
+                # the street are apart within the bounds and need no binaries
+                x_lo = max(x_lo, min(s.zones[k].start for k in homes) + hw)
+                x_hi = max(x_lo, min(x_hi, max(s.zones[k].end for k in homes) - hw))
             c_lo, c_hi = max(0.0, -lo_top), max(0.0, self.depth_max - hi_bot)
-            if self.radius is not None:
+            near = self.radius.get(o.id) if isinstance(self.radius, dict) else self.radius
+            if near is not None:
                 # a trust region: near the start, so pairs that cannot meet need no binaries
-                x_lo, x_hi = _window(x0, self.radius, x_lo, x_hi)
-                c_lo, c_hi = _window(c0, self.radius, c_lo, c_hi)
+                x_lo, x_hi = _window(x0, near, x_lo, x_hi)
+                c_lo, c_hi = _window(c0, near, c_lo, c_hi)
             # what a `keep` rule keeps stays as drawn, wherever the layout starts from
             if u in self.kept_depth:
                 c_lo = c_hi = c0 = o.cover
             if u in self.kept_x:
                 x_lo = x_hi = x0 = o.x
+            if o.id in self.at:
+                # held where an earlier layout put it (another part of the street is being solved)
+                x_lo = x_hi = self.at[o.id][0]
+                c_lo = c_hi = self.at[o.id][1]
             self.X[u] = m.var(x_lo, x_hi)
             self.C[u] = m.var(c_lo, c_hi)
             ex = m.var(0.0, math.inf, 1.0)
@@ -387,16 +590,14 @@ class _Builder:
             m.ge(ez - (self.C[u] - c0), "move")
             m.ge(ez + (self.C[u] - c0), "move")
             ys: dict[int, Lin] = {}
-            allowed = self.p.allowed.get(o.id)
-            if u in self.kept_side:
-                allowed = self.kept_side[u] if allowed is None else allowed & self.kept_side[u]
-            for k, z in enumerate(s.zones):
-                reachable = z.start + hw <= x_hi + EPS and z.end - hw >= x_lo - EPS
-                if z.end - z.start + EPS >= 2 * hw and reachable and (allowed is None or k in allowed):
-                    y = m.var(0.0, 1.0, 0.0, True)
-                    ys[k] = y
-                    for row in (self.X[u] - hw - z.start, z.end - hw - self.X[u]):
-                        m.ge(row + (1.0 - y) * max(0.0, -m.floor(row)), "zone")
+            reach = [k for k in homes if s.zones[k].start + hw <= x_hi + EPS and s.zones[k].end - hw >= x_lo - EPS]
+            for k in reach:
+                z = s.zones[k]
+                # one zone within reach needs no binary: the unit lies in it
+                y = m.var(0.0, 1.0, 0.0, True) if len(reach) > 1 else Lin(const=1.0)
+                ys[k] = y
+                for row in (self.X[u] - hw - z.start, z.end - hw - self.X[u]):
+                    m.ge(row + (1.0 - y) * max(0.0, -m.floor(row)), "zone")
             if not ys:
                 self.m.broken.append("zone")
             total = Lin()
@@ -457,6 +658,27 @@ class _Builder:
         """Return the mask of objects of the given kinds."""
         return np.isin(self.kind, names)
 
+    def groups(self) -> list[frozenset[str]]:
+        """Return the units that share a part of the model (through their axis or their cover), smallest group first."""
+        part_units: dict[int, set[str]] = {}
+        for u in self.units:
+            for k in self.unit_parts(u):
+                part_units.setdefault(k, set()).add(self.objs[u].id)
+        merged: list[set[str]] = []
+        for units in part_units.values():
+            touching = [g for g in merged if g & units]
+            for g in touching:
+                merged.remove(g)
+                units = units | g
+            merged.append(set(units))
+        return sorted((frozenset(g) for g in merged), key=lambda g: (len(g), sorted(g)))
+
+    def unit_parts(self, u: int) -> set[int]:
+        """Return the parts of the model a unit's axis and cover belong to (see `_Model.matrix`)."""
+        if self._labels is None:
+            self._labels = self.m.matrix()[2]
+        return {int(self._labels[next(iter(var.coef))]) for var in (self.X[u], self.C[u])}
+
     def movable(self, i: int) -> bool:
         """Tell whether object i moves with a unit."""
         return bool(self.unit_of[i] >= 0)
@@ -478,6 +700,30 @@ class _Builder:
                 self.kept_depth.add(u)
                 if rel.what == "position":
                     self.kept_x.add(u)
+
+    def binds(self, pr: PackRule, subjects: Iterable[int]) -> bool:
+        """Tell whether a rule holds strictly on these subjects in this mode (no softness, deviation or exception)."""
+        rule = pr.rule
+        if self.mode == STRICT or rule.negotiability is None:
+            return True
+        if rule.severity == "warning" or (rule.severity == "error" and self.mode == SLACK):
+            return False
+        measures = {m for i in subjects for m in self.objs[i].measures}
+        return not any(set(exc.measures) & measures for req in rule.alternatives for exc in req.exceptions)
+
+    def ban_zones(self, pr: PackRule) -> None:
+        """Take the zones a strictly binding zone rule forbids out of each unit's choice before it is modelled."""
+        if len(pr.rule.alternatives) != 1:
+            return
+        rel = pr.rule.alternatives[0].relation
+        if not isinstance(rel, ast.ZoneRule):
+            return
+        kinds = set(rel.kinds)
+        bad = frozenset(k for k, z in enumerate(self.s.zones) if (z.kind in kinds) != (rel.mode == "within"))
+        for i in np.flatnonzero(self.sel(rel.selector) & ~self.kinds("crossing", "tree")).tolist():
+            u = int(self.unit_of[i])
+            if u >= 0 and self.binds(pr, (i,)):
+                self.banned[u] = self.banned.get(u, frozenset()) | bad
 
     def add_rule(self, pr: PackRule) -> None:
         """Turn one rule into clauses, keyed by subject set, each with its own slack where the rule may give way."""
@@ -577,7 +823,7 @@ class _Builder:
             if row.magnitude and amount is not None:
                 return row.lin + amount
             if not row.magnitude and waive is not None:
-                return row.lin + waive * self.big
+                return row.lin + waive * self.big_m(row.lin)
             return row.lin
 
         alive: list[list[Lin]] = []
@@ -773,19 +1019,26 @@ class _Builder:
                 i, j = _pairs(a, b)
                 keep = a[i] & b[j] & self._scope(i, j, rel.inside_rack)
                 for p, q in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
-                    _, rp, _, bp = self.box(p, rel.ref)
-                    lq, _, tq, _ = self.box(q, rel.ref)
+                    lp, rp, _, bp = self.box(p, rel.ref)
+                    lq, rq, tq, _ = self.box(q, rel.ref)
                     if rel.direction != "left-to-right":
-                        out[self.key(p, q)] = [[Row(tq - bp, False)]]
+                        out[self.key(p, q)] = [[Row(tq - bp, False, ("A", p, rel.ref, q, rel.ref, 0.0))]]
                         continue
                     rows: list[Row] = []
                     zp, zq = self.zones_of(p), self.zones_of(q)
                     for k in sorted(set(zp) & set(zq)):
                         z = self.s.zones[k]
+                        # from the facade nearer the zone: on the far half of the street p lies right of q
                         mirrored = 0.5 * (z.start + z.end) > half
-                        gap = (rp - lq) if mirrored else (lq - rp)
-                        # switched off unless both lie in zone k
-                        rows.append(Row(gap + (2.0 - zp[k] - zq[k]) * self.big_m(gap), False))
+                        gap = (lp - rq) if mirrored else (lq - rp)
+                        side = ("L", q, rel.ref, p, rel.ref, 0.0) if mirrored else ("L", p, rel.ref, q, rel.ref, 0.0)
+                        switch = 2.0 - zp[k] - zq[k]
+                        if not switch.coef:
+                            # both surely lie in zone k: the row is "p before q" itself, a side other rules share
+                            rows.append(Row(gap, False, side))
+                        else:
+                            # switched off unless both lie in zone k
+                            rows.append(Row(gap + switch * self.big_m(gap), False))
                     if rows:
                         out[self.key(p, q)] = [rows]
         return out
@@ -1047,39 +1300,152 @@ def problem(section: Section, engine: Engine, start: dict[str, tuple[float, floa
     return Problem(section, engine.packs, rules, start or {}, allowed or {})
 
 
-def _build(p: Problem, rules: Iterable[PackRule], mode: str, radius: float | None = None) -> _Builder:
-    """Return the model of a problem over the given rules, optionally within a trust region."""
-    return _Builder(p, rules, mode, radius)
-
-
-def _interior(b: _Builder, sol: np.ndarray) -> bool:
-    """Tell whether no unit of a trust-region solution presses against the region's edge."""
-    if b.radius is None:
-        return True
-    for u in b.units:
-        for var in (b.X[u], b.C[u]):
-            (k,) = var.coef
-            lo, hi = b.m.lb[k], b.m.ub[k]
-            if hi - lo < 1e-9:
-                continue  # held as drawn by a `keep` rule
-            value = sol[k]
-            # an edge that is the profile's own bound does not count
-            full = b.p.section.width if var is b.X[u] else b.depth_max
-            hw = float(b.f.hw[u])
-            if (value - lo < 1e-3 and lo > 1e-9 + hw) or (hi - value < 1e-3 and hi < full - 1e-3 - hw):
-                return False
-    return True
+def _build(p: Problem, rules: Iterable[PackRule], mode: str, radius: float | dict[str, float] | None = None,
+           at: dict[str, tuple[float, float]] | None = None) -> _Builder:
+    """Return the model of a problem over the given rules, optionally within a trust region, some units held."""
+    return _Builder(p, rules, mode, radius, at)
 
 
 def _solve_firm(p: Problem) -> tuple[_Builder, np.ndarray | None]:
-    """Solve with the error rules strict and warnings soft, in growing trust regions, the last the whole profile."""
-    for radius in TRUST_RADII:
-        b = _build(p, p.rules, FIRM, radius=radius)
-        # movement is minimised to within MOVE_GAP: the last centimetres are not worth seconds
-        sol = b.m.solve(gap=MOVE_GAP)
-        if sol is not None and _interior(b, sol):
-            return b, sol
-    return b, sol
+    """Solve with the error rules strict and warnings soft: the least movement, proven within MOVE_GAP when time allows.
+
+    1. Any layout: a trust region (every unit within TRUST_RADIUS of its start, or the whole
+       profile when nothing fits there) solved for feasibility alone, which HiGHS does in a
+       fraction of the time it takes to optimise, then the best positions for the sides it
+       chose (a linear programme).
+    2. That layout bounds the search: a cheaper one moves no unit further than its cost. With
+       every unit kept that close to its start, the units fall into groups that cannot meet
+       (the two sides of a street); the least movement is the least of each group, found
+       with the other groups held where the layout put them.
+    3. Per group, the trust region first: when its least movement there is no more than the
+       radius it is the least anywhere (a layout outside moves some unit further). Otherwise
+       the group's units are kept within the group's own cost of their starts, and HiGHS
+       starts from the layout found.
+    A solve the limit stops keeps the best layout it has and says how far from the least it
+    may be (the bound holds everywhere: outside each model every layout costs more); a
+    timeout is never read as "no layout".
+    """
+    deadline = _clock() + TIME_LIMIT
+    b = _build(p, p.rules, FIRM, radius=TRUST_RADIUS)
+    first = _first(b, deadline)
+    if first is None and not (b.m.timed_out or b.m.solver_error):
+        b = _build(p, p.rules, FIRM)
+        first = _first(b, deadline)
+    if first is None:
+        return b, None
+    timed_out, error = b.m.timed_out, b.m.solver_error
+    at = _positions(b, first)
+    whole = _build(p, p.rules, FIRM, radius={b.objs[u].id: b.m.objective + MOVE_GAP for u in b.units})
+    start = _complete(whole, at, deadline)
+    if start is None:
+        # the layout found lies within its own cost of the starts by construction; only a numerical failure
+        # gets here: keep it as it is, not proven the least
+        b.m.timed_out, b.m.gap = True, None
+        return b, first
+    groups = whole.groups()
+    bound = 0.0
+    for n, group in enumerate(groups):
+        share = max(0.0, (deadline - _clock()) / (len(groups) - n))
+        got, low, stopped, failed = _solve_group(p, group, at, _clock() + share)
+        at.update(got)
+        bound += low
+        timed_out, error = timed_out or stopped, error or failed
+    # every unit where its group put it: the model of the whole street, completed, for the re-check
+    sol = _complete(whole, at, deadline)
+    if sol is None:
+        b.m.timed_out, b.m.gap = True, None
+        return b, first
+    whole.m.timed_out, whole.m.solver_error = timed_out, error
+    whole.m.objective = float(np.array(whole.m.cost) @ sol)
+    whole.m.bound = bound
+    excess = whole.m.objective - bound
+    whole.m.gap = excess / whole.m.objective if math.isfinite(bound) and excess > 1e-9 and whole.m.objective > 0 else None
+    return whole, sol
+
+
+def _solve_group(p: Problem, group: frozenset[str], at: dict[str, tuple[float, float]], deadline: float
+                 ) -> tuple[dict[str, tuple[float, float]], float, bool, bool]:
+    """Find the least movement of one group of units, the others held: (positions, proven lower bound, stopped, failed)."""
+    held = {k: v for k, v in at.items() if k not in group}
+    mine = {k: v for k, v in at.items() if k in group}
+    b = _build(p, p.rules, FIRM, radius=TRUST_RADIUS, at=held)
+    start = _complete(b, at, deadline)
+    sol = b.m.solve(time_limit=max(0.0, 0.5 * (deadline - _clock())), gap=MOVE_GAP, start=start) \
+        if start is not None else None
+    cost = _group_cost(b, group, sol) if sol is not None else math.inf
+    if sol is not None and not b.m.timed_out and cost <= TRUST_RADIUS:
+        # nothing outside the region can be cheaper: it moves some unit further than the radius
+        return _positions(b, sol, group), _group_bound(b, group, sol), False, b.m.solver_error
+    if sol is not None:
+        mine = _positions(b, sol, group)
+    else:
+        cost = math.inf
+    # the trust region stopping early proves nothing either way; what counts is the next solve
+    failed = b.m.solver_error
+    here = _build(p, p.rules, FIRM, at=held,
+                  radius=None if not math.isfinite(cost) else {k: cost + MOVE_GAP for k in group})
+    start = _complete(here, {**held, **mine}, deadline) if mine else None
+    got = here.m.solve(time_limit=max(0.0, deadline - _clock()), gap=MOVE_GAP, start=start)
+    if got is None:
+        return mine, -math.inf, True, failed or here.m.solver_error
+    return (_positions(here, got, group), _group_bound(here, group, got), here.m.timed_out,
+            failed or here.m.solver_error)
+
+
+def _positions(b: _Builder, sol: np.ndarray, only: frozenset[str] | None = None) -> dict[str, tuple[float, float]]:
+    """Return where a solution puts each unit (axis and cover), optionally only some."""
+    return {b.objs[u].id: (float(b.X[u].value(sol)), float(b.C[u].value(sol))) for u in b.units
+            if only is None or b.objs[u].id in only}
+
+
+def _group_cost(b: _Builder, group: frozenset[str], sol: np.ndarray) -> float:
+    """Return the objective of the parts of model b that hold the group's units."""
+    costs = b.m.part_costs(sol)
+    return sum(costs[k] for k in set().union(*(b.unit_parts(u) for u in b.units if b.objs[u].id in group)))
+
+
+def _group_bound(b: _Builder, group: frozenset[str], sol: np.ndarray) -> float:
+    """Return a proven lower bound of the group's objective: its cost less the model's gap (the parts are apart)."""
+    slack = b.m.objective - b.m.bound if math.isfinite(b.m.bound) else math.inf
+    return _group_cost(b, group, sol) - slack
+
+
+def _complete(b: _Builder, at: dict[str, tuple[float, float]], deadline: float) -> np.ndarray | None:
+    """Return a full solution of model b with every unit at the given position (binaries and slacks follow)."""
+    m = b.m
+    lb, ub = list(m.lb), list(m.ub)
+    for u in b.units:
+        where = at.get(b.objs[u].id)
+        if where is None:
+            continue
+        for var, value in ((b.X[u], where[0]), (b.C[u], where[1])):
+            (k,) = var.coef
+            if value < lb[k] - 1e-7 or value > ub[k] + 1e-7:
+                return None
+            lb[k] = ub[k] = min(max(value, m.lb[k]), m.ub[k])
+    trial = _Model(lb, ub, list(m.cost), list(m.integer), list(m.rows), list(m.broken))
+    # with every position fixed the rest follows in a moment; it gets a second even past the deadline, or a
+    # layout found would be lost to the clock
+    return trial.solve(time_limit=max(1.0, deadline - _clock()), gap=MOVE_GAP)
+
+
+def _first(b: _Builder, deadline: float) -> np.ndarray | None:
+    """Return a layout of model b, found for feasibility first and then placed best for the sides it chose."""
+    m = b.m
+    trial = _Model(list(m.lb), list(m.ub), [0.0] * len(m.cost), list(m.integer), list(m.rows), list(m.broken))
+    found = trial.solve(time_limit=max(0.0, deadline - _clock()), gap=1.0)
+    m.timed_out, m.solver_error = trial.timed_out, trial.solver_error
+    if found is None:
+        return None
+    lb, ub = list(m.lb), list(m.ub)
+    for k, whole in enumerate(m.integer):
+        if whole:
+            lb[k] = ub[k] = float(round(found[k]))
+    fixed = _Model(lb, ub, list(m.cost), list(m.integer), list(m.rows), list(m.broken))
+    placed = fixed.solve(time_limit=max(0.0, deadline - _clock()), gap=MOVE_GAP)
+    got = placed if placed is not None else found
+    m.objective = float(np.array(m.cost) @ got)
+    return got
 
 
 def _placed(b: _Builder, sol: np.ndarray) -> tuple[Section, tuple[Move, ...]]:
@@ -1160,7 +1526,9 @@ def _hard(p: Problem) -> list[PackRule]:
 
 def conflict_set(p: Problem) -> tuple[str, ...]:
     """Return a minimal set of rule ids that together admit no layout (deletion filtering over the hard rules)."""
-    keep = _hard(p)
+    # rules tried for removal first are the likelier to leave the set: what keeps a design as drawn (a rack's
+    # depth) goes last, so a conflict with the design is named as one rather than through a third rule
+    keep = sorted(_hard(p), key=_keeps)
     if feasible(p, keep):
         return ()
     k = 0
@@ -1200,7 +1568,7 @@ def _solve_slack(p: Problem, forbid: tuple[str, ...] = ()) -> tuple[_Builder, np
     for k in hard_vars:
         b.m.ub[k] = float(sol[k]) + 1e-7 if b.m.integer[k] == 0 else round(float(sol[k]))
     b.m.cost = [c if k in later else 0.0 for k, c in enumerate(first)]
-    sol2 = b.m.solve()
+    sol2 = b.m.solve(start=sol)
     return (b, sol2 if sol2 is not None else sol)
 
 
@@ -1219,7 +1587,9 @@ def layout(section: Section, engine: Engine, start: dict[str, tuple[float, float
         deviations, left = _recheck(engine, b, sol, new)
         return Layout(new, moves, deviations, (), (), left, float(sum(abs(m.dx) + abs(m.dz) for m in moves)),
                       b.m.timed_out, b.m.gap, b.m.solver_error)
-    if not explain:
+    if not explain or b.m.timed_out or b.m.solver_error:
+        # a solve stopped by the time limit or by HiGHS failing has proven nothing: deviations are not
+        # looked for as if the rules had been shown to conflict
         return Layout(None, (), (), (), (), (), math.inf, b.m.timed_out, b.m.gap, b.m.solver_error)
     conflict = conflict_set(p) if minimal else ()
     got = _solve_slack(p)
@@ -1286,7 +1656,7 @@ def report(console: Console, result: Layout, title: str, moves: bool = True) -> 
     console.print(Text(title, style="bold underline"))
     if result.timed_out:
         bound = f" (at most {result.gap:.0%} more than the least possible)" if result.gap is not None else ""
-        console.print(Text(f"  stopped at the {TIME_LIMIT:g} s time limit: "
+        console.print(Text(f"  stopped at a solver limit (time limit {TIME_LIMIT:g} s): "
                            + (f"the layout holds every rule but is not proven to move the least{bound}"
                               if result.feasible else "no layout found in time (not proven impossible)"),
                            style="yellow"))

@@ -476,6 +476,24 @@ def shape_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
     return out
 
 
+def exclusion_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
+    """Return the distances from bodies to exclusion zones; for a body inside, minus how far it must move to leave.
+
+    See `geometry.exit_distance`: not the body's own size, the move that clears the zone.
+    """
+    if len(a) == 0:
+        return np.empty(0)
+    inter = shapely.intersection(a, b)
+    apart = shapely.is_empty(inter) | (shapely.area(inter) <= 1e-12)
+    out = np.empty(len(a))
+    if apart.any():
+        out[apart] = shapely.distance(a[apart], b[apart])
+    for k in np.flatnonzero(~apart).tolist():
+        # to the micrometre: the move is a length found by a polygon intersection, its last digits are noise
+        out[k] = -round(geo.exit_distance(a[k], b[k]), 6)
+    return out
+
+
 def gaps(b: Batch, i: IntArray, j: IntArray, plane: str, ref_a: str = "edge", ref_b: str = "edge") -> FloatArray:
     """Return geometry.gaps for pairs of the batch; the shortest gap of two round bodies skips the box formulas.
 
@@ -777,12 +795,21 @@ class RelationCompiler:
                     zones = b.regions(tg)
                 plain, by_s, by_t = ~band_s[closed] & ~band_t[closed], band_s[closed], band_t[closed]
                 if plain.any():
-                    measured[k[plain]] = geo.region_gaps(b.regions(sg[plain]), zones[plain])
+                    kp, body, zone = k[plain], b.regions(sg[plain]), zones[plain]
+                    measured[kp] = geo.region_gaps(body, zone)
+                    inside = measured[kp] < 0
+                    if inside.any():
+                        # inside the zone: minus how far the body must move to leave it (as `exclusion_gaps`)
+                        measured[kp[inside]] = 0.0 - np.round(geo.region_exits(body[inside], zone[inside]), 6)
                 if by_s.any():
                     measured[k[by_s]] = geo.band_gaps(b.bands(sg[by_s]), zones[by_s])
                 if by_t.any():
                     measured[k[by_t]] = geo.band_gaps(b.bands(tg[by_t]), b.regions(sg[by_t]))
             shaped = near[~closed]
+            if closed.any():
+                # a crossing band inside a zone, or a body inside a band: the move out by shape
+                banded = k[~plain & (measured[k] < 0)]
+                shaped = np.concatenate((shaped, banded))
             if len(shaped):
                 tg = t[shaped]
                 if roots:
@@ -790,7 +817,7 @@ class RelationCompiler:
                     shapes = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
                 else:
                     shapes = b.shapes(tg)
-                measured[shaped] = shape_gaps(b.shapes(s[shaped]), shapes)
+                measured[shaped] = exclusion_gaps(b.shapes(s[shaped]), shapes)
             ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
             return BatchOutcome((s, t), measured, np.asarray(ok), margin, ">=")
 

@@ -240,9 +240,12 @@ class Engine:
             baseline = b.existing[lo] & b.existing[hi]
             subjects = np.stack((lo, hi), axis=1)
             columns: tuple[IntArray, ...] = (lo, hi)
+            # subjects go in id order; an order's sentence names them in the order it requires
+            said = (lo != out.subjects[0][rows]) if isinstance(req.relation, ast.Order) else np.zeros(len(rows), dtype=bool)
         else:
             g = out.subjects[0][rows]
             anchor, baseline, subjects, columns = g, b.existing[g], g[:, None], (g,)
+            said = np.zeros(len(rows), dtype=bool)
         measured = out.measured[rows] if out.measured is not None else None
         if exceptions is None:
             exceptions = self._exceptions(req, b, columns, measured)
@@ -260,7 +263,8 @@ class Engine:
                 fields = [exception_fields(exc, [carried.get(int(c[n]), ()) for c in columns])
                           for n in pick.tolist()]  # type: ignore[union-attr]
             blocks.append(Block(self._template(plan, position, k, e, out), position, sec[pick], subjects[pick],
-                                values[pick], required[pick], anchor[pick], baseline[pick], flags[pick], fields))
+                                values[pick], required[pick], anchor[pick], baseline[pick], flags[pick], fields,
+                                reversed=said[pick]))
 
     @staticmethod
     def _exceptions(req: ast.Requirement, b: columnar.Batch, columns: tuple[IntArray, ...],

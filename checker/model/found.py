@@ -68,6 +68,8 @@ class Block:
     flag: BoolArray
     exception: list[Fields] | None = None
     messages: list[str] | None = None
+    # rows whose sentence names the subjects against id order (an order names them in the order it requires)
+    reversed: BoolArray | None = None
 
 
 @dataclass(eq=False)
@@ -84,6 +86,7 @@ class Found:
     baseline: BoolArray
     flag: BoolArray
     starts: IntArray
+    reversed: BoolArray
     exception: dict[int, Fields] = field(default_factory=dict)
     message: dict[int, str] = field(default_factory=dict)
     accepted: dict[int, Fields] = field(default_factory=dict)
@@ -130,6 +133,8 @@ class Found:
             templates, template[order], sec, subjects[order], cat("measured", float)[order], cat("required", float)[order],
             cat("anchor", np.intp)[order], cat("baseline", bool)[order], cat("flag", bool)[order],
             np.searchsorted(sec, np.arange(sections + 1)).astype(np.intp),
+            (np.concatenate([np.zeros(len(blk.sec), dtype=bool) if blk.reversed is None else blk.reversed for blk in blocks])
+             if blocks else np.empty(0, dtype=bool))[order],
             {int(rank[r]): v for r, v in exception.items()}, {int(rank[r]): v for r, v in message.items()},
         )
 
@@ -157,6 +162,10 @@ class Found:
         """Return every row's message, each template's rows said at once."""
         out: list[str] = [""] * len(self)
         subjects = self.subject_ids(ids)
+        if self.reversed.any():
+            subjects = list(subjects)
+            for r in np.flatnonzero(self.reversed).tolist():
+                subjects[r] = subjects[r][::-1]
         measured, required = self.values()
         flags = self.flag.tolist()
         for t in np.unique(self.template).tolist():

@@ -33,7 +33,7 @@ CLASS_WORDS = {
     "contradiction": "two rules that cannot both hold",
     "praktijktoets": "a rule that blocks a harmonisation proposal",
     "space": "a rule that does not fit the space available",
-    "data": "a placeholder value or a data question",
+    "data": "a placeholder value, or a depth the data only declares or assumes",
 }
 
 

@@ -14,8 +14,12 @@ rule, or pair of rules, what it is:
 - **space**: the rule does not fit the room the case has: no tried move meets it, or the
   moves that do only run into another object, meet the same rule elsewhere or break rules
   whose values are placeholders; or the objects lie as they are (existing, trees, crossings).
-- **data**: the rule's value is a placeholder (`illustrative`): the question is the value
-  before it is the friction.
+- **data**: the rule's value is a placeholder (`illustrative`), or the measurement that
+  decides the finding rests on a depth the data only declares or assumes (an imported KLIC
+  line without a depth point: the net's standaardDieptelegging, or the packs' minimum
+  cover): the question is the value, or the depth, before it is the friction. A depth
+  decides when moving that object `DEPTH_PROBE` deeper or higher changes what the finding
+  measures, or clears it.
 - **praktijktoets**: a rule that keeps a harmonisation proposal from working in a case
   (`ligging whatif --log`, see `checker.policy.whatif`).
 
@@ -31,13 +35,15 @@ from dataclasses import dataclass, replace
 from checker.advice.suggest import MAX_TRIES, _Kept, _movable, _physical, candidates, moved
 from checker.engine.evaluate import Engine
 from checker.engine.lint import contradicting_pairs
-from checker.model.findings import SEVERITIES, Finding, counts
+from checker.model.findings import SEVERITIES, UNMEASURED, Finding, counts
 from checker.model.section import TOLERANCE, Section
 from dsl import ast
 from dsl.packs import PackRule, PackSet, in_force
 
 CLASSES = ("contradiction", "praktijktoets", "space", "data")  # strongest first: an entry shows the strongest seen
 PHYSICAL_PACK = "ligging"  # the engine's own overlap check: physics, not an authority's rule
+# metres: IMKL's finest depth accuracy class (tot30cm); a depth nobody measured is known no better
+DEPTH_PROBE = 0.30
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,7 @@ class _Try:
     words: str
     cleared: bool
     new: tuple[Finding, ...]
+    kept: bool = False  # a move a `keep` rule forbids, probed for what it would break
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +175,7 @@ class _Case:
     path: str
     findings: tuple[Finding, ...]
     before: frozenset[str]
+    probes: dict[tuple[str, float], list[Finding]]  # the findings with an unmeasured depth moved (_depth_probes)
 
 
 class Classifier:
@@ -183,7 +191,8 @@ class Classifier:
         pool = [f for f in findings if f.severity in ("error", "warning") and f.pack != PHYSICAL_PACK
                 and not is_design_error(f)]
         case = _Case(section, case_path, tuple(findings),
-                     frozenset(g.fingerprint for g in findings if counts(g) and g.severity != "info"))
+                     frozenset(g.fingerprint for g in findings if counts(g) and g.severity != "info"),
+                     self._depth_probes(pool, section))
         out: list[Friction] = []
         taken: set[int] = set()
         for f in sorted(pool, key=lambda g: (g.subjects, g.rule)):
@@ -226,21 +235,30 @@ class Classifier:
             for g, ref in zip(agreeing, own[1:], strict=True))
         title = self._title(f)
         pr = pack_rule(self.packs, f.rule, f.pack, planned)
+        depth = self._depth_question(f, case)
         if pr is not None and pr.rule.illustrative:
             return [self._make("data", f, own, title, f"{asks}, but its value is a placeholder: "
-                                                      f"{pr.rule.illustrative}", case)]
+                                                      f"{pr.rule.illustrative}" + (f"; and {depth}" if depth else ""),
+                               case)]
         static = self._static_partners(f, case.findings)
         if static:
             return [self._pair(f, own, title, other, [], f"always, from the rules alone: {why}", asks, case)
                     for other, why in static]
+        if depth:
+            return [self._make("data", f, own, title, f"{asks}, but {depth}", case)]
         tries = self._probe(f, case)
         if tries is None:
             still = ("its objects all exist already: the street as it lies" if f.baseline else
                      "none of its objects may be moved here (existing objects, trees, structures, crossings)")
             return [self._make("space", f, own, title, f"{asks}; {still}", case)]
-        clearing = [t for t in tries if t.cleared]
+        clearing = [t for t in tries if t.cleared and not t.kept]
         if any(not t.new for t in clearing):
             return []  # a move or swap meets it and breaks nothing: a design choice, not friction
+        if not clearing:
+            # only a move the design forbids meets it (lowering a rack, a sewer): friction with what that move breaks,
+            # room when it breaks nothing else
+            clearing = [t for t in tries if t.cleared and t.kept and self._blockers(t, own)]
+            tries = [t for t in tries if not t.kept] + clearing
         if not clearing:
             reach = f" (up to {max(t.size for t in tries):.2f} m)" if tries else ""
             return [self._make("space", f, own, title, f"{asks}; none of {len(tries)} tried moves{reach} meets it "
@@ -288,6 +306,55 @@ class Classifier:
         return self._make("contradiction", f, rubbing + own[1:] + theirs[1:],
                           " ↔ ".join(titles[r.rule] for r in rubbing), f"{asks}; {why}{agreed}", case, worst)
 
+    def _depth_probes(self, findings: Sequence[Finding], section: Section) -> dict[tuple[str, float], list[Finding]]:
+        """Return the case's findings with each unmeasured-depth object of `findings` moved, by (unit moved, dz).
+
+        Each subject whose cover is declared or assumed (`Finding.depth_basis`) is moved as
+        its outermost holder, with all that holds, DEPTH_PROBE deeper and DEPTH_PROBE higher
+        as far as the ground allows. Findings sharing an object share its probes: one batch
+        evaluation per case.
+        """
+        wanted = dict.fromkeys((_outermost(section, sid), dz) for f in findings for sid, _ in f.depth_basis
+                               for dz in _probe_steps(section, sid))
+        afters = self.engine.evaluate_many([_deepened(section, unit, dz) for unit, dz in wanted])
+        return dict(zip(wanted, afters, strict=True))
+
+    def _depth_question(self, f: Finding, case: _Case) -> str | None:
+        """Say which unmeasured depths decide f's measurement, and how (None when none does).
+
+        A depth decides when, with its object moved (`_depth_probes`), the finding measures
+        more than 1 mm otherwise, or is met.
+        """
+        said: dict[str, list[str]] = {}
+        decides: set[str] = set()
+        for sid, _ in f.depth_basis:
+            unit = _outermost(case.section, sid)
+            for dz in _probe_steps(case.section, sid):
+                if (unit, dz) not in case.probes:
+                    continue
+                same = next((g for g in case.probes[unit, dz] if g.fingerprint == f.fingerprint), None)
+                way = f"{abs(dz):.2f} m {'deeper' if dz > 0 else 'higher'}"
+                if same is None:
+                    said.setdefault(sid, []).append(f"{way} it is met")
+                    decides.add(sid)
+                elif same.measured is not None and f.measured is not None:
+                    said.setdefault(sid, []).append(f"{way} it measures {same.measured:.3f} {f.unit}".rstrip())
+                    if abs(same.measured - f.measured) > TOLERANCE:
+                        decides.add(sid)
+        if not decides:
+            return None
+        objs = case.section.by_id()
+        parts = []
+        for sid, basis in f.depth_basis:
+            if sid not in decides:
+                continue
+            o = objs[sid]
+            feature = f" ({o.source.feature})" if o.source is not None else ""
+            parts.append(f"the cover of {sid}{feature}, {o.cover:.2f} m, is {UNMEASURED.get(basis, basis)}: "
+                         + ", ".join(said[sid]))
+        return ("the measurement rests on depths nobody measured: " + "; ".join(parts)
+                + f" (±{DEPTH_PROBE:.2f} m: IMKL's finest depth accuracy class)")
+
     def _illustrative(self, rule_id: str, planned: str | None) -> bool:
         pr = pack_rule(self.packs, rule_id, None, planned)
         return pr is not None and pr.rule.illustrative is not None
@@ -307,24 +374,29 @@ class Classifier:
         units = _movable(section, f)
         kept = _Kept(self.engine, section) if units else None
         tries: list[tuple[float, str, Section]] = []
+        designed: list[tuple[float, str, Section]] = []
         for unit in units:
             for dx, dz in candidates(section, f, unit):
-                # the moves the suggestion engine would try: inside the profile, below ground, as `keep` rules allow
-                if _physical(section, unit, dx, dz) and kept is not None and kept.allows(section, unit, dx, dz):
-                    tries.append((math.hypot(dx, dz), _move_words(unit.id, dx, dz),
-                                  moved(section, unit.id, dx, dz)))
+                # the moves the suggestion engine would try: inside the profile, below ground, as `keep` rules allow;
+                # a move a `keep` rule forbids (a rack's or a sewer's designed depth) is probed apart: what it would
+                # break is the friction the design stands in
+                if _physical(section, unit, dx, dz) and kept is not None:
+                    (tries if kept.allows(section, unit, dx, dz) else designed).append(
+                        (math.hypot(dx, dz), _move_words(unit.id, dx, dz), moved(section, unit.id, dx, dz)))
         tries = sorted(tries, key=lambda t: (t[0], t[1]))[:MAX_TRIES]
+        designed = sorted(designed, key=lambda t: (t[0], t[1]))[:MAX_TRIES]
         swap = _swapped(section, f)
         if swap is not None:
             tries.insert(0, (0.0, f"swapping {' and '.join(f.subjects)}", swap))
         if not units and swap is None:
             return None
-        afters = self.engine.evaluate_many([s for _, _, s in tries]) if tries else []
+        every = tries + designed
+        afters = self.engine.evaluate_many([s for _, _, s in every]) if every else []
         out = []
-        for (size, words, _), after in zip(tries, afters, strict=True):
+        for n, ((size, words, _), after) in enumerate(zip(every, afters, strict=True)):
             cleared = f.fingerprint not in {g.fingerprint for g in after}
             new = tuple(g for g in after if counts(g) and g.severity != "info" and g.fingerprint not in case.before)
-            out.append(_Try(size, words, cleared, new))
+            out.append(_Try(size, words, cleared, new, kept=n >= len(tries)))
         return out
 
     def _blockers(self, t: _Try, own: list[RuleRef]) -> list[str]:
@@ -358,6 +430,43 @@ def _swapped(section: Section, f: Finding) -> Section | None:
     place = {a.id: (b.x, b.cover), b.id: (a.x, a.cover)}
     return replace(section, objects=tuple(replace(o, x=place[o.id][0], cover=place[o.id][1]) if o.id in place else o
                                           for o in section.objects))
+
+
+def _outermost(section: Section, oid: str) -> str:
+    """Return the object that holds an object, however deep (the object itself when nothing holds it)."""
+    holder = {held: o.id for o in section.objects for held in o.holds}
+    seen = {oid}
+    while oid in holder and holder[oid] not in seen:
+        oid = holder[oid]
+        seen.add(oid)
+    return oid
+
+
+def _probe_steps(section: Section, oid: str) -> tuple[float, ...]:
+    """Return how far to move an object's depth to probe it: DEPTH_PROBE deeper, and higher as the ground allows."""
+    objs = section.by_id()
+    top = min((objs[u].cover for u in _with_contents(section, _outermost(section, oid))), default=0.0)
+    return tuple(dz for dz in (DEPTH_PROBE, -min(DEPTH_PROBE, max(top, 0.0))) if dz)
+
+
+def _with_contents(section: Section, unit: str) -> list[str]:
+    """Return an object and everything it holds, however deep."""
+    objs = section.by_id()
+    out, stack = [], [unit]
+    while stack:
+        oid = stack.pop()
+        if oid in objs and oid not in out:
+            out.append(oid)
+            stack.extend(objs[oid].holds)
+    return out
+
+
+def _deepened(section: Section, unit: str, dz: float) -> Section:
+    """Return the section with an object and what it holds lying dz deeper (a crossing: both ends)."""
+    shift = set(_with_contents(section, unit))
+    return replace(section, objects=tuple(
+        replace(o, cover=o.cover + dz, cover_end=None if o.cover_end is None else o.cover_end + dz)
+        if o.id in shift else o for o in section.objects))
 
 
 def _after_words(g: Finding) -> str:

@@ -4,7 +4,8 @@ The section runs from the line's first point (x = 0, the facade side) to its sec
 the delivery's centrelines do there becomes the section's objects:
 
 - a cable or pipe whose centreline **crosses** the line is a round `existing` object at
-  the crossing's x (a line crossed twice gives two objects);
+  the crossing's x (a line crossed twice gives two objects, unless the two lie within its
+  own size of each other: then the section cuts a bend of it, one object at their middle);
 - a stretch that **runs along** the line — within `corridor` metres of it and within
   `ALONG_ANGLE` degrees of its direction, for at least `MIN_ALONG` metres, typically a house
   connection — is a `crossing` object from where it enters to where it leaves;
@@ -69,6 +70,7 @@ class Hit:
     x: float | None = None
     start: float | None = None
     end: float | None = None
+    bend: tuple[float, ...] = ()  # the crossings of a bend in the line, cut as one at `x`
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +138,18 @@ def _merge(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def hits(element: Element, line: BaseGeometry, start: tuple[float, float], end: tuple[float, float],
-         corridor: float = CORRIDOR) -> list[Hit]:
-    """Return where a centreline meets the section from `start` to `end`: crossings and stretches along it."""
+         corridor: float = CORRIDOR, size: float = 0.0) -> list[Hit]:
+    """Return where a centreline of `size` metres across meets the section from `start` to `end`.
+
+    Stretches along the section come first (see the module docstring). Every other place
+    where the centreline meets the section line is a crossing: a point, or the middle of a
+    piece lying on the line that is too short to be a stretch. Where the line meets the
+    section again within its own size, the section cuts one bend of it (a line doubling
+    back, a vertex touching the section, digitising noise), not two lines: such crossings
+    are one, at their middle, keeping the crossings it stands for in `bend`. A crossing
+    within its size of a stretch is where that stretch turns away; the stretch is widened
+    to it.
+    """
     width = math.dist(start, end)
     ux, uy = (end[0] - start[0]) / width, (end[1] - start[1]) / width
     section = shapely.linestrings([start, end])
@@ -160,20 +172,38 @@ def hits(element: Element, line: BaseGeometry, start: tuple[float, float], end: 
                 if b > a:
                     along.append((a, b))
     stretches = _merge(along)
-    out = [Hit(element, start=a, end=b) for a, b in stretches]
-    crossing = shapely.intersection(line, section)
     xs: list[float] = []
-    for part in shapely.get_parts(crossing):
-        if shapely.get_type_id(part) != 0:
-            continue  # a stretch lying on the section line is a stretch along it, found above
-        px, py = shapely.get_coordinates(part)[0]
-        x = (px - start[0]) * ux + (py - start[1]) * uy
-        if any(a - MERGE <= x <= b + MERGE for a, b in stretches):
-            continue
-        if all(abs(x - seen) > 1e-6 for seen in xs):
-            xs.append(float(x))
-    out.extend(Hit(element, x=x) for x in sorted(xs))
+    for part in shapely.get_parts(shapely.intersection(line, section)):
+        c = shapely.get_coordinates(part)
+        if len(c):
+            t = (c[:, 0] - start[0]) * ux + (c[:, 1] - start[1]) * uy
+            xs.append(min(max(0.5 * (float(t.min()) + float(t.max())), 0.0), width))
+    reach = max(MERGE, size)
+    widened = True
+    while widened:  # a widened stretch may reach the next crossing
+        widened = False
+        for x in list(xs):
+            near = [i for i, (a, b) in enumerate(stretches) if a - reach <= x <= b + reach]
+            if near:
+                a, b = stretches[near[0]]
+                stretches[near[0]] = (min(a, x), max(b, x))
+                xs.remove(x)
+                widened = True
+    out = [Hit(element, start=a, end=b) for a, b in _merge(stretches)]
+    for run in _runs(sorted(xs), size):
+        out.append(Hit(element, x=0.5 * (run[0] + run[-1]), bend=tuple(run) if len(run) > 1 else ()))
     return out
+
+
+def _runs(xs: list[float], size: float) -> list[list[float]]:
+    """Group sorted crossings of one line that lie less than its size apart (at least a micrometre)."""
+    runs: list[list[float]] = []
+    for x in xs:
+        if runs and x - runs[-1][-1] < max(size, 1e-6):
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    return runs
 
 
 def _r(value: float) -> float:
@@ -226,7 +256,8 @@ class Cutter:
         found: list[Hit] = []
         for k in self.tree.query(section.buffer(self.corridor + 0.01)):
             ident = self.ids[int(k)]
-            found.extend(hits(self.elements[ident], self.lines[ident], start, end, self.corridor))
+            element = self.elements[ident]
+            found.extend(hits(element, self.lines[ident], start, end, self.corridor, self.extent(element)))
         ux, uy = (end[0] - start[0]) / width, (end[1] - start[1]) / width
 
         def rd(x: float) -> tuple[float, float]:
@@ -349,6 +380,12 @@ class Cutter:
             claims[k] = [j for j in claims[k] if k not in claims.get(j, [])]
         return claims
 
+    def extent(self, element: Element) -> float:
+        """Return how wide an element is drawn across the section: a container's width, else its diameter."""
+        if element.container and element.width:
+            return element.width
+        return _size(element, self.thema(element))[0]
+
     def thema(self, element: Element) -> str:
         """Return an element's thema (its net's; `overig` when the net names none)."""
         return self.delivery.thema(element) or "overig"
@@ -389,6 +426,8 @@ class Cutter:
             if len(bundle) > 1:
                 notes.append(f"one of {len(bundle)} lines of its beheerder drawn on one centreline in the delivery: "
                              f"placed side by side")
+            if h.bend:
+                notes.append(_bend_note(h))
             if not given:
                 notes.append(f"no diameter in the delivery: drawn {size * 1000:.0f} mm (illustrative)")
             if notes:
@@ -415,6 +454,8 @@ class Cutter:
             width = sum(sizes)
         if inner:
             notes.append("around what it holds also " + ", ".join(inner) + " (not drawn)")
+        if h.bend:
+            notes.append(_bend_note(h))
         obj = self._common(e, self.key())
         obj.update({"x": _r(x), "cover": _r(depth.cover), "width": _r(width), "height": _r(height)})
         if notes:
@@ -428,8 +469,11 @@ class Cutter:
             line = self._common(c.element, self.key())
             centre = left + 0.5 * size
             line.update({"x": _r(centre), "cover": _r(depth.cover + max(height - size, 0.0) / 2), "diameter": _r(size)})
+            held_notes = [_bend_note(c)] if c.bend else []
             if not given:
-                line["note"] = f"no diameter in the delivery: drawn {size * 1000:.0f} mm (illustrative)"
+                held_notes.append(f"no diameter in the delivery: drawn {size * 1000:.0f} mm (illustrative)")
+            if held_notes:
+                line["note"] = "; ".join(held_notes)
             line["source"] = _source(depth, c.element.id)
             keys.append(line["id"])
             out.append((centre, PREFIX[line["network"]], line))
@@ -462,16 +506,26 @@ class Cutter:
 
 
 def _bundles(hits: list[Hit], thema: Any) -> list[list[Hit]]:
-    """Group crossings (sorted by x) of one beheerder and thema that lie within BUNDLE of each other."""
+    """Group crossings (sorted by x) of different lines of one beheerder and thema within BUNDLE of each other.
+
+    Two crossings of one line are never a bundle: `hits` has made a bend of those that close.
+    """
     groups: dict[tuple[str | None, str | None], list[list[Hit]]] = {}
     for h in hits:
         key = (h.element.owner, thema(h.element))
         runs = groups.setdefault(key, [])
-        if runs and (h.x or 0.0) - (runs[-1][-1].x or 0.0) <= BUNDLE:
+        if (runs and (h.x or 0.0) - (runs[-1][-1].x or 0.0) <= BUNDLE
+                and all(other.element.id != h.element.id for other in runs[-1])):
             runs[-1].append(h)
         else:
             runs.append([h])
     return [run for runs in groups.values() for run in runs]
+
+
+def _bend_note(h: Hit) -> str:
+    """Say that a crossing stands for a bend the section cuts, and where the line meets the section there."""
+    where = ", ".join(f"{x:.3f}" for x in h.bend)
+    return f"the section cuts a bend of it, meeting it at x = {where} m: one object at their middle"
 
 
 def _order(element: Element) -> int:
