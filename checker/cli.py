@@ -81,6 +81,10 @@ def check(
     backlog: str | None = typer.Option(
         None, "--backlog", help="Backlog for --log: a file or postgresql://… (default: $LIGGING_BACKLOG or backlog.db)."
     ),
+    at: int | None = typer.Option(
+        None, "--at", min=1800, max=2200,
+        help="Check the street as it stands in this year (objects' built/disused/removed, reservations' claim).",
+    ),
 ) -> None:
     """Check cross-sections against rule packs; exit 1 when findings reach --fail-on.
 
@@ -94,6 +98,9 @@ def check(
 
         if log:
             raise LiggingError(Diagnostic(Span("<command line>", 1, 1), "--log applies to text, json and sarif output"))
+        if at is not None:
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1),
+                                          "--at applies to text, json, sarif and geojson output"))
         if fmt is Format.parquet and sys.stdout.isatty():
             raise LiggingError(Diagnostic(Span("<command line>", 1, 1),
                                           "--format parquet writes a binary file: redirect it (> findings.parquet)"))
@@ -110,7 +117,7 @@ def check(
     results = []
     files = discover(paths)
     # a map shows where findings are; it does not carry suggestions (each costs re-evaluations)
-    checked = check_paths(files, engine, suggestions=fmt is not Format.geojson)
+    checked = check_paths(files, engine, suggestions=fmt is not Format.geojson, at=at)
     for result in track(checked, len(files), sys.stderr):
         results.append(result)
         if fmt is Format.json:
@@ -138,7 +145,7 @@ def whatif_cmd(
     sets: list[str] | None = typer.Option(
         None,
         "--set",
-        help="RULE=VALUE (e.g. NEN-COV-W=0.60m), RULE.N=VALUE for "
+        help="RULE=VALUE (e.g. DW-COV-MIN=0.60m), RULE.N=VALUE for "
         "alternative N, RULE.exception=VALUE for the relaxed limit (repeatable).",
     ),
     candidate: list[str] | None = typer.Option(
@@ -401,7 +408,8 @@ def import_cmd(
                                                            "(default: one zone 'onbekend')."),
     name: str | None = typer.Option(None, "--name", help="KLIC: the case name."),
     pack: list[str] | None = typer.Option(
-        None, "--pack", help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171)."
+        None, "--pack",
+        help="KLIC: packs whose minimum covers stand in for a depth the delivery lacks (default: nen7171 and drinkwater).",
     ),
     corridor: float = typer.Option(1.0, "--corridor", help="KLIC: metres each side of the section in which a line running "
                                                            "along it (a house connection) is a crossing."),
@@ -425,7 +433,7 @@ def import_cmd(
         for value, option in ((corridor, "--corridor"), (reach, "--reach")):
             if not 0 <= value <= 50:
                 raise LiggingError(Diagnostic(Span("<command line>", 1, 1), f"{option} must be 0 to 50 metres"))
-        packs = load_packs(list(pack or ["nen7171"]))
+        packs = load_packs(list(pack or ["nen7171", "drinkwater"]))
         if line is not None:
             written = sections.cut_line(source, output, line, packs, zones, name, corridor, reach)
         else:

@@ -283,13 +283,18 @@ class Exclusion:
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """`access beside SEL width >= Q [depth >= Q] [sides one|both|declared]`: free trench space."""
+    """`access beside SEL width >= Q [depth >= Q] [sides one|both|declared|street] [margin Q]`: free trench space.
+
+    `street` is the side away from the nearer facade (the VKLS "niet-woningzijde"); `margin` is kept
+    clear between the trench and any other body (CROW 500's risicozone around located lines).
+    """
 
     selector: Selector
     width: Quantity
     depth: Quantity | None
     sides: str
     span: Span
+    margin: Quantity | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ LIMITED = (ast.Cover, ast.Clearance, ast.CrossingClearance, ast.Access, ast.Capa
            ast.Position)
 RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 CAPACITY_MEASURES = ("count", "width")
-SIDES = ("one", "both", "declared")
+SIDES = ("one", "both", "declared", "street")
 MAX_RULE_TEXT = 2_000_000
 MAX_NESTING = 50
 # Parentheses outside strings and comments: the only construct of the language that nests.
@@ -694,11 +694,14 @@ class _ToAst(Transformer[Token, Any]):
             self.op(rest[0], (">=",), "access depth")
             depth = self.resolve(rest[1], sides_of, "access depth")
             rest = rest[2:]
+        margin = None
+        if rest and isinstance(rest[-1], ast.Quantity):
+            margin = self.length(rest.pop(), "access margin")
         if rest:
             sides = str(rest[0])
             if sides not in SIDES:
                 raise self.error(self.tspan(rest[0]), f"sides must be one of {', '.join(SIDES)}, not '{sides}'")
-        return ast.Access(sel, width, depth, sides, self.span(meta))
+        return ast.Access(sel, width, depth, sides, self.span(meta), margin)
 
     def in_zones(self, c: list[Token]) -> tuple[str, tuple[str, ...], ast.Quantity | None, str]:
         membership = ast.CAPACITY_MEMBERSHIP
@@ -888,7 +891,7 @@ PHRASES: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"BESIDE"}), "`beside`"),
     (frozenset({"WIDTH"}), "`width >= …`"),
     (frozenset({"DEPTH"}), "`depth`"),
-    (frozenset({"SIDES"}), "`sides one|both|declared`"),
+    (frozenset({"SIDES"}), "`sides one|both|declared|street`"),
     (frozenset({"PROFILE"}), "`profile`"),
     (frozenset({"OF"}), "`of`"),
     (frozenset({"MEMBERSHIP"}), "how an object is in a zone (by axis, by extent, touching)"),

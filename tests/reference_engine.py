@@ -67,6 +67,11 @@ class Plain:
         for r, obj in enumerate(self.objects):
             for held in obj.holds:
                 self.rack_of[f.index[held]] = r
+        # a house connection belongs to its main's holder; main_of names its main
+        self.main_of = [-1 if o.connects is None else f.index[o.connects] for o in self.objects]
+        for c, m in enumerate(self.main_of):
+            if m >= 0:
+                self.rack_of[c] = self.rack_of[m]
 
     def picks(self, selector: ast.Selector) -> list[bool]:
         """Return, per object, whether the selector picks it."""
@@ -95,12 +100,12 @@ def pairs(s: Plain, in_a: list[bool], in_b: list[bool]) -> list[tuple[int, int]]
     return out
 
 
-def rack_scope(s: Plain, i: int, j: int, inside: bool) -> bool:
-    """Keep a pair in one rack (inside) or not in one rack (outside); never a rack and what it holds."""
+def rack_scope(s: Plain, i: int, j: int, racks: str) -> bool:
+    """Keep a pair as the rack scope says: in one rack (inside), not (outside), or any (both); never a rack and what it holds."""
     if s.rack_of[i] == j or s.rack_of[j] == i:
         return False
     same = s.rack_of[i] >= 0 and s.rack_of[i] == s.rack_of[j]
-    return same if inside else not same
+    return same if racks == "inside" else not same if racks == "outside" else True
 
 
 # --- one function per relation ---------------------------------------------------------------
@@ -119,7 +124,7 @@ def clearance(rel: ast.Clearance, s: Plain) -> Judged:
     b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
     rows = []
     for i, j in pairs(s, a, b):
-        if rack_scope(s, i, j, rel.inside_rack) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
+        if rack_scope(s, i, j, rel.racks) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
             gap = s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref)
             rows.append(Row((i, j), gap, compare(gap, rel.op, rel.limit.value)))
     return Judged(rows, rel.limit.value, rel.op)
@@ -146,6 +151,8 @@ def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
             continue
         for o in range(len(s.objects)):
             if not b[o] or s.kind(o, "crossing", "tree", "reservation"):
+                continue
+            if s.main_of[c] == o or (s.rack_of[c] >= 0 and s.rack_of[c] == s.rack_of[o]):
                 continue
             gap = geo.crossing_gap(s.objects[c], s.objects[o])
             if gap is not None:
@@ -199,7 +206,7 @@ def order(rel: ast.Order, s: Plain) -> Judged:
             before = [p and not q for p, q in zip(levels[first], levels[later], strict=True)]
             after = [q and not p for p, q in zip(levels[first], levels[later], strict=True)]
             for i, j in pairs(s, before, after):
-                if not rack_scope(s, i, j, rel.inside_rack):
+                if not rack_scope(s, i, j, rel.racks):
                     continue
                 ok = in_order(rel, s, i, j)
                 if ok is not None:
@@ -301,11 +308,11 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
     return Judged(rows, margin, ">=")
 
 
-def free_width(s: Plain, i: int, side: int, depth: float, limit: float) -> float:
+def free_width(s: Plain, i: int, side: int, depth: float, limit: float, margin: float = 0.0) -> float:
     """Return the free trench width beside object i on one side (-1 left, +1 right), down to `depth`, capped at `limit`.
 
-    Free space ends at the edge of the profile or at the first body reaching into the band from
-    the surface to `depth`; what i holds, crossings and reservations do not block it.
+    Free space ends at the edge of the profile or `margin` before the first body reaching into the
+    band from the surface to `depth`; what i holds, crossings and reservations do not block it.
     """
     edge = s.left[i] if side < 0 else s.right[i]
     room = edge if side < 0 else s.section.width - edge
@@ -316,7 +323,7 @@ def free_width(s: Plain, i: int, side: int, depth: float, limit: float) -> float
         distance = edge - s.right[j] if side < 0 else s.left[j] - edge
         beyond = edge - s.left[j] if side < 0 else s.right[j] - edge
         if beyond > 0:
-            free = min(free, max(distance, 0.0))
+            free = min(free, max(distance - margin, 0.0))
     return free
 
 
@@ -328,9 +335,13 @@ def access(rel: ast.Access, s: Plain) -> Judged:
         if not picked[i] or s.kind(i, "crossing", "tree", "reservation"):
             continue
         depth = rel.depth.value if rel.depth is not None else s.bottom[i]
-        left, right = free_width(s, i, -1, depth, width), free_width(s, i, +1, depth, width)
+        margin = rel.margin.value if rel.margin is not None else 0.0
+        left, right = free_width(s, i, -1, depth, width, margin), free_width(s, i, +1, depth, width, margin)
         both = rel.sides == "both" or (rel.sides == "declared" and o.sides == "double")
-        measured = min(left, right) if both else max(left, right)
+        if rel.sides == "street":
+            measured = right if o.x <= 0.5 * s.section.width else left
+        else:
+            measured = min(left, right) if both else max(left, right)
         rows.append(Row((i,), measured, compare(measured, ">=", width)))
     return Judged(rows, width, ">=")
 
@@ -371,7 +382,7 @@ def crosspermission(rel: ast.CrossPermission, s: Plain) -> Judged:
         if not s.kind(c, "crossing"):
             continue
         for o in range(len(s.objects)):
-            if o == c or not target[o] or s.kind(o, "crossing"):
+            if o == c or not target[o] or s.kind(o, "crossing") or s.rack_of[c] == o:
                 continue
             if s.left[c] < s.right[o] - TOLERANCE and s.right[c] > s.left[o] + TOLERANCE:
                 rows.append(Row((c, o), None, allowed[c]))
@@ -489,9 +500,9 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
 def overlaps(s: Plain) -> list[Finding]:
     """Return the findings of bodies that physically intersect by more than 1 mm (not a rack and its contents)."""
     out = []
-    physical = [o.kind not in ("tree", "reservation") for o in s.objects]
+    physical = [o.kind not in ("tree", "reservation", "wadi", "tree-soil") for o in s.objects]
     for i, j in pairs(s, physical, physical):
-        if s.rack_of[i] == j or s.rack_of[j] == i:
+        if s.rack_of[i] == j or s.rack_of[j] == i or s.main_of[i] == j or s.main_of[j] == i:
             continue
         a, b = s.objects[i], s.objects[j]
         if a.kind != "crossing" and b.kind != "crossing":

@@ -106,8 +106,9 @@ def problems(engine: Engine, before: Section, after: Section, named: Iterable[tu
             out.append(f"{o.id} crossed the street")
         if o.network == "rioolVrijverval" and abs(o.cover - was[o.id].cover) > 1e-6 and "NEN-RIOOL-DIEPTE" in rules:
             out.append(f"{o.id}: a gravity sewer's depth changed")
-        if o.kind == "rack" and abs(o.cover - was[o.id].cover) > 1e-6 and "VKLS-DIEPTE-ONTWERP" in rules:
-            out.append(f"{o.id}: a rack's depth changed")
+        if o.kind == "rack" and (abs(o.cover - was[o.id].cover) > 1e-6 or abs(o.x - was[o.id].x) > 1e-6) \
+                and "VKLS-ONTWERP" in rules:
+            out.append(f"{o.id}: a rack left its designed place")
     objs = after.objects
     for n, a in enumerate(objs):
         for b in objs[n + 1:]:

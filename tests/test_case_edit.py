@@ -172,6 +172,8 @@ def test_a_rack_moves_with_what_it_holds() -> None:
     moved = {"vkls-1", *before["vkls-1"].holds}
     for obj_id, obj in before.items():
         shift = (0.5, 0.1) if obj_id in moved else (0.0, 0.0)
+        if obj.connects in moved:
+            shift = (0.25, 0.0)  # a house connection: the end at its main follows, the facade end stays
         assert (after[obj_id].x - obj.x, after[obj_id].cover - obj.cover) == pytest.approx(shift)
     out = ce.move_object(text, "hak-riool", dx=0.1, dz=0.05)  # a crossing: from/to and both covers
     hak = parse_case(out, "x").by_id()["hak-riool"]
@@ -280,3 +282,31 @@ def test_text_the_loader_would_misread_is_quoted_and_non_ascii_keeps_positions()
         assert parse_case(out, "x").objects[0].owner == owner.strip()
     out = ce.set_value(text, "a", "x", 1.25)
     assert "owner: Gemeente Zoetermeer — beheer, x: 1.25, cover: 1.0," in out
+
+
+def test_a_house_connection_follows_its_main_and_keeps_the_facade_end() -> None:
+    text = (ROOT / "cases" / "leiden-vkls" / "case.yaml").read_text(encoding="utf-8")
+    # the rack holds kpn-1, whose house connection hak-kpn runs from the facade (0) to it (0.42)
+    after = parse_case(ce.move_object(text, "vkls-1", dx=0.20, dz=0.10), "leiden-vkls.yaml").by_id()
+    hak = after["hak-kpn"]
+    assert (hak.start, hak.end) == pytest.approx((0.0, 0.62))
+    assert (hak.cover, hak.cover_end) == pytest.approx((0.335, 0.435))
+    assert hak.x == pytest.approx(0.31)
+    # a connection of a line that did not move stays as drawn
+    assert (after["hak-eurofiber"].start, after["hak-eurofiber"].end) == pytest.approx((0.0, 1.60))
+
+
+def test_a_house_connection_with_one_cover_becomes_a_slope() -> None:
+    text = """ligging: 1
+name: one cover
+width: 4.0
+zones:
+  - {kind: trottoir, from: 0, to: 4.0}
+objects:
+  - {id: dt-1, network: datatransport, x: 1.5, cover: 0.6, diameter: 50 mm}
+  - {id: hak-1, kind: crossing, network: datatransport, connects: dt-1, from: 0, to: 1.5, cover: 0.55, diameter: 40 mm}
+"""
+    after = ce.move_object(text, "dt-1", dx=-0.5, dz=0.2)
+    assert "to: 1.0," in after and "cover: [0.55, 0.75]" in after
+    hak = parse_case(after, "one.yaml").by_id()["hak-1"]
+    assert (hak.start, hak.end, hak.cover, hak.cover_end) == pytest.approx((0.0, 1.0, 0.55, 0.75))

@@ -99,6 +99,11 @@ def test_plain_cad_drawing_without_xdata_imports_from_layers_and_texts(name: str
     for a, b in zip(original.objects, back.objects, strict=True):
         if a.kind == "reservation":  # a reservation's network lives only in XDATA
             a = Obj(**{**{s: getattr(a, s) for s in Obj.__slots__}, "network": None})
+        if a.kind == "crossing" and (a.end or 0.0) - (a.start or 0.0) < 1.0 and a.cover == a.cover_end:
+            continue  # a short, flat house connection is drawn like a bed; only XDATA tells them apart
+        if a.connects is not None or a.built is not None or a.claim is not None:
+            a = Obj(**{**{s: getattr(a, s) for s in Obj.__slots__}, "connects": None, "built": None, "claim": None,
+                       "likelihood": None, "disused": None, "removed": None})
         assert_same_geometry(a, b)
         assert sorted(a.holds) == sorted(b.holds)
 

@@ -126,11 +126,14 @@ def test_a_rack_moves_with_its_contents(tmp_path: Path, engine: Engine) -> None:
     session = EditSession(read_case_text(tmp_path / "vkls"), engine)
     before = {o["id"]: o for o in session.state()["objects"]}
     held = set(before["vkls-1"]["holds"])
-    shown = session.preview("vkls-1", {"x": 3.0})
-    assert shown["svg"].count('data-x="3.0000"') == 1  # the rack itself; its contents keep their offsets
-    after = {o["id"]: o for o in session.edit({"op": "set", "id": "vkls-1", "values": {"x": 3.0, "cover": 0.35}})["objects"]}
+    shown = session.preview("vkls-1", {"x": 0.9})
+    assert shown["svg"].count('data-x="0.9000"') == 1  # the rack itself; its contents keep their offsets
+    after = {o["id"]: o for o in session.edit({"op": "set", "id": "vkls-1", "values": {"x": 0.9, "cover": 0.35}})["objects"]}
     for obj_id, o in before.items():
-        dx, dz = (0.25, 0.05) if obj_id in held | {"vkls-1"} else (0.0, 0.0)
+        dx, dz = (0.35, 0.05) if obj_id in held | {"vkls-1"} else (0.0, 0.0)
+        if obj_id == "hak-kpn":
+            # kpn-1's house connection: its end at kpn-1 follows, its facade end (and cover there) stays
+            dx, dz = 0.35 / 2, 0.0
         assert (after[obj_id]["x"] - o["x"], after[obj_id]["cover"] - o["cover"]) == pytest.approx((dx, dz))
 
 

@@ -20,7 +20,8 @@ from checker.pipeline.run import check_paths
 from dsl.packs import load_packs
 from tests.conftest import ROOT
 
-CASES = sorted(p.name for p in (ROOT / "cases").iterdir() if (p / "case.yaml").is_file())
+# a case is a folder with a case.yaml, or a folder of JSON Lines batches (one street per line)
+CASES = sorted(p.name for p in (ROOT / "cases").iterdir() if (p / "case.yaml").is_file() or any(p.glob("*.jsonl")))
 # Accepted deviations expire against "today"; golden output is computed on a fixed day.
 GOLDEN_DAY = dt.date(2026, 11, 23)
 
@@ -30,18 +31,20 @@ def engine() -> Engine:
     return Engine(load_packs(), today=GOLDEN_DAY)
 
 
-def outputs(name: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, list[dict[str, object]]]:
+def outputs(name: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """Return a case folder's text and JSON output; a folder of batches gives one block (one JSON line) per section."""
     monkeypatch.chdir(ROOT)
-    (result,) = list(check_paths([Path("cases") / name], engine))
     buffer = io.StringIO()
-    print_case(Console(file=buffer, width=100, color_system=None, soft_wrap=True), result)
-    document = result.as_json(engine.packs)
-    return buffer.getvalue(), json.dumps(document, indent=2, ensure_ascii=False) + "\n", document["findings"]
+    documents = []
+    for result in check_paths([Path("cases") / name], engine):
+        print_case(Console(file=buffer, width=100, color_system=None, soft_wrap=True), result)
+        documents.append(json.dumps(result.as_json(engine.packs), indent=2, ensure_ascii=False))
+    return buffer.getvalue(), "\n".join(documents) + "\n"
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_golden_output(name: str, engine: Engine, monkeypatch: pytest.MonkeyPatch, refresh_golden: bool) -> None:
-    text, js, _ = outputs(name, engine, monkeypatch)
+    text, js = outputs(name, engine, monkeypatch)
     folder = ROOT / "cases" / name
     if refresh_golden:
         (folder / "expected.txt").write_text(text, encoding="utf-8")
@@ -53,7 +56,9 @@ def test_golden_output(name: str, engine: Engine, monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize("name", CASES)
 def test_expected_findings_present(name: str, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    (result,) = list(check_paths([Path("cases") / name], engine))
-    got = {(f.rule, f.kind, f.subjects) for f in result.findings}
-    for exp in result.section.expect:
-        assert (exp.rule, exp.kind, exp.subjects) in got, f"{name}: expected {exp} at line {exp.span.line}"
+    results = list(check_paths([Path("cases") / name], engine))
+    assert results
+    for result in results:
+        got = {(f.rule, f.kind, f.subjects) for f in result.findings}
+        for exp in result.section.expect:
+            assert (exp.rule, exp.kind, exp.subjects) in got, f"{result.path}: expected {exp} at line {exp.span.line}"

@@ -34,7 +34,7 @@ DATA = ROOT / "tests" / "data" / "imkl"
 FIXTURES = DATA / "imkl2"
 EXAMPLE = DATA / "IMKL3-0-Voorbeeldbestand.xml"
 START, END = (155020.0, 388014.0), (155020.0, 388026.0)
-NEN = load_packs(["nen7171"])
+NEN = load_packs(["nen7171", "drinkwater"])
 
 
 def cut(name: str, zones: str | None = None) -> dict:
@@ -210,7 +210,7 @@ def test_an_inner_bottom_depth_is_turned_into_the_top(tmp_path: Path) -> None:
 
 def test_a_net_without_depth_takes_the_packs_minimum_cover_as_assumed() -> None:
     found = objects(cut("two-crossings"))
-    assert found["w-1"]["cover"] == 0.70 and found["w-1"]["source"]["depth"] == "assumed"  # NEN-COV-W
+    assert found["w-1"]["cover"] == 0.70 and found["w-1"]["source"]["depth"] == "assumed"  # DW-COV-MIN
     assert found["rv-1"]["source"]["depth"] == "declared"
 
 

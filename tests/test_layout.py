@@ -26,7 +26,8 @@ NETWORKS = ("datatransport", "laagspanning", "gasLageDruk", "water", "middenspan
 
 @pytest.fixture(scope="module")
 def nen() -> Engine:
-    return Engine(load_packs(["nen7171"]))
+    # the NEN profile with the drinking-water companies' cover (which left nen7171 for its own pack)
+    return Engine(load_packs(["nen7171", "drinkwater"]))
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +133,36 @@ def test_rules_on_one_pair_with_different_distances_do_not_constrain_each_other(
     gas, water = (o for o in result.section.objects)
     assert abs(gas.cover - water.cover) >= 0.40 + 0.11 - 0.001
 
+NO_COVER_RULE = """pack nocover
+  title "no cover rule"
+  authority "test"
+  version "1"
+
+include imkl
+
+rule X-APART
+  title "datatransport and laagspanning 30 cm apart"
+  severity error
+  source "test"
+  require clearance shortest between datatransport and laagspanning >= 0.30 m
+"""
+
+
+def test_without_a_cover_rule_a_line_is_never_lifted_above_its_drawn_cover(tmp_path: Path) -> None:
+    # Lifting the cable 0.25 m (to 5 cm under the paving) is the smallest move that clears the existing
+    # cable; sideways takes 0.35 m. No loaded rule says how shallow it may lie, so its drawn cover holds.
+    pack = tmp_path / "x.rules"
+    pack.write_text(NO_COVER_RULE, encoding="utf-8")
+    engine = Engine(load_packs([str(pack)]))
+    section = street([("datatransport", 0.5, 0.30, 0.05), ("laagspanning", 0.5, 0.40, 0.05)], 1.0)
+    section = replace(section, objects=(section.objects[0], replace(section.objects[1], status="existing")))
+    result = layout(section, engine, allowed={section.objects[0].id: frozenset({0})})
+    assert result.feasible and result.deviations == () and result.section is not None
+    moved = result.section.objects[0]
+    assert moved.cover >= 0.30 - 1e-6
+    assert abs(moved.x - 0.5) >= 0.35 - 0.001
+
+
 def test_wallengebied_lays_out_without_deviations(everything: Engine, tmp_path: Path) -> None:
     file = ROOT / "cases" / "amsterdam-wallengebied" / "case.yaml"
     section = load_case(file)
@@ -153,7 +184,8 @@ def test_componistenbuurt_deviations_cite_sources_and_name_their_subjects(everyt
     assert result.feasible and result.findings == ()
     got = {(d.rule, d.subjects): d for d in result.deviations}
     # info rules (BOOM-LANGS-2M) are never deviations; the tree needs its distance waived per line
-    assert set(got) == {("BOOM-HART-TRACE", ("boom-1", "ls-2")), ("BOOM-HART-TRACE", ("boom-1", "ms-1"))}
+    assert set(got) == {("BOOM-HART-TRACE", ("boom-1", "ls-2")), ("BOOM-HART-TRACE", ("boom-1", "ms-1")),
+                        ("BOOM-RESERVERING", ("boom-1", "res-warmte"))}
     for d in got.values():
         assert d.source == everything.packs.find(d.rule)[0].rule.source and d.source
         assert d.op == ">=" and d.to is not None and d.required is not None and d.to < d.required
@@ -162,7 +194,8 @@ def test_componistenbuurt_deviations_cite_sources_and_name_their_subjects(everyt
     assert got[("BOOM-HART-TRACE", ("boom-1", "ls-2"))].to == pytest.approx(1.825, abs=0.002)
     # the MS cable stays in its own trottoir (NEN-ZIJDE) instead of crossing the street
     assert result.section is not None and result.section.by_id()["ms-1"].x > 7.0
-    assert result.conflict == ("BOOM-HART-TRACE",)
+    # the planned tree against fixed lines, and against the reservation: either rule alone proves it cannot fit
+    assert len(result.conflict) == 1 and result.conflict[0] in ("BOOM-HART-TRACE", "BOOM-RESERVERING")
     # accepting exactly those deviations leaves a clean re-check
     assert [f for f in everything.evaluate(accepting(result.section, result.deviations))
             if counts(f) and f.severity != "info"] == []
@@ -385,3 +418,30 @@ def test_layout_output_keeps_the_text_drops_expect_and_records_each_deviation(ev
     # the re-check shows exactly the named deviations, each pending approval, and nothing else
     assert {(f.rule, f.subjects) for f in found if not f.baseline} == {(d.rule, d.subjects) for d in result.deviations}
     assert all(dict(f.accepted).get("state") == "pending" for f in found if not f.baseline)
+
+
+def test_a_house_connection_follows_its_main_in_the_layout_and_in_the_file(tmp_path: Path) -> None:
+    pack = tmp_path / "x.rules"
+    pack.write_text(NO_COVER_RULE, encoding="utf-8")
+    engine = Engine(load_packs([str(pack)]))
+    case = tmp_path / "case.yaml"
+    case.write_text("""ligging: 1
+name: a connection and its main
+width: 4.0
+zones:
+  - {kind: trottoir, from: 0, to: 4.0}
+objects:
+  - {id: ls-0, network: laagspanning, x: 1.5, cover: 0.6, diameter: 50 mm, status: existing}
+  - {id: dt-1, network: datatransport, x: 1.5, cover: 0.6, diameter: 50 mm}
+  - {id: hak-1, kind: crossing, network: datatransport, connects: dt-1, from: 0, to: 1.5, cover: [0.45, 0.6],
+     diameter: 40 mm}
+""", encoding="utf-8")
+    section = load_case(case)
+    result = layout(section, engine)
+    assert result.section is not None and [m.id for m in result.moves] == ["dt-1"]
+    after = result.section.by_id()
+    assert after["hak-1"].start == 0.0 and after["hak-1"].end == pytest.approx(after["dt-1"].x)
+    assert after["hak-1"].cover_end == pytest.approx(after["dt-1"].cover)
+    written = load_case(write_case(case, result, tmp_path / "out.yaml")).by_id()
+    assert written["hak-1"].end == pytest.approx(after["hak-1"].end)
+    assert written["hak-1"].cover_end == pytest.approx(after["hak-1"].cover_end)

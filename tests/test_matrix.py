@@ -89,20 +89,26 @@ def test_matrix_covers_every_shipped_pack(tmp_path: Path, capsys: pytest.Capture
 
 def test_known_difference_is_highlighted(tmp_path: Path) -> None:
     deeper = pack_file(tmp_path, "proefpack", [("PROEF-COV-W", "cover water >= 0.90 m")])
-    cells = parse(mx.to_html(mx.matrix_for(["nen7171", str(deeper)])))
+    cells = parse(mx.to_html(mx.matrix_for(["nen7171", "drinkwater", str(deeper)])))
     water = cells.rows["water"]
-    assert "differs" in water["nen7171"].split() and "differs" in water["proefpack"].split()
+    assert "differs" in water["drinkwater"].split() and "differs" in water["proefpack"].split()
     # networks the second pack says nothing about are not highlighted
     assert all("differs" not in c.split() for c in cells.rows["laagspanning"].values())
 
 
 def test_equal_requirements_are_not_highlighted(tmp_path: Path) -> None:
-    nen_water = mx.matrix_for(["nen7171"]).covers["water"]["nen7171"]
+    nen_water = mx.matrix_for(["drinkwater"]).covers["water"]["drinkwater"]
     same = pack_file(tmp_path, "gelijk", [(f"GELIJK-{k}", f"cover water {e.op} {e.value} m")
                                           for k, e in enumerate(nen_water)])
-    m = mx.matrix_for(["nen7171", str(same)])
+    m = mx.matrix_for(["drinkwater", str(same)])
     assert not mx.differs(m.covers["water"])
     assert "differs" not in parse(mx.to_html(m)).rows["water"]["gelijk"]
+
+
+def test_the_shipped_packs_speak_for_at_least_twelve_authorities() -> None:
+    m = mx.matrix_for()
+    speaking = {p.authority for p in m.packs if p.rules}
+    assert len(speaking) >= 12, sorted(speaking)
 
 
 def test_clearance_difference_between_authorities() -> None:
@@ -115,8 +121,8 @@ def test_clearance_difference_between_authorities() -> None:
 
 def test_lint_contradictions_are_marked(tmp_path: Path) -> None:
     shallow = pack_file(tmp_path, "ondiep", [("ONDIEP-COV-W", "cover water <= 0.50 m")])
-    m = mx.matrix_for(["nen7171", str(shallow)])
-    assert m.contradictions and "ONDIEP-COV-W" in m.contradicted() and "NEN-COV-W" in m.contradicted()
+    m = mx.matrix_for(["nen7171", "drinkwater", str(shallow)])
+    assert m.contradictions and "ONDIEP-COV-W" in m.contradicted() and "DW-COV-MIN" in m.contradicted()
     classes = dict(parse(mx.to_html(m)).entry_classes)
     assert "contradiction" in classes["#rule-ondiep-ONDIEP-COV-W"].split()
     assert "contradiction" not in classes["#rule-nen7171-NEN-COV-LS"].split()
@@ -136,7 +142,7 @@ def test_everything_is_escaped(tmp_path: Path) -> None:
 def test_markdown_marks_differences(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     deeper = pack_file(tmp_path, "proefpack", [("PROEF-COV-W", "cover water >= 0.90 m")])
     out = tmp_path / "matrix.md"
-    code, _, err = ligging(capsys, "rules", "matrix", "--pack", "nen7171", "--pack", str(deeper), "-o", str(out))
+    code, _, err = ligging(capsys, "rules", "matrix", "--pack", "nen7171", "--pack", "drinkwater", "--pack", str(deeper), "-o", str(out))
     assert code == 0, err
     rows = {line.split(" | ")[0]: line for line in out.read_text(encoding="utf-8").splitlines()}
     assert rows["| water"].count("≠") == 2 and "≠" not in rows["| laagspanning"]

@@ -16,7 +16,8 @@ from dsl.diagnostics import LiggingError
 from dsl.packs import load_packs
 from tests.conftest import ROOT
 
-NEN = ROOT / "rules" / "nen7171.rules"
+DRINKWATER = ROOT / "rules" / "drinkwater.rules"
+RULE = 'require cover water[kind != crossing, owner != "Dunea"] >= 0.70 m'
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +33,24 @@ def ligging(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return int(exit_.value.code or 0), out.out, out.err
 
 
+# the shipped case folders and the Amersfoort batch (a folder of JSON Lines, named on its own)
+ALL_CASES = (str(ROOT / "cases"), str(ROOT / "cases" / "amersfoort-brosse-gasleidingen"))
+
+
 def _check_docs(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
-    code, out, err = ligging(capsys, "check", str(ROOT / "cases"), "--format", "json", *args)
+    code, out, err = ligging(capsys, "check", *ALL_CASES, "--format", "json", *args)
     assert code in (0, 1), err
     return [json.loads(line) for line in out.splitlines()]
 
 
 def test_whatif_counts_equal_two_plain_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    text = NEN.read_text(encoding="utf-8")
-    assert "require cover water >= 0.70 m" in text
-    modified = tmp_path / "nen7171.rules"
-    modified.write_text(text.replace("require cover water >= 0.70 m", "require cover water >= 0.50 m"),
-                        encoding="utf-8")
-    before = _check_docs(capsys, "--pack", "nen7171")
+    text = DRINKWATER.read_text(encoding="utf-8")
+    assert RULE in text
+    modified = tmp_path / "drinkwater.rules"
+    modified.write_text(text.replace(RULE, RULE.replace("0.70 m", "0.50 m")), encoding="utf-8")
+    before = _check_docs(capsys, "--pack", "drinkwater")
     after = _check_docs(capsys, "--pack", str(modified))
-    code, out, err = ligging(capsys, "whatif", str(ROOT / "cases"), "--base", "nen7171", "--set", "NEN-COV-W=0.50m", "--no-layout",
+    code, out, err = ligging(capsys, "whatif", *ALL_CASES, "--base", "drinkwater", "--set", "DW-COV-MIN=0.50m", "--no-layout",
                              "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
@@ -65,29 +69,29 @@ def test_whatif_counts_equal_two_plain_checks(tmp_path: Path, capsys: pytest.Cap
     # the change is real on the shipped cases: at least one water cover finding goes
     assert totals["disappeared"] >= 1 and totals["after"]["error"] < totals["before"]["error"]
     assert result["changes"][0]["before"] == ">= 0.7 m" and result["changes"][0]["after"] == ">= 0.5 m"
-    assert "require cover water >= 0.5 m" in result["changes"][0]["text"]
+    assert ">= 0.5 m" in result["changes"][0]["text"] and "DW-COV-MIN" in result["changes"][0]["text"]
 
 
 @pytest.mark.parametrize("written", ["0.40m", "0.40 m", "40 cm", "400mm", "0.4"])
 def test_set_values_are_parsed_with_units(written: str) -> None:
-    packs, edits = wi.apply_sets(load_packs(["nen7171"]), [wi.parse_set(f"NEN-COV-W={written}")])
-    relation = packs.find("NEN-COV-W")[0].rule.alternatives[0].relation
+    packs, edits = wi.apply_sets(load_packs(["drinkwater"]), [wi.parse_set(f"DW-COV-MIN={written}")])
+    relation = packs.find("DW-COV-MIN")[0].rule.alternatives[0].relation
     assert relation.limit.value == pytest.approx(0.40)  # type: ignore[union-attr]
-    assert edits[0].rule == "NEN-COV-W" and edits[0].pack == "nen7171"
+    assert edits[0].rule == "DW-COV-MIN" and edits[0].pack == "drinkwater"
     # the original pack set is untouched (frozen AST, changed by replace)
-    original = load_packs(["nen7171"]).find("NEN-COV-W")[0].rule.alternatives[0].relation
+    original = load_packs(["drinkwater"]).find("DW-COV-MIN")[0].rule.alternatives[0].relation
     assert original.limit.value == pytest.approx(0.70)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("written", [
-    "NEN-COV-W=0.4 kV",        # wrong dimension
+    "DW-COV-MIN=0.4 kV",        # wrong dimension
     "NEN-COV-X=0.4m",          # unknown rule
     "NEN-ORDER=0.4m",          # an order has no limit
-    "NEN-COV-W=-1m",           # negative length
-    "NEN-COV-W=",              # no value
-    "NEN-COV-W",               # no '='
-    "NEN-COV-W.exception=0.5m",  # no exception to relax
-    "NEN-COV-W.2=0.5m",        # no second alternative
+    "DW-COV-MIN=-1m",           # negative length
+    "DW-COV-MIN=",              # no value
+    "DW-COV-MIN",               # no '='
+    "DW-COV-MIN.exception=0.5m",  # no exception to relax
+    "DW-COV-MIN.2=0.5m",        # no second alternative
 ])
 def test_bad_set_is_one_diagnostic(written: str) -> None:
     with pytest.raises(LiggingError):
@@ -123,7 +127,7 @@ def test_candidate_pack_is_added_and_ranked(tmp_path: Path, sections: list[tuple
         'rule STRICT-COV-W\n  title "t"\n  severity error\n  source "test"\n  illustrative "test"\n'
         '  require cover water >= 5.00 m\n', encoding="utf-8")
     packs = load_packs([])
-    relax = wi.Proposal("relax", (wi.parse_set("NEN-COV-W=0.50m"),))
+    relax = wi.Proposal("relax", (wi.parse_set("DW-COV-MIN=0.50m"),))
     tighten = wi.Proposal("tighten", packs=(str(strict),))
     ranked = wi.rank([wi.whatif(sections, packs, tighten, False), wi.whatif(sections, packs, relax, False)])  # type: ignore[arg-type]
     assert [r.proposal.name for r in ranked] == ["relax", "tighten"]
@@ -134,18 +138,19 @@ def test_candidate_pack_is_added_and_ranked(tmp_path: Path, sections: list[tuple
 
 
 def test_candidate_pack_replaces_the_pack_of_its_name(tmp_path: Path, sections: list[tuple[str, object]]) -> None:
-    modified = tmp_path / "nen7171.rules"
-    modified.write_text(NEN.read_text(encoding="utf-8").replace("water >= 0.70 m", "water >= 0.50 m"), encoding="utf-8")
+    modified = tmp_path / "drinkwater.rules"
+    modified.write_text(DRINKWATER.read_text(encoding="utf-8").replace(RULE, RULE.replace("0.70 m", "0.50 m")),
+                        encoding="utf-8")
     packs = load_packs([])
     by_pack = wi.whatif(sections, packs, wi.Proposal("p", packs=(str(modified),)), False)  # type: ignore[arg-type]
-    by_set = wi.whatif(sections, packs, wi.Proposal("s", (wi.parse_set("NEN-COV-W=0.5m"),)), False)  # type: ignore[arg-type]
+    by_set = wi.whatif(sections, packs, wi.Proposal("s", (wi.parse_set("DW-COV-MIN=0.5m"),)), False)  # type: ignore[arg-type]
     assert by_pack.totals() == by_set.totals()
 
 
 def test_proposals_file_and_text_output(tmp_path: Path, sections: list[tuple[str, object]]) -> None:
     file = tmp_path / "proposals.yaml"
-    file.write_text("- name: water 50\n  set: {NEN-COV-W: 0.50 m}\n"
-                    "- name: gas-water 20\n  set: {NEN-CLR-GAS-WATER: 20 cm, NEN-COV-W: 0.6m}\n", encoding="utf-8")
+    file.write_text("- name: water 50\n  set: {DW-COV-MIN: 0.50 m}\n"
+                    "- name: gas-water 20\n  set: {NEN-CLR-GAS-WATER: 20 cm, DW-COV-MIN: 0.6m}\n", encoding="utf-8")
     proposals = wi.load_proposals(file)
     assert [len(p.sets) for p in proposals] == [1, 2]
     results = wi.rank([wi.whatif(sections, load_packs([]), p, False) for p in proposals])  # type: ignore[arg-type]
@@ -164,7 +169,7 @@ def test_proposals_file_and_text_output(tmp_path: Path, sections: list[tuple[str
 
 
 def test_cli_bad_set_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    for args in (["--set", "NEN-COV-W=0.5 kV"], []):
+    for args in (["--set", "DW-COV-MIN=0.5 kV"], []):
         code, _, err = ligging(capsys, "whatif", str(ROOT / "cases" / "leiden-vkls"), *args)
         assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("ligging: ")
 

@@ -530,11 +530,14 @@ class _Builder:
         self.kept_x: set[int] = set()
         self.kept_side: dict[int, frozenset[int]] = {}
         self.banned: dict[int, frozenset[int]] = {}
+        # units whose least cover some loaded rule states; any other keeps at least its drawn cover
+        self.cover_ruled: set[int] = set()
         for pr in rules:
             if _keeps(pr):
                 self.keep(pr)
             else:
                 self.ban_zones(pr)
+                self.note_cover(pr)
         self._place_units()
         for pr in rules:
             if not _keeps(pr):
@@ -572,6 +575,10 @@ class _Builder:
                 x_lo, x_hi = _window(x0, near, x_lo, x_hi)
                 c_lo, c_hi = _window(c0, near, c_lo, c_hi)
             # what a `keep` rule keeps stays as drawn, wherever the layout starts from
+            if u not in self.cover_ruled and o.kind != "rack":
+                # without a rule on how shallow it may lie, the drawn cover is the only word on its depth:
+                # the advice never lifts a line towards the paving on its own account
+                c_lo = min(max(c_lo, o.cover), c_hi)
             if u in self.kept_depth:
                 c_lo = c_hi = c0 = o.cover
             if u in self.kept_x:
@@ -700,6 +707,15 @@ class _Builder:
                 self.kept_depth.add(u)
                 if rel.what == "position":
                     self.kept_x.add(u)
+
+    def note_cover(self, pr: PackRule) -> None:
+        """Record the units a least-cover rule of this pack speaks about."""
+        for req in pr.rule.alternatives:
+            rel = req.relation
+            if isinstance(rel, ast.Cover) and rel.op == ">=":
+                for i in np.flatnonzero(self.sel(rel.selector)).tolist():
+                    if self.unit_of[i] >= 0:
+                        self.cover_ruled.add(int(self.unit_of[i]))
 
     def binds(self, pr: PackRule, subjects: Iterable[int]) -> bool:
         """Tell whether a rule holds strictly on these subjects in this mode (no softness, deviation or exception)."""
@@ -921,17 +937,14 @@ class _Builder:
             return vertical
         return horizontal + vertical
 
-    def _scope(self, i: np.ndarray, j: np.ndarray, inside: bool) -> np.ndarray:
-        ri, rj = self.rack_of[i], self.rack_of[j]
-        same = (ri == rj) & (ri >= 0)
-        own = (ri == j) | (rj == i)
-        return np.asarray((same if inside else ~same) & ~own)
+    def _scope(self, i: np.ndarray, j: np.ndarray, racks: str) -> np.ndarray:
+        return geo.rack_scope(self.rack_of, i, j, racks)
 
     def r_clearance(self, rel: ast.Clearance, limit: float | None) -> dict[tuple[str, ...], Clause]:
         lim = rel.limit.value if limit is None else limit
         line_like = ~self.kinds("crossing")
         i, j = _pairs(self.sel(rel.a.selector) & line_like, self.sel(rel.b.selector) & line_like)
-        keep = self._scope(i, j, rel.inside_rack)
+        keep = self._scope(i, j, rel.racks)
         i, j = i[keep], j[keep]
         keep = paired(self.objs, i, j, rel.pairing)
         out: dict[tuple[str, ...], Clause] = {}
@@ -1017,7 +1030,7 @@ class _Builder:
                 a = masks[first] & ~masks[later]
                 b = masks[later] & ~masks[first]
                 i, j = _pairs(a, b)
-                keep = a[i] & b[j] & self._scope(i, j, rel.inside_rack)
+                keep = a[i] & b[j] & self._scope(i, j, rel.racks)
                 for p, q in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
                     lp, rp, _, bp = self.box(p, rel.ref)
                     lq, rq, tq, _ = self.box(q, rel.ref)
@@ -1100,12 +1113,17 @@ class _Builder:
             sides = rel.sides
             if sides == "declared":
                 sides = "both" if self.objs[i].sides == "double" else "one"
+            margin = rel.margin.value if rel.margin is not None else 0.0
             li, ri, _, bi = self.box(i)
             depth = Lin(const=rel.depth.value) if rel.depth is not None else bi
             ignore = {int(j) for j in np.flatnonzero((self.rack_of == i) | self.kinds("crossing", "reservation"))}
             # with one side required, a binary picks it; the other side's rows are switched off
             gate = {-1: Lin(), 1: Lin()}
-            if sides != "both":
+            if sides == "street":
+                # the side away from the facade nearer the drawn position; the other side is switched off
+                away = 1 if self.objs[i].x <= 0.5 * self.s.width else -1
+                gate = {away: Lin(), -away: Lin(const=self.big)}
+            elif sides != "both":
                 pick = self.m.var(0.0, 1.0, 0.0, True)
                 gate = {-1: (1.0 - pick) * self.big, 1: pick * self.big}
             room = {-1: li - width, 1: self.s.width - ri - width}
@@ -1115,7 +1133,7 @@ class _Builder:
                 if j == i or j in ignore:
                     continue
                 lj, rj, tj, _ = self.box(j)
-                beside = {-1: (lj - li, li - rj - width), 1: (ri - rj, lj - ri - width)}
+                beside = {-1: (lj - li, li - rj - width - margin), 1: (ri - rj, lj - ri - width - margin)}
                 for side in (-1, 1):
                     behind, free = beside[side]
                     out[base + (f"{self.objs[j].id}@{side}",)] = [
@@ -1464,6 +1482,11 @@ def _placed(b: _Builder, sol: np.ndarray) -> tuple[Section, tuple[Move, ...]]:
         if abs(dx) > EPS or abs(dz) > EPS:
             moves.append(Move(o.id, x, c, round(dx, 4), round(dz, 4)))
     objects = tuple(replace(o, x=new[o.id][0], cover=new[o.id][1]) if o.id in new else o for o in b.objs)
+    # a house connection keeps reaching its main: its end there moves along (the file is written the same way)
+    was = {o.id: o for o in b.objs}
+    objects = tuple(o.following(was[o.connects].x, new[o.connects][0] - was[o.connects].x,
+                                new[o.connects][1] - was[o.connects].cover)
+                    if o.kind == "crossing" and o.connects in new and o.id not in new else o for o in objects)
     return replace(b.s, objects=objects), tuple(moves)
 
 

@@ -101,6 +101,12 @@ class Batch:
         self.bottom = z + hh
         self.rack_of = self._racks()
         self.width = t.width
+        # years (checker.model.moment); a missing year never compares true
+        self.removed = np.full(self.n, np.inf)
+        self.claim = np.full(self.n, -np.inf)
+        for g, dated in t.dated.items():
+            self.removed[g] = dated.get("removed", np.inf)
+            self.claim[g] = dated.get("claim", -np.inf)
         self._zones()
         self._kinds: dict[tuple[str, ...], BoolArray] = {}
         self._masks: dict[int, BoolArray] = {}
@@ -131,18 +137,34 @@ class Batch:
         return [self.table.section(s) for s in range(self.count)]
 
     def _racks(self) -> IntArray:
-        """Return, per object, the global index of the rack that holds it, or -1 (as geometry.rack_column)."""
+        """Return, per object, the global index of the rack that holds it, or -1 (as geometry.rack_column).
+
+        A house connection (a crossing that `connects` a line) belongs to its main's holder: it leaves
+        the rack from its main's tier. `self.held` keeps what holders hold themselves; `self.main` is
+        each connection's main (-1 elsewhere).
+        """
         out = np.full(self.n, -1, dtype=np.intp)
+        self.main = np.full(self.n, -1, dtype=np.intp)
+        t = self.table
+        holders = sorted(set(t.holds) | {g for g, dated in t.dated.items() if "connects" in dated})
         index: dict[int, dict[str, int]] = {}
-        for g, held_ids in sorted(self.table.holds.items()):
+        connections: list[tuple[int, int]] = []
+        for g in holders:
             s = int(self.sec[g])
             base = int(self.starts[s])
             local = index.get(s)
             if local is None:
                 local = {name: base + k for k, name in enumerate(self.ids[base:int(self.starts[s + 1])].tolist())}
                 index[s] = local
-            for held in held_ids:
+            for held in t.holds.get(g, ()):
                 out[local[held]] = g
+            main = t.dated.get(g, {}).get("connects")
+            if main is not None:
+                connections.append((g, local[str(main)]))
+        self.held = out.copy()
+        for g, m in connections:
+            self.main[g] = m
+            out[g] = out[m]
         return out
 
     def _zones(self) -> None:
@@ -541,7 +563,7 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
             return lambda b: b.kinds(*LINE_KINDS).copy()
         if name == "racked":
             rack = KINDS.index("rack")
-            return lambda b: np.asarray((b.rack_of >= 0) & (b.kind[np.maximum(b.rack_of, 0)] == rack))
+            return lambda b: np.asarray((b.held >= 0) & (b.kind[np.maximum(b.held, 0)] == rack))
         pred = compile_selector(sel, packs)
         return lambda b: np.fromiter((pred(b.section(int(b.sec[g])), b.obj(g)) for g in range(b.n)), dtype=bool, count=b.n)
     if isinstance(sel, ast.SelUnion):
@@ -642,7 +664,7 @@ class RelationCompiler:
                 i, j = b.near(sa(b) & line_like, sb(b) & line_like, ext_a, ext_b, limit + TOLERANCE)
             else:
                 i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
-            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
             i, j = i[keep], j[keep]
             keep = b.paired(i, j, rel.pairing)
             i, j = i[keep], j[keep]
@@ -662,6 +684,8 @@ class RelationCompiler:
             start, end = b.start0[c], b.end0[c]
             left, right = b.left[o], b.right[o]
             meets = ~((right < start) | (left > end)) & (b.rack_of[o] != c)
+            # a house connection leaving its main's tier passes the rack's staggered lines by design
+            meets &= (b.main[c] != o) & ~((b.rack_of[c] >= 0) & (b.rack_of[c] == b.rack_of[o]))
             c, o, start, end, left, right = c[meets], o[meets], start[meets], end[meets], left[meets], right[meets]
             rnd = b.obj_round[o]
             c0, c1 = b.cover[c], b.cover_end[c]
@@ -701,7 +725,7 @@ class RelationCompiler:
                     cols_j.append(j)
             i = np.concatenate(cols_i) if cols_i else EMPTY
             j = np.concatenate(cols_j) if cols_j else EMPTY
-            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
             i, j = i[keep], j[keep]
             f = b.frame
             i, j, ok = geo.in_order(i, j, ltr, rel.ref == "axis", b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
@@ -735,7 +759,7 @@ class RelationCompiler:
                     cols_j.append(j)
             i = np.concatenate(cols_i) if cols_i else EMPTY
             j = np.concatenate(cols_j) if cols_j else EMPTY
-            keep = geo.rack_scope(b.rack_of, i, j, rel.inside_rack)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
             i, j, ok = geo.in_order(i[keep], j[keep], ltr, axis, b.zone_columns, f.x, f.z, b.left, b.right, b.bottom,
                                     b.top, TOLERANCE)
             return BatchOutcome((i[~ok], j[~ok]), None, ok[~ok], None, "order", "")
@@ -773,8 +797,10 @@ class RelationCompiler:
                 targets &= b.is_tree & ~np.isnan(b.table.root_radius) & ~np.isnan(b.table.root_depth)
             t, s = b.pairs(targets, sel(b) & act & ~b.is_tree, dedup=False)
             keep = (b.rack_of[s] != t) & (b.rack_of[t] != s)
-            keep &= ~((b.kind[t] == KINDS.index("reservation")) & (b.network_code[s] >= 0)
-                      & (b.network_code[s] == b.network_code[t]))
+            reserved = b.kind[t] == KINDS.index("reservation")
+            keep &= ~(reserved & (b.network_code[s] >= 0) & (b.network_code[s] == b.network_code[t]))
+            # an object dug out by the reservation's claim year is not in its way
+            keep &= ~(reserved & (b.removed[s] <= b.claim[t]))
             t, s = t[keep], s[keep]
             zb = self._zone_boxes(b, t, roots)
             sb = b.boxes(s)
@@ -848,8 +874,9 @@ class RelationCompiler:
             idx = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
             chosen = np.zeros(b.n, dtype=bool)
             chosen[idx] = True
-            # an object further than the width asked for cannot narrow the free strip
-            i, j = b.near(chosen, act, b.half_width, b.half_width, width + TOLERANCE, dedup=False)
+            margin = rel.margin.value if rel.margin is not None else 0.0
+            # an object further than the width asked for (and the margin kept from it) cannot narrow the free strip
+            i, j = b.near(chosen, act, b.half_width, b.half_width, width + margin + TOLERANCE, dedup=False)
             row = np.searchsorted(idx, i)
             depth = np.full(len(idx), rel.depth.value) if rel.depth is not None else b.bottom[idx]
             valid = ~((b.rack_of[j] == i) | b.kinds("crossing", "reservation")[j]) & ~(b.top[j] >= depth[row])
@@ -864,9 +891,14 @@ class RelationCompiler:
                 else:
                     distance, beyond = b.left[j] - e, b.right[j] - e
                 hit = valid & (beyond > 0)
-                np.minimum.at(free, row[hit], np.maximum(distance[hit], 0.0))
+                np.minimum.at(free, row[hit], np.maximum(distance[hit] - margin, 0.0))
                 sides.append(free)
             left, right = sides
+            if rel.sides == "street":
+                # the side away from the nearer facade
+                street = b.x[idx] <= 0.5 * b.width[b.sec[idx]]
+                measured = np.where(street, right, left)
+                return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
             if rel.sides == "declared":
                 both = b.table.sides[idx] == SIDES.index("double")
             else:
@@ -923,7 +955,8 @@ class RelationCompiler:
 
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             i, j = b.pairs(b.is_crossing & act, target(b) & act & ~b.is_crossing)
-            meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE)
+            # a house connection leaves its own rack; it does not cross it
+            meets = (b.left[i] < b.right[j] - TOLERANCE) & (b.right[i] > b.left[j] + TOLERANCE) & (b.rack_of[i] != j)
             i, j = i[meets], j[meets]
             return BatchOutcome((i, j), None, np.asarray(allowed(b)[i]), None, "may cross", "")
 
@@ -955,10 +988,11 @@ class RelationCompiler:
 
 def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:
     """Return the pairs of physical bodies that intersect (gap < -1 mm) in all sections, and their gaps."""
-    physical = ~b.kinds("tree", "reservation")
+    # soil bodies (a wadi, a tree's rooting volume) hold lines physically; rules keep lines out of them
+    physical = ~b.kinds("tree", "reservation", "wadi", "tree-soil")
     # bodies apart horizontally cannot overlap
     i, j = b.near(physical, physical, b.half_width, b.half_width, 0.0)
-    own = (b.rack_of[i] == j) | (b.rack_of[j] == i)
+    own = (b.rack_of[i] == j) | (b.rack_of[j] == i) | (b.main[i] == j) | (b.main[j] == i)
     i, j = i[~own], j[~own]
     plain = ~(b.is_crossing[i] | b.is_crossing[j])
     gap = np.zeros(len(i))

@@ -54,13 +54,18 @@ class Row:
 def exclusion_applies(objects: tuple[Obj, ...], rack_of: IntArray, s: int, t: int) -> bool:
     """Tell whether an exclusion judges subject s against target t.
 
-    Not an object against itself or its own rack, and not a network against the space
-    reserved for that same network.
+    Not an object against itself or its own rack, not a network against the space
+    reserved for that same network, and not an object against a reservation whose claim
+    comes only after the object is dug out (a reservation blocks what is still there then).
     """
     if s == t or rack_of[s] == t or rack_of[t] == s:
         return False
     sobj, tobj = objects[s], objects[t]
-    return not (tobj.kind == "reservation" and sobj.network is not None and sobj.network == tobj.network)
+    if tobj.kind != "reservation":
+        return True
+    if sobj.removed is not None and tobj.claim is not None and sobj.removed <= tobj.claim:
+        return False
+    return not (sobj.network is not None and sobj.network == tobj.network)
 
 
 RELATION_KIND = {

@@ -188,8 +188,11 @@ def relation_words(rel: ast.Relation) -> str:
     if isinstance(rel, ast.Access):
         depth = f" down to {rel.depth.text}" if rel.depth is not None else " down to its bottom"
         sides = {"one": "on at least one side", "both": "on both sides",
-                 "declared": "on the sides the object declares"}[rel.sides]
-        return f"beside every {selector_words(rel.selector)} a free trench {_bound('>=', rel.width)} wide{depth}, {sides}"
+                 "declared": "on the sides the object declares",
+                 "street": "on the side away from the nearer facade"}[rel.sides]
+        margin = f", {rel.margin.text} clear of every other body" if rel.margin is not None else ""
+        return (f"beside every {selector_words(rel.selector)} a free trench {_bound('>=', rel.width)} wide{depth}, "
+                f"{sides}{margin}")
     if isinstance(rel, ast.Capacity):
         what = "number" if rel.measure == "count" else "occupied width"
         return (f"under each {' or '.join(rel.kinds)} zone, the {what} of {selector_words(rel.selector)} "

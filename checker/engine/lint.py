@@ -36,10 +36,14 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     "condition": "text", "operating_voltage": "voltage",
     "owner": "text", "status": "text", "kind": "text", "network": "text", "id": "text", "zone": "text",
     "measure": "text",
+    # time (checker.model.moment): years an object is laid, taken out of service, dug out; a reservation's claim
+    "built": "number", "disused": "number", "removed": "number", "claim": "number", "likelihood": "text",
+    # what a line is for, where the network alone does not say (a street-lighting cable is laagspanning)
+    "purpose": "text", "connects": "text",
 }
 # Atoms a selector can match: (class, thema) for networked objects, (kind, "") for the rest.
 NETWORKED = ("line", "crossing", "reservation")
-PLAIN_KINDS = ("tree", "structure", "container", "rack", "reservation")
+PLAIN_KINDS = ("tree", "structure", "container", "rack", "reservation", "infiltration", "wadi", "tree-soil")
 UNIVERSE = frozenset({(c, t) for c in NETWORKED for t in THEMAS} | {(k, "") for k in PLAIN_KINDS})
 
 Atoms = frozenset[tuple[str, str]]

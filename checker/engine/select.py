@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from checker.model.geometry import BoolArray, FloatArray, IntArray
-from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
+from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, YEAR_FIELDS, Obj, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError
 from dsl.packs import PackSet
@@ -141,6 +141,9 @@ def _attr(test: ast.AttrTest) -> Predicate:
             got: float | str | None
             if name in GEOMETRIC:
                 got = getattr(o, name)
+            elif name in YEAR_FIELDS:
+                year = getattr(o, name)
+                got = None if year is None else float(year)
             else:
                 got = o.attribute(name)
             return isinstance(got, float) and compare(got, op, limit)
@@ -155,7 +158,7 @@ def _attr(test: ast.AttrTest) -> Predicate:
             got: object = zone.kind if zone else None
         elif name == "measure":
             return (text in o.measures) == equal
-        elif name in ("owner", "status", "kind", "network", "id"):
+        elif name in ("owner", "status", "kind", "network", "id", "likelihood", "connects"):
             got = getattr(o, name)
         else:
             got = o.attribute(name)

@@ -171,14 +171,25 @@ def set_values(text: str, obj_id: str, values: Mapping[str, float | str | Sequen
 
 
 def move_object(text: str, obj_id: str, dx: float = 0.0, dz: float = 0.0) -> str:
-    """Move an object by dx (to the right) and dz (deeper); a rack moves with what it holds."""
+    """Move an object by dx (to the right) and dz (deeper); a rack moves with what it holds.
+
+    A house connection (a crossing that `connects` a moved line) keeps reaching its main: its
+    end nearer the main moves along, its other end (at the facade) stays.
+    """
     doc = _Doc(text)
     item = doc.object(obj_id)
-    doc.move(item, dx, dz)
+    moved = {obj_id: item}
     holds = _get(item, "holds")
     if _scalar(_get(item, "kind")) == "rack" and isinstance(holds, SequenceNode):
         for held in holds.value:
-            doc.move(doc.object(str(_scalar(held)), holds), dx, dz)
+            moved[str(_scalar(held))] = doc.object(str(_scalar(held)), holds)
+    for part in moved.values():
+        doc.move(part, dx, dz)
+    if dx or dz:
+        for other in doc.objects().value:
+            main = moved.get(str(_scalar(_get(other, "connects")))) if isinstance(other, MappingNode) else None
+            if main is not None and str(_scalar(_get(other, "id"))) not in moved:
+                doc.follow(other, main, dx, dz)
     return doc.result()
 
 
@@ -376,6 +387,34 @@ class _Doc:
                 raise EditError(f"{_scalar(_get(item, 'id'))} has no cover to move", _line(item))
             for element in node.value if isinstance(node, SequenceNode) else [node]:
                 self.replace_scalar(element, "cover", self.length_of(element) + dz)
+
+    def follow(self, crossing: MappingNode, main: MappingNode, dx: float, dz: float) -> None:
+        """Move the end of a house connection that meets its main (drawn at the main's x) by dx, dz."""
+        ends = [_get(crossing, key) for key in ("from", "to")]
+        at = _get(main, "x")
+        if not all(isinstance(n, ScalarNode) for n in [*ends, at]):
+            raise EditError(f"{_scalar(_get(crossing, 'id'))}: cannot follow its main without from, to and the main's x",
+                            _line(crossing))
+        main_x = self.length_of(at)  # type: ignore[arg-type]
+        near = min((0, 1), key=lambda k: abs(self.length_of(ends[k]) - main_x))  # type: ignore[arg-type]
+        if dx:
+            node = ends[near]
+            self.replace_scalar(node, ("from", "to")[near], self.length_of(node) + dx)  # type: ignore[arg-type]
+        cover = _get(crossing, "cover")
+        if not dz or cover is None:
+            return
+        if isinstance(cover, SequenceNode) and len(cover.value) == 2:
+            element = cover.value[near]
+            self.replace_scalar(element, "cover", self.length_of(element) + dz)
+        elif isinstance(cover, ScalarNode):
+            # one cover for the whole connection: it becomes a slope, the far end stays where it was
+            old = self.text[cover.start_mark.index:cover.end_mark.index]
+            moved = self.length_text(self.length_of(cover) + dz, old[1:-1] if cover.style in ('"', "'") else old,
+                                     "cover")
+            pair = [old, moved] if near == 1 else [moved, old]
+            self.splice(cover.start_mark.index, cover.end_mark.index, f"[{pair[0]}, {pair[1]}]")
+        else:
+            raise EditError(f"{_scalar(_get(crossing, 'id'))}: cover must be one length or two", _line(cover))
 
     def length_of(self, node: ScalarNode) -> float:
         raw = str(node.value).strip()

@@ -46,6 +46,7 @@ from checker.io.loader import (
 )
 from checker.model.section import (
     CABLE_THEMAS,
+    CLIMATE_KINDS,
     DEPTH_BASES,
     KINDS,
     LINE_KINDS,
@@ -56,7 +57,7 @@ from checker.model.section import (
     Section,
     Source,
 )
-from checker.model.table import SIDES, Table
+from checker.model.table import DATED, SIDES, Table
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.units import ATTRIBUTE_DIMENSIONS, UnitProblem, quantity_si, si_value
 from nen7171.zones import ZONE_KINDS
@@ -69,7 +70,11 @@ BoolArray = NDArray[np.bool_]
 _LONGEST_KEY = 512
 # lines holding these keys go the exact way: they are rare in batches and carry their own spans
 _EXACT_KEYS = frozenset({"expect", "accept"})
-_ALLOWED = {kind: frozenset(COMMON_KEYS + keys) for kind, keys in KIND_KEYS.items()}
+# an object's years, a reservation's claim and likelihood, a house connection's main, and the climate kinds
+# go the exact way too: the street in time (`checker.model.moment`) is the loader's to build
+_DATED_KEYS = frozenset(DATED)
+_ALLOWED = {kind: frozenset(COMMON_KEYS + keys) - _DATED_KEYS if kind not in CLIMATE_KINDS else frozenset()
+            for kind, keys in KIND_KEYS.items()}
 _NETWORKED = frozenset(LINE_KINDS + ("crossing",))
 _KIND_CODE = {k: c for c, k in enumerate(KINDS)}
 _THEMA_CODE = {t: c for c, t in enumerate(THEMAS)}
@@ -135,11 +140,12 @@ def plausible(limit: str, metres: FloatArray) -> BoolArray:
     return np.ones(len(metres), dtype=bool)
 
 
-def read_chunk(data: bytes, path: str, first: int) -> Columns:
+def read_chunk(data: bytes, path: str, first: int, at: int | None = None) -> Columns:
     """Read the lines of a chunk of a `.jsonl` file (numbered from `first`) into one table.
 
     Lines the columns cannot judge are read by the exact per-line path; a bad line becomes
-    a diagnostic and the others are read all the same.
+    a diagnostic and the others are read all the same. A street asked for in another year
+    (`at`, `checker.model.moment`) is read the exact way, line by line.
     """
     numbers: list[int] = []
     raws: list[bytes] = []
@@ -148,7 +154,7 @@ def read_chunk(data: bytes, path: str, first: int) -> Columns:
             numbers.append(number)
             raws.append(raw)
     reader = _Reader(path, numbers, raws)
-    good = reader.read()
+    good = reader.read() if at is None else set()
     parts: list[Table] = []
     cases: list[str] = []
     errors: list[Diagnostic] = []
@@ -169,7 +175,7 @@ def read_chunk(data: bytes, path: str, first: int) -> Columns:
         if run:
             parts.append(reader.table(run))
             run = []
-        section = _exact(raws[k], path, number, errors)
+        section = _exact(raws[k], path, number, errors, at)
         if section is not None:
             exact.append(section)
             cases.append(f"{path}:{number}")
@@ -180,7 +186,7 @@ def read_chunk(data: bytes, path: str, first: int) -> Columns:
     return Columns(table, cases, errors)
 
 
-def _exact(raw: bytes, path: str, number: int, errors: list[Diagnostic]) -> Section | None:
+def _exact(raw: bytes, path: str, number: int, errors: list[Diagnostic], at: int | None = None) -> Section | None:
     """Read one line the exact way; a bad one is reported in `errors`."""
     try:
         text = raw.decode("utf-8")
@@ -189,7 +195,7 @@ def _exact(raw: bytes, path: str, number: int, errors: list[Diagnostic]) -> Sect
         errors.append(Diagnostic(Span(path, number, column), "not UTF-8 text"))
         return None
     try:
-        return parse_json_case(text, path, line_offset=number - 1)
+        return parse_json_case(text, path, line_offset=number - 1, at=at)
     except LiggingError as exc:
         errors.append(exc.diagnostic)
         return None

@@ -64,10 +64,14 @@ KIND_LAYERS = {
     "container": "ligging-containers",
     "rack": "ligging-racks",
     "reservation": "ligging-reservations",
+    "infiltration": "ligging-infiltration",
+    "wadi": "ligging-wadis",
+    "tree-soil": "ligging-tree-soil",
 }
 LAYER_KINDS = {layer: kind for kind, layer in KIND_LAYERS.items()}
 OTHER_COLOURS = {LAYER_ZONES: 8, LAYER_GROUND: 7, LAYER_TITLE: 7, "ligging-trees": 3, "ligging-structures": 8,
-                 "ligging-containers": 8, "ligging-racks": 5, "ligging-reservations": 6}
+                 "ligging-containers": 8, "ligging-racks": 5, "ligging-reservations": 6, "ligging-infiltration": 5,
+                 "ligging-wadis": 3, "ligging-tree-soil": 34}
 ZONE_BAND = 0.25  # height of the zone bands above maaiveld, in metres
 TEXT_HEIGHT = 0.04
 SI_UNITS = {"length": "m", "voltage": "V", "pressure": "Pa", "temperature": "K"}
@@ -97,6 +101,14 @@ def _xdata(obj: Obj) -> list[tuple[int, str]]:
     pairs += [("holds", held) for held in obj.holds]
     pairs += [("measure", m) for m in obj.measures]
     pairs += [("attribute", json.dumps([k, v])) for k, v in obj.attributes]
+    # time (checker.model.moment) and a house connection's main; a disused year that has come is the status
+    years = {"built": obj.built, "disused": None if obj.status == "disused" else obj.disused, "removed": obj.removed,
+             "claim": obj.claim}
+    pairs += [(key, year) for key, year in years.items() if year is not None]
+    if obj.likelihood is not None:
+        pairs.append(("likelihood", obj.likelihood))
+    if obj.connects is not None:
+        pairs.append(("connects", obj.connects))
     if obj.source is not None:
         # where an imported object came from (feature id and depth basis): one JSON string per field
         # keeps each XDATA string within its 255 characters
@@ -419,7 +431,7 @@ def _shape(entity: DXFEntity, frame: Frame, path: str) -> _Shape | None:
         raise _error(path, f"a sloped band on layer {layer} (handle {entity.dxf.handle}); only crossings slope")
     if layer in THEMAS and not kind:
         kind = "cable" if layer in CABLE_THEMAS else "pipe"
-    if kind == "reservation":
+    if kind in ("reservation", "infiltration", "wadi", "tree-soil"):
         return _Shape(layer, kind, (cx, cy), {"from": _r(band["x0"]), "to": _r(band["x1"]), "cover": _r(band["top0"]),
                                               "height": _r(height0)}, xdata)
     return _Shape(layer, kind, (cx, cy), {"x": _r(0.5 * (band["x0"] + band["x1"])), "cover": _r(band["top0"]),
@@ -517,6 +529,13 @@ def _object(shape: _Shape, ident: str) -> dict[str, Any]:
         out["status"] = status
     if "measure" in xd:
         out["measures"] = sorted(xd["measure"])
+    for key in ("built", "disused", "removed", "claim"):
+        if key in xd:
+            # a year as a number; anything else goes to the case loader as written, which says what is wrong
+            out[key] = int(xd[key][0]) if xd[key][0].isdigit() else xd[key][0]
+    for key in ("likelihood", "connects"):
+        if key in xd:
+            out[key] = xd[key][0]
     if "attribute" in xd:
         attributes: dict[str, float | str] = {}
         for raw in xd["attribute"]:

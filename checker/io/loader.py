@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
 import json
 import math
 import re
@@ -20,10 +21,13 @@ from typing import Any
 
 import yaml
 
+from checker.model import moment
 from checker.model.section import (
     CABLE_THEMAS,
+    CLIMATE_KINDS,
     DEPTH_BASES,
     KINDS,
+    LIKELIHOODS,
     LINE_KINDS,
     STATUSES,
     THEMAS,
@@ -69,17 +73,25 @@ TOP_KEYS = (
     "description",
     "place",
 )
-COMMON_KEYS = ("id", "kind", "network", "owner", "status", "attributes", "measures", "label", "note", "source")
+COMMON_KEYS = ("id", "kind", "network", "owner", "status", "attributes", "measures", "label", "note", "source",
+               "built", "disused", "removed")
+# the years an object may carry are plain years; a case far outside this range is a typo
+YEARS = (1800, 2200)
+# a rectangular body given by from/to (or x/width), cover and height
+BOX_KEYS = ("from", "to", "x", "cover", "width", "height")
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     # a rectangular cable or pipe may be a bed, duct or sleeve that `holds` lines (an IMKL container)
     "cable": ("x", "cover", "diameter", "width", "height", "holds"),
     "pipe": ("x", "cover", "diameter", "width", "height", "holds"),
-    "crossing": ("from", "to", "cover", "diameter"),
+    "crossing": ("from", "to", "cover", "diameter", "connects"),
     "tree": ("x", "diameter", "root_zone"),
     "structure": ("x", "cover", "width", "height"),
     "container": ("x", "cover", "width", "height"),
     "rack": ("x", "cover", "width", "height", "sides", "holds"),
-    "reservation": ("from", "to", "x", "cover", "width", "height"),
+    "reservation": BOX_KEYS + ("claim", "likelihood"),
+    "infiltration": BOX_KEYS,
+    "wadi": BOX_KEYS,
+    "tree-soil": BOX_KEYS,
 }
 COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 SCALAR_TAGS = {
@@ -178,9 +190,10 @@ class _Reader:
 class _Case:
     """Validate the converted tree and build the `Section`."""
 
-    def __init__(self, reader: _Reader) -> None:
+    def __init__(self, reader: _Reader, at: int | None = None) -> None:
         self.reader = reader
         self.unit = "m"
+        self.at = at
 
     def error(self, span: Span, message: str) -> LiggingError:
         return self.reader.error(span, message)
@@ -278,7 +291,9 @@ class _Case:
         expect = tuple(self.expected(n) for n in self.listing(top["expect"][1], "expect")) if "expect" in top else ()
         accept = tuple(self.accepted(n) for n in self.listing(top["accept"][1], "accept")) if "accept" in top else ()
         place = self.place(top["place"][1], width) if "place" in top else None
-        return Section(self.reader.path, name, width, zones, objects, tuple(tags), planned, expect, accept, root.span, place)
+        section = Section(self.reader.path, name, width, zones, objects, tuple(tags), planned, expect, accept, root.span,
+                          place)
+        return moment.as_of(section, self.at)
 
     def place(self, node: Node, width: float) -> Place:
         fields = self.mapping(node, "place", PLACE_KEYS)
@@ -377,6 +392,21 @@ class _Case:
                 if held in held_by:
                     raise self.error(obj.span, f"{held} is held by both {held_by[held]} and {obj.id}")
                 held_by[held] = obj.id
+        for obj in objs:
+            if obj.connects is None:
+                continue
+            main = by_id.get(obj.connects)
+            if main is None:
+                near = difflib.get_close_matches(obj.connects, list(by_id), n=1)
+                hint = f" — did you mean '{near[0]}'?" if near else ""
+                raise self.error(obj.span, f"crossing {obj.id} connects '{obj.connects}', which is not an object in "
+                                           f"this case{hint}")
+            if main.kind not in LINE_KINDS:
+                raise self.error(obj.span, f"crossing {obj.id} connects {main.id}, a {main.kind}; a house connection "
+                                           f"leaves a cable or pipe")
+            if main.network != obj.network:
+                raise self.error(obj.span, f"crossing {obj.id} ({obj.network}) connects {main.id} ({main.network}); "
+                                           f"a house connection is of its main's network")
         return tuple(objs)
 
     def obj(self, node: Node) -> Obj:
@@ -407,6 +437,7 @@ class _Case:
             "measures": self.measures(fields["measures"][1]) if "measures" in fields else (),
             "attributes": self.attributes(fields["attributes"][1], what) if "attributes" in fields else (),
             "source": self.source(fields["source"][1], what) if "source" in fields else None,
+            **self.years(fields, what, status),
         }
         get = lambda key: self.required(fields, key, what, node.span)  # noqa: E731
         if kind in LINE_KINDS:
@@ -449,6 +480,7 @@ class _Case:
                 start=start,
                 end=end,
                 diameter=self.length(get("diameter"), f"{what} diameter", positive=True),
+                connects=self.text(fields["connects"][1], f"{what} connects") if "connects" in fields else None,
                 **common,
             )
         if kind == "tree":
@@ -463,6 +495,11 @@ class _Case:
                 depth = self.length(self.required(rz, "depth", f"{what} root_zone", node.span), "root_zone depth", positive=True)
             return Obj(x=x, cover=0.0, diameter=trunk, root_radius=radius, root_depth=depth, **common)
         if kind == "reservation":
+            if "claim" in fields:
+                common["claim"] = self.year(fields["claim"][1], f"{what} claim")
+            if "likelihood" in fields:
+                common["likelihood"] = self.choice(fields["likelihood"][1], "likelihood", LIKELIHOODS)
+        if kind == "reservation" or kind in CLIMATE_KINDS:
             cover = self.length(get("cover"), f"{what} cover")
             height = self.length(get("height"), f"{what} height", positive=True)
             if "from" in fields or "to" in fields:
@@ -490,6 +527,25 @@ class _Case:
             **extra,
             **common,
         )
+
+    def year(self, node: Node, what: str) -> int:
+        """Read a plain year (2028)."""
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int) or not YEARS[0] <= value <= YEARS[1]:
+            raise self.error(node.span, f"{what} must be a year ({YEARS[0]} to {YEARS[1]}), got {_show(value)}")
+        return value
+
+    def years(self, fields: dict[str, tuple[Span, Node]], what: str, status: str) -> dict[str, int]:
+        """Read an object's years (built, disused, removed) and check that they follow each other."""
+        got = {key: self.year(fields[key][1], f"{what} {key}") for key in ("built", "disused", "removed") if key in fields}
+        if "disused" in got and status == "disused":
+            raise self.error(fields["disused"][0], f"{what} is disused already (status) and again from {got['disused']}; "
+                                                   f"give one of them")
+        order = [key for key in ("built", "disused", "removed") if key in got]
+        for early, late in itertools.pairwise(order):
+            if got[late] < got[early]:
+                raise self.error(fields[late][0], f"{what} is {late} in {got[late]}, before it is {early} ({got[early]})")
+        return got
 
     def holds(self, node: Node, what: str) -> tuple[str, ...]:
         return tuple(self.text(n, f"{what} holds") for n in self.listing(node, f"{what} holds"))
@@ -620,11 +676,12 @@ def _scan_depth(text: str, path: str, line_offset: int, loader: type) -> None:
             depth -= 1
 
 
-def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
+def parse_case(text: str, path: str, line_offset: int = 0, at: int | None = None) -> Section:
     """Parse case-file text; raise `LiggingError` naming file, line and column on any mistake.
 
     `line_offset` is added to every line number, for a case that is one line of a larger
-    file (a JSON Lines batch).
+    file (a JSON Lines batch). The section is the street in year `at` (default: the year of its
+    works, `planned`; see `checker.model.moment`).
     """
     reader = _Reader(path, text, line_offset)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -643,7 +700,7 @@ def parse_case(text: str, path: str, line_offset: int = 0) -> Section:
         raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), f"YAML: {str(exc).splitlines()[0]}")) from None
     if root is None:
         raise LiggingError(Diagnostic(Span(path, 1 + line_offset, 1), "the case file is empty"))
-    return _Case(reader).section(reader.read(root))
+    return _Case(reader, at).section(reader.read(root))
 
 
 # ------------------------------------------------------------------ JSON Lines fast path
@@ -708,11 +765,12 @@ def _plain(value: Any) -> None:
 class _JsonCase:
     """Build a `Section` from a decoded JSON line, as `_Case` would, or raise `_Fallback`."""
 
-    def __init__(self, path: str, line: int, spans: dict[int, tuple[int, int]]) -> None:
+    def __init__(self, path: str, line: int, spans: dict[int, tuple[int, int]], at: int | None = None) -> None:
         self.path = path
         self.line = line
         self.spans = spans
         self.unit = "m"
+        self.at = at
 
     def span(self, value: dict[str, Any]) -> Span:
         start, end = self.spans[id(value)]
@@ -802,7 +860,8 @@ class _JsonCase:
         accept = tuple(self.accepted(n) for n in self.listing(top["accept"])) if "accept" in top else ()
         if "description" in top:
             _plain(top["description"])
-        return Section(self.path, name, width, zones, objects, tuple(tags), planned, expect, accept, self.span(root))
+        return moment.as_of(Section(self.path, name, width, zones, objects, tuple(tags), planned, expect, accept,
+                                    self.span(root)), self.at)
 
     @staticmethod
     def planned(value: Any) -> str:
@@ -860,6 +919,8 @@ class _JsonCase:
         elif "network" in raw:
             kind = "cable" if raw["network"] in CABLE_THEMAS else "pipe"
         else:
+            raise _Fallback
+        if kind in CLIMATE_KINDS:
             raise _Fallback
         fields = self.mapping(raw, _OBJECT_KEYS[kind])
         get = fields.get
@@ -983,14 +1044,17 @@ class _JsonCase:
 
 
 # The fast path does not read the keys of an imported case (a section's `place`, an object's `source`,
-# a bed's `holds`): a line carrying them goes the YAML way, so nothing is dropped on the way.
+# a bed's `holds`), nor an object's years, a reservation's claim or a house connection's main, nor the
+# climate kinds: a line carrying them goes the YAML way, so nothing is dropped on the way.
 _FAST_TOP_KEYS = tuple(k for k in TOP_KEYS if k != "place")
-_OBJECT_KEYS = {kind: frozenset(k for k in COMMON_KEYS + keys if k != "source" and not (k == "holds" and kind in LINE_KINDS))
-                for kind, keys in KIND_KEYS.items()}
+_SLOW_KEYS = frozenset(("source", "built", "disused", "removed", "claim", "likelihood", "connects"))
+_OBJECT_KEYS = {kind: frozenset(k for k in COMMON_KEYS + keys if k not in _SLOW_KEYS
+                                and not (k == "holds" and kind in LINE_KINDS))
+                for kind, keys in KIND_KEYS.items() if kind not in CLIMATE_KINDS}
 _NETWORKED = frozenset(LINE_KINDS + ("crossing",))
 
 
-def fast_json_case(text: str, path: str, line_offset: int = 0) -> Section | None:
+def fast_json_case(text: str, path: str, line_offset: int = 0, at: int | None = None) -> Section | None:
     """Return the `Section` `parse_case` would build for one JSON line, or None to leave it to `parse_case`.
 
     None means only "not judged here": a plain, valid JSON case always gets its Section;
@@ -1022,19 +1086,19 @@ def fast_json_case(text: str, path: str, line_offset: int = 0) -> Section | None
             else:
                 spans[id(made[closed])] = (opened.pop() + 1, position + 2)
                 closed += 1
-        return _JsonCase(path, line_offset + 1, spans).section(root)
+        return _JsonCase(path, line_offset + 1, spans, at).section(root)
     except (_Fallback, ValueError, UnitProblem, RecursionError, KeyError):
         # ValueError: not JSON (json.JSONDecodeError) or a bad number; UnitProblem: a unit
         return None
 
 
-def parse_json_case(text: str, path: str, line_offset: int = 0) -> Section:
+def parse_json_case(text: str, path: str, line_offset: int = 0, at: int | None = None) -> Section:
     """Parse one JSON line of a batch: the fast path when it judges the line, else `parse_case`.
 
     A line that is not JSON at all is reported as JSON (message and column of `json`), not
     by the YAML parser, which would accept some non-JSON text.
     """
-    section = fast_json_case(text, path, line_offset)
+    section = fast_json_case(text, path, line_offset, at)
     if section is not None:
         return section
     try:
@@ -1043,7 +1107,7 @@ def parse_json_case(text: str, path: str, line_offset: int = 0) -> Section:
         raise LiggingError(Diagnostic(Span(path, line_offset + 1, exc.colno), f"JSON: {exc.msg}")) from None
     except RecursionError:
         pass  # nested deeper than Python's stack: the YAML path refuses it at its own depth limit, with the place
-    return parse_case(text, path, line_offset)
+    return parse_case(text, path, line_offset, at)
 
 
 def case_file(path: Path) -> Path:
@@ -1051,8 +1115,8 @@ def case_file(path: Path) -> Path:
     return path / "case.yaml" if path.is_dir() else path
 
 
-def load_case(path: Path, display: str | None = None) -> Section:
-    """Read and parse a case file (or folder holding case.yaml)."""
+def load_case(path: Path, display: str | None = None, at: int | None = None) -> Section:
+    """Read and parse a case file (or folder holding case.yaml), as the street stands in year `at`."""
     file = case_file(path)
     shown = display or str(file)
     try:
@@ -1071,4 +1135,4 @@ def load_case(path: Path, display: str | None = None) -> Section:
         raise LiggingError(
             Diagnostic(Span(shown, text[: text.index("\x00")].count("\n") + 1, 1), "binary data (NUL byte) in a case file")
         )
-    return parse_case(text, shown)
+    return parse_case(text, shown, at=at)

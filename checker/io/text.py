@@ -48,7 +48,8 @@ def _line(f: Finding) -> Text:
 def print_case(console: Console, result: CaseResult) -> None:
     """Print one case's findings: judged ones by severity, then accepted, then baseline."""
     s = result.section
-    console.print(Text(f"{s.name}", style="bold underline"), Text(f"  ({result.path})", style="dim"))
+    when = f"  as of {s.moment}" if s.moment is not None else ""
+    console.print(Text(f"{s.name}", style="bold underline"), Text(f"  ({result.path}){when}", style="dim"))
     judged = [f for f in result.findings if counts(f)]
     accepted = [f for f in result.findings if not f.baseline and not counts(f)]
     baseline = [f for f in result.findings if f.baseline]

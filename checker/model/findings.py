@@ -183,4 +183,5 @@ class CaseResult:
             "packs": [{"name": p.name, "version": p.version} for p in packs.packs],
             "findings": [f.as_json() for f in self.findings],
             "summary": self.summary(),
-        } | ({"notes": list(self.notes)} if self.notes else {})
+        } | ({"notes": list(self.notes)} if self.notes else {}) | (
+            {"at": self.section.moment} if self.section.moment is not None else {})

@@ -98,11 +98,17 @@ def frame(section: Section) -> Frame:
 
 
 def rack_column(f: Frame) -> IntArray:
-    """Return, per object, the index of the rack that holds it, or -1."""
+    """Return, per object, the index of the rack that holds it, or -1.
+
+    A house connection (a crossing that `connects` a line) belongs to its main's holder.
+    """
     out = np.full(len(f.ids), -1, dtype=np.intp)
     for i, o in enumerate(f.section.objects):
         for held in o.holds:
             out[f.index[held]] = i
+    for i, o in enumerate(f.section.objects):
+        if o.connects is not None:
+            out[i] = out[f.index[o.connects]]
     return out
 
 
@@ -506,12 +512,13 @@ def occupied_width(intervals: list[tuple[float, float]]) -> float:
     return float(total)
 
 
-def rack_scope(rack_of: IntArray, i: IntArray, j: IntArray, inside: bool) -> BoolArray:
-    """Keep pairs in the same rack (inside) or not in the same rack (outside); never a rack and its content."""
+def rack_scope(rack_of: IntArray, i: IntArray, j: IntArray, racks: str) -> BoolArray:
+    """Keep the pairs a rack scope judges (`dsl.ast.RACK_SCOPES`); never a rack and its content."""
     ri, rj = rack_of[i], rack_of[j]
     same = (ri == rj) & (ri >= 0)
     own = (ri == j) | (rj == i)
-    return np.asarray((same if inside else ~same) & ~own)
+    keep = same if racks == "inside" else ~same if racks == "outside" else np.ones(len(i), dtype=bool)
+    return np.asarray(keep & ~own)
 
 
 def in_order(i: IntArray, j: IntArray, left_to_right: bool, axis: bool, zone_columns: Callable[[], tuple[IntArray, BoolArray]],

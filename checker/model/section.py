@@ -7,19 +7,28 @@ the top of an object. Each object knows the span it was written at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dsl.diagnostics import Span
 
 # lengths closer than this (1 mm) are equal: every comparison of the loader, engine, lint and layout uses it
 TOLERANCE = 0.001
-KINDS = ("cable", "pipe", "crossing", "tree", "structure", "container", "rack", "reservation")
+KINDS = ("cable", "pipe", "crossing", "tree", "structure", "container", "rack", "reservation",
+         "infiltration", "wadi", "tree-soil")
+# climate adaptation: an infiltration crate (infiltratiekrat), a wadi (a shallow swale with its soil body) and
+# the rooting volume of a tree (boomgroeiplaats); rectangular bodies that claim subsurface space as lines do
+CLIMATE_KINDS = ("infiltration", "wadi", "tree-soil")
 LINE_KINDS = ("cable", "pipe")
 # planned: judged; existing: already in the ground (findings among existing objects only are a baseline);
 # disused (buiten gebruik): in the ground, out of service — it takes space, but an operator's rules do
 # not judge it unless a rule names the status itself (`line[status = disused]`)
 STATUSES = ("planned", "existing", "disused")
 IN_GROUND = ("existing", "disused")
+# how likely a reservation's network is to come (a reservation "for a warmtenet that will probably never come")
+LIKELIHOODS = ("certain", "likely", "possible", "unlikely")
+# the years an object may carry: laid (built), taken out of service but left in the ground (disused), dug out
+# (removed), and for a reservation the year its network is expected (claim)
+YEAR_FIELDS = ("built", "disused", "removed", "claim")
 # where an object's cover comes from (IMKL import): a depth point, the net's standaardDieptelegging, a pack minimum
 DEPTH_BASES = ("measured", "declared", "assumed")
 THEMAS = (
@@ -87,6 +96,9 @@ class Obj:
     Round objects have `diameter`; rectangular ones `width` and `height`. A crossing runs
     from `start` to `end` with cover `cover` at start and `cover_end` at end. A tree's
     `diameter` is its trunk; its root zone is `root_radius` wide each side, `root_depth` deep.
+    Years (`built`, `disused`, `removed`; a reservation's `claim` and `likelihood`) place the object
+    in time (`checker.model.moment`); a crossing that `connects` names the line it is the house
+    connection of.
     """
 
     id: str
@@ -110,6 +122,12 @@ class Obj:
     attributes: tuple[tuple[str, float | str], ...] = ()
     span: Span = field(default_factory=lambda: Span("<case>", 1, 1))
     source: Source | None = None
+    built: int | None = None
+    disused: int | None = None
+    removed: int | None = None
+    claim: int | None = None
+    likelihood: str | None = None
+    connects: str | None = None
 
     @property
     def in_ground(self) -> bool:
@@ -146,6 +164,16 @@ class Obj:
         """Return the depth of the underside (for a crossing: at its deeper end)."""
         top = max(self.cover, self.cover_end) if self.cover_end is not None else self.cover
         return top + self.body_height
+
+    def following(self, main_x: float, dx: float, dz: float) -> Obj:
+        """Return this house connection with its end at its main (drawn at main_x) moved along with it by dx, dz."""
+        start, end = self.start or 0.0, self.end or 0.0
+        cover_end = self.cover if self.cover_end is None else self.cover_end
+        if abs(end - main_x) <= abs(start - main_x):
+            end, cover_end = end + dx, cover_end + dz
+            return replace(self, x=0.5 * (start + end), end=end, cover_end=cover_end)
+        start = start + dx
+        return replace(self, x=0.5 * (start + end), start=start, cover=self.cover + dz, cover_end=cover_end)
 
     def attribute(self, name: str) -> float | str | None:
         """Return an attribute value (SI float or text), or None when absent."""
@@ -189,7 +217,10 @@ class Expected:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A whole case: tags, width, zones, objects, expectations and accepted deviations."""
+    """A whole case: tags, width, zones, objects, expectations and accepted deviations.
+
+    `moment` is the year the section was asked for (`check --at YEAR`), None for the year of its works.
+    """
 
     path: str
     name: str
@@ -202,6 +233,7 @@ class Section:
     accept: tuple[Accepted, ...] = ()
     span: Span = field(default_factory=lambda: Span("<case>", 1, 1))
     place: Place | None = None
+    moment: int | None = None
 
     def tag(self, name: str) -> str | float | None:
         """Return a case tag (municipality, street_type, planned, ...) or None."""

@@ -9,7 +9,8 @@ from `Section`s the YAML loader built. `obj(g)` and `section(s)` give back the f
 needs one (an exception's measures, an exact shape, a consumer of `Finding`s).
 
 Optional numbers are NaN where the object has none; rare fields (holds, measures,
-attributes, source) are kept only for the objects that have them.
+attributes, source, and the time fields: years, a reservation's likelihood, a house
+connection's main) are kept only for the objects that have them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ SIDES = (None, "single", "double")
 # depth bases an object's source may give; a finding names the subjects whose cover is not measured
 DEPTH_BASIS = (None, "measured", "declared", "assumed")
 Attributes = tuple[tuple[str, float | str], ...]
+# an object's time fields (`checker.model.moment`) and a house connection's main, kept only where set
+DATED = ("built", "disused", "removed", "claim", "likelihood", "connects")
 
 
 def _none(value: float) -> float | None:
@@ -81,6 +84,7 @@ class Table:
     measures: dict[int, tuple[str, ...]] = field(default_factory=dict)
     attributes: dict[int, Attributes] = field(default_factory=dict)
     source: dict[int, Source] = field(default_factory=dict)
+    dated: dict[int, dict[str, int | str]] = field(default_factory=dict)
     _sections: dict[int, Section] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -109,7 +113,7 @@ class Table:
             root_depth=_none(float(self.root_depth[g])), sides=SIDES[self.sides[g]], holds=self.holds.get(g, ()),
             measures=self.measures.get(g, ()), attributes=self.attributes.get(g, ()),
             span=Span(self.paths[s], int(self.line[g]), int(self.column[g]), int(self.end_line[g]), int(self.end_column[g])),
-            source=self.source.get(g),
+            source=self.source.get(g), **self.dated.get(g, {}),  # type: ignore[arg-type]
         )
 
     def objects(self, s: int) -> tuple[Obj, ...]:
@@ -181,6 +185,8 @@ class Table:
             measures={g: o.measures for g, o in enumerate(objs) if o.measures},
             attributes={g: o.attributes for g, o in enumerate(objs) if o.attributes},
             source={g: o.source for g, o in enumerate(objs) if o.source is not None},
+            dated={g: d for g, d in enumerate({k: getattr(o, k) for k in DATED if getattr(o, k) is not None} for o in objs)
+                   if d},
         )
         table._sections = dict(enumerate(sections))
         return table
@@ -214,6 +220,7 @@ class Table:
             sides=cat("sides"), line=cat("line"), column=cat("column"), end_line=cat("end_line"),
             end_column=cat("end_column"), holds=sparse("holds", base), measures=sparse("measures", base),
             attributes=sparse("attributes", base), source=sparse("source", base),
+            dated=sparse("dated", base),  # type: ignore[arg-type]
         )
         table._sections = sparse("_sections", first)  # type: ignore[assignment]
         return table

@@ -91,6 +91,13 @@ def plan(paths: list[Path], size: int = CHUNK) -> Iterator[Chunk]:
             yield from _ranges(path, size)
             continue
         for file in discover([path]):
+            if file.suffix == ".jsonl":
+                # a case folder holding batches instead of a case.yaml
+                if files:
+                    yield Chunk(files[0], files=tuple(files))
+                    files = []
+                yield from _ranges(file, size)
+                continue
             files.append(str(file))
             if len(files) == size:
                 yield Chunk(files[0], files=tuple(files))
@@ -169,8 +176,8 @@ def _read(chunk: Chunk) -> bytes:
         raise LiggingError(Diagnostic(Span(chunk.path, chunk.first, 1), f"cannot read: {exc.strerror or exc}")) from None
 
 
-def read(chunk: Chunk) -> Columns:
-    """Read a chunk into one table (bad lines become diagnostics; the rest are read all the same).
+def read(chunk: Chunk, at: int | None = None) -> Columns:
+    """Read a chunk into one table, each section as the street stands in year `at` (bad lines become diagnostics).
 
     A `.jsonl` byte range goes through the column reader (`checker.io.columns`), which
     sends only the lines it cannot judge to the exact per-line path; case files are loaded
@@ -179,29 +186,32 @@ def read(chunk: Chunk) -> Columns:
     if chunk.refused is not None:
         return Columns(Table.of([]), [], [chunk.refused])
     if not chunk.files:
-        return read_chunk(_read(chunk), chunk.path, chunk.first)
+        return read_chunk(_read(chunk), chunk.path, chunk.first, at)
     good: list[Section] = []
     cases: list[str] = []
     bad: list[Diagnostic] = []
     for file in chunk.files:
         try:
-            good.append(load_case(Path(file)))
+            good.append(load_case(Path(file), at=at))
             cases.append(file)
         except LiggingError as exc:
             bad.append(exc.diagnostic)
     return Columns(Table.of(good), cases, bad)
 
 
-def load(chunk: Chunk) -> tuple[list[tuple[str, Section]], list[Diagnostic]]:
-    """Load a chunk's sections with their identities; each bad one becomes a diagnostic, the rest still load."""
-    got = read(chunk)
+def load(chunk: Chunk, at: int | None = None) -> tuple[list[tuple[str, Section]], list[Diagnostic]]:
+    """Load a chunk's sections (each as the street stands in year `at`) with their identities.
+
+    Each bad one becomes a diagnostic; the rest still load.
+    """
+    got = read(chunk, at)
     return [(case, got.table.section(s)) for s, case in enumerate(got.cases)], list(got.errors)
 
 
-def sections(paths: list[Path]) -> Iterator[tuple[str, Section]]:
+def sections(paths: list[Path], at: int | None = None) -> Iterator[tuple[str, Section]]:
     """Yield every section `paths` name with its identity, in input order; the first bad one raises its error."""
     for chunk in plan(paths):
-        good, bad = load(chunk)
+        good, bad = load(chunk, at)
         if bad:
             raise LiggingError(bad[0])
         yield from good

@@ -18,14 +18,21 @@ from checker.model.section import Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
 
+def _in_folder(folder: Path) -> list[Path]:
+    """Return a case folder's case.yaml, or else its JSON Lines batches (a folder of many sections)."""
+    if (folder / "case.yaml").is_file():
+        return [folder / "case.yaml"]
+    return sorted(p for p in folder.glob("*.jsonl") if p.is_file())
+
+
 def discover(paths: list[Path]) -> list[Path]:
-    """Expand the given paths into case.yaml files, in a stable order."""
+    """Expand the given paths into case.yaml files, in a stable order; a folder without one gives its .jsonl batches."""
     found: list[Path] = []
     for path in paths:
         if path.is_file():
             found.append(path)
-        elif (path / "case.yaml").is_file():
-            found.append(path / "case.yaml")
+        elif path.is_dir() and _in_folder(path):
+            found.extend(_in_folder(path))
         elif path.is_dir():
             try:
                 inner = sorted(p / "case.yaml" for p in path.iterdir() if (p / "case.yaml").is_file())
@@ -39,16 +46,20 @@ def discover(paths: list[Path]) -> list[Path]:
     return found
 
 
-def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True) -> Iterator[CaseResult]:
-    """Load and check each case in turn (a bad case stops the run with its error); `suggestions` adds them."""
+def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True, at: int | None = None) -> Iterator[CaseResult]:
+    """Load and check each case in turn (a bad case stops the run with its error); `suggestions` adds them.
+
+    `at` checks each street as it stands in that year (`checker.model.moment`), not in the year of its works.
+    """
     from checker.pipeline.batch import sections
 
     for path in paths:
         loaded: Iterator[tuple[str, Section]]
-        if path.suffix == ".jsonl" and path.is_file():
-            loaded = sections([path])
+        if (path.suffix == ".jsonl" and path.is_file()) or path.is_dir():
+            # a batch, or a folder that may hold case folders or batches: one item per section
+            loaded = sections([path], at)
         else:
-            loaded = ((str(file), load_case(file)) for file in discover([path]))
+            loaded = ((str(file), load_case(file, at=at)) for file in discover([path]))
         for where, section in loaded:
             findings = engine.evaluate(section)
             if not suggestions:

@@ -29,7 +29,7 @@ from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet, load_packs
 
 # Object kinds a rule may name besides networks, in the order the matrix lists them.
-OBJECT_KINDS = ("crossing", "tree", "structure", "container", "rack", "reservation")
+OBJECT_KINDS = ("crossing", "tree", "structure", "container", "rack", "reservation", "infiltration", "wadi", "tree-soil")
 LABELS = THEMAS + OBJECT_KINDS
 SYMBOL = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "=", "!=": "≠"}
 CSS = """

@@ -1,6 +1,6 @@
 """Praktijktoets: try a harmonisation proposal on the whole case library before proposing it.
 
-A proposal changes the rules — a new limit for a rule (`--set NEN-COV-W=0.60 m`), a new
+A proposal changes the rules — a new limit for a rule (`--set DW-COV-MIN=0.60 m`), a new
 relaxed limit for a rule's exception (`--set RULE.exception=0.20 m`), or a replacement
 pack (`--pack candidate.rules`, replacing the loaded pack of the same name or adding it).
 Limits are changed on the AST with `dataclasses.replace`, never by editing rule text.
@@ -84,7 +84,7 @@ class Edit:
     text: str
 
     def line(self) -> str:
-        """Say the edit in one line: `NEN-COV-W (nen7171) limit: >= 0.7 m → >= 0.5 m`."""
+        """Say the edit in one line: `DW-COV-MIN (drinkwater) limit: >= 0.7 m → >= 0.5 m`."""
         change = f": {self.before} → {self.after}" if self.before or self.after else ""
         return f"{self.rule} ({self.pack}) {self.target}{change}"
 
@@ -269,7 +269,7 @@ def parse_set(text: str, where: str = "--set") -> SetChange:
     m = SET_PATTERN.match(text.strip())
     if m is None:
         raise _arg_error(where, f"'{text}' is not RULE=VALUE (or RULE.N=VALUE, RULE.exception=VALUE), "
-                                "e.g. NEN-COV-W=0.60m")
+                                "e.g. DW-COV-MIN=0.60m")
     if not m["value"].strip():
         raise _arg_error(where, f"'{text}' gives no value after '='", len(text))
     return SetChange(m["rule"], int(m["alt"]) if m["alt"] else None, bool(m["exception"]), m["value"].strip(),

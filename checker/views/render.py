@@ -36,6 +36,8 @@ ROOT_COLOUR = "#2e7d32"
 TRUNK_COLOUR = "#8b5a2b"
 STRUCTURE_COLOUR = "#9e9e9e"
 CONTAINER_COLOUR = "#d4d4d4"
+# climate adaptation objects: an infiltration crate (water blue), a wadi (grass green), a tree's rooting volume (soil brown)
+CLIMATE_COLOURS = {"infiltration": "#4f83b8", "wadi": "#6aa84f", "tree-soil": "#8d6e3f"}
 ZONE_COLOURS = {"trottoir": "#c9c2b8", "rijbaan": "#6b6b6b", "fietspad": "#b5524a", "parkeren": "#8e8e8e",
                 "groen": "#7cb342", "kade": "#a1887f"}
 LEFT, RIGHT, TOP = 80.0, 190.0, 116.0
@@ -114,7 +116,7 @@ def colour_of(obj: Obj, packs: PackSet) -> str:
         return CONTAINER_COLOUR
     if obj.kind == "tree":
         return TRUNK_COLOUR
-    return FALLBACK_COLOUR
+    return CLIMATE_COLOURS.get(obj.kind, FALLBACK_COLOUR)
 
 
 class _Labels:
@@ -220,7 +222,8 @@ class _Drawing:
     # -- objects ------------------------------------------------------------------------------
     def objects(self) -> None:
         """Draw every object by kind: big and background ones first, lines on top."""
-        order = {"structure": 0, "tree": 1, "reservation": 2, "container": 3, "rack": 4, "crossing": 5}
+        order = {"structure": 0, "tree": 1, "tree-soil": 1, "wadi": 1, "reservation": 2, "container": 3,
+                 "infiltration": 3, "rack": 4, "crossing": 5}
         for o in sorted(self.s.objects, key=lambda o: (order.get(o.kind, 6), o.id)):
             self.out.append(self._object(o))
         for o in sorted(self.s.objects, key=lambda o: (o.cover, o.x)):
@@ -295,10 +298,15 @@ class _Drawing:
         if o.kind == "reservation":
             return [f'<rect class="body" {rect} fill="url(#{self.pattern(colour)})" stroke="{colour}" '
                     f'stroke-width="1" stroke-dasharray="5 3"/>']
+        if o.kind in ("wadi", "tree-soil"):
+            # a soil body: lines may not pass it, but it is soil, drawn as a tinted band
+            dash = ' stroke-dasharray="4 2"' if o.status != "planned" else ""
+            return [f'<rect class="body" {rect} fill="{colour}" fill-opacity="0.25" stroke="{colour}" '
+                    f'stroke-width="1"{dash}/>']
         if o.kind == "structure":
             return [f'<rect class="body" {rect} fill="{colour}" stroke="#424242" stroke-width="1"{look}/>',
                     f'<rect {rect} fill="url(#{self.pattern("#616161")})" stroke="none"/>']
-        if o.kind != "container":
+        if o.kind not in ("container", "infiltration"):
             cover: list[str] = []
             self._cover_line(cover, o)
             return cover + [f'<rect class="body" {rect} fill="{colour}" stroke="#222222" stroke-width="0.6"{look}/>']

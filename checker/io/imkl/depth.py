@@ -10,7 +10,7 @@ A KLIC delivery gives depth sparsely. In the order a Dutch engineer would trust 
    one wins; its depth accuracy class becomes the tolerance.
 2. **declared** — the net's `standaardDieptelegging`.
 3. **assumed** — no depth in the delivery: the largest minimum cover the rule packs
-   require of the thema (`nen7171.reference.min_cover`; by default the NEN 7171 pack's
+   require of the thema (`nen7171.reference.min_cover`; by default the NEN 7171 and drinkwater packs'
    cover rules). A thema no cover rule names takes the deepest minimum any rule sets.
 
 `dieptePeil` is the depth of the top (`bovenkant`) unless the point says

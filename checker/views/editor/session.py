@@ -176,7 +176,8 @@ class EditSession:
                 if clean.get("status") not in (None, *STATUSES):
                     raise EditRefused(f"status must be one of {', '.join(STATUSES)}")
                 moves = {k: clean.pop(k) for k in ("x", "cover") if k in clean}
-                if moves and obj.kind == "rack":
+                # a rack moves with what it holds, a line with its house connections' ends
+                if moves and obj.kind != "crossing":
                     text = ce.move_object(text, obj.id, moves.get("x", obj.x) - obj.x, moves.get("cover", obj.cover) - obj.cover)
                 else:
                     clean.update(moves)
