@@ -22,10 +22,18 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import PAIR_FIELDS, Predicate, compare_many, compile_selector, in_service, members
+from checker.engine.select import (
+    GEOMETRIC,
+    PAIR_FIELDS,
+    Predicate,
+    compare_many,
+    compile_selector,
+    in_service,
+    members,
+)
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
-from checker.model.section import KINDS, LINE_KINDS, STATUSES, THEMAS, TOLERANCE, Obj, Section
+from checker.model.section import KINDS, LINE_KINDS, STATUSES, THEMAS, TOLERANCE, YEAR_FIELDS, Obj, Section
 from checker.model.table import SIDES, Table
 from dsl import ast
 from dsl.packs import PackSet
@@ -33,6 +41,13 @@ from nen7171.zones import UNKNOWN_ZONE
 
 # textual attribute tests answered from columns; the rest are asked per object
 COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
+# sizes a selector compares, and the table column holding each (NaN where the object has none)
+SIZE_COLUMNS = {"diameter": "diameter", "width": "size_width", "height": "size_height", "cover": "cover"}
+# the section handed to a test of a case attribute, which reads the object only (a zone test reads its section)
+_OBJECT_ONLY = Section("<object>", "", 0.0, (), ())
+# names a selector test reads from the object itself (`select._attr`); any other name is a case attribute
+OBJECT_FIELDS = frozenset(("zone", "measure", "owner", "status", "kind", "network", "id", "likelihood", "connects",
+                           *GEOMETRIC, *YEAR_FIELDS))
 EMPTY = np.empty(0, dtype=np.intp)
 # `Batch.near`: objects wider than twice this are paired with everything; sections are this far apart on one sort key
 WIDE = 2.0
@@ -602,6 +617,29 @@ def _column_test(test: ast.AttrTest, packs: PackSet) -> Callable[[Batch, BoolArr
 
         return textual
     pred: Predicate = compile_selector(ast.SelWhere(ast.SelAny(test.span), (test,), test.span), packs)
+    if isinstance(test.value, ast.Quantity) and test.name in SIZE_COLUMNS:
+        column, op, limit = SIZE_COLUMNS[test.name], test.op, test.value.value
+
+        def size(b: Batch, out: BoolArray) -> BoolArray:
+            # an object without the size (NaN) fails every comparison, as None does in `select`
+            values = getattr(b.table, column)
+            with np.errstate(invalid="ignore"):
+                return np.asarray(out & compare_many(values, op, limit) & ~np.isnan(values))
+
+        return size
+    if test.name not in OBJECT_FIELDS:
+        # a case attribute: only objects that carry attributes can have it; for the others it is absent
+        absent = isinstance(test.value, str) and test.op != "="
+
+        def attribute(b: Batch, out: BoolArray) -> BoolArray:
+            carried = b.table.attributes
+            got = out & absent
+            for g in np.flatnonzero(out).tolist():
+                if g in carried:
+                    got[g] = pred(_OBJECT_ONLY, b.obj(g))
+            return np.asarray(got)
+
+        return attribute
 
     def each(b: Batch, out: BoolArray) -> BoolArray:
         # other tests stay per object, but only for the objects still selected
