@@ -1,6 +1,6 @@
 """Generate realistic street cross-sections for benchmarks, as JSON Lines.
 
-Each line is one case mapping in the format of DESIGN §3 (JSON is valid YAML, so
+Each line is one case mapping in the format of docs/case-format.md (JSON is valid YAML, so
 `checker.io.loader.parse_case` reads a line as it stands). Sections are seeded and
 reproducible: a footway with a utility strip of cables and pipes at typical covers
 (some too shallow, some too close, some out of order), a carriageway with a sewer,

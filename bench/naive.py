@@ -2,8 +2,8 @@
 
 This is how the rules are usually first written: a shapely geometry per object and a
 Python loop over pairs. Round lines are kept exact (centre points, distance minus
-radii) rather than buffered into polygons, which would miscount near a limit
-(DESIGN §8); boxes are shapely boxes. Rules and keys as in `bench/peers.py`.
+radii) rather than buffered into polygons, which would miscount near a
+limit; boxes are shapely boxes. Rules and keys as in `bench/peers.py`.
 """
 
 from __future__ import annotations

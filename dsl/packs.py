@@ -56,6 +56,22 @@ class PackSet:
         """Return every version of a rule id (overridden rules excluded)."""
         return [r for r in self.rules if r.rule.id == rule_id]
 
+    def of_authority(self, name: str) -> PackSet:
+        """Return the set holding only the rules an authority sets, across packs; refuse a name no rule has.
+
+        A rule belongs to the authority that can change it (`PackRule.changed_by`) and to its
+        pack's authority, matched without regard to case: Liander's tree rule lives in the
+        `bomen` pack but is changed by Liander, so `of_authority("liander")` keeps it.
+        """
+        wanted = name.strip().lower()
+        kept = tuple(pr for pr in self.rules
+                     if wanted and (wanted in pr.changed_by.lower() or wanted in pr.pack.authority.lower()))
+        if not kept:
+            known = sorted({pr.changed_by for pr in self.rules} | {pr.pack.authority for pr in self.rules})
+            raise LiggingError(Diagnostic(Span("<command line>", 1, 1),
+                                          f"--authority: no rule of an authority named '{name}'; known: {' · '.join(known)}"))
+        return PackSet(self.packs, self.groups, self.themas, kept, self.overridden)
+
 
 def shipped_dir() -> Path:
     """Return the directory of the shipped packs (package data of `rules`)."""

@@ -137,17 +137,21 @@ def si_value(value: float, unit: str) -> tuple[float, str]:
     return si, dim
 
 
+# a number and what follows it: "110 mm", "60cm" (a unit glued to its number is read too), "0.6"
+_QUANTITY = re.compile(r"\s*([-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*(.*?)\s*", re.DOTALL)
+
+
 def parse_quantity(text: str, default_unit: str) -> Measure:
-    """Parse a written quantity such as '110 mm' or '0.6' (in `default_unit`)."""
-    parts = text.strip().split(None, 1)
-    if not parts:
+    """Parse a written quantity such as '110 mm', '60cm' or '0.6' (in `default_unit`)."""
+    if not text.strip():
         raise UnitProblem("empty quantity")
-    try:
-        number = float(parts[0])
-    except ValueError as exc:
-        raise UnitProblem(f"'{text}' is not a number followed by a unit") from exc
-    unit = parts[1].strip() if len(parts) > 1 else default_unit
-    return to_si(number, unit)
+    match = _QUANTITY.fullmatch(text)
+    if match is None:
+        raise UnitProblem(f"'{text}' is not a number followed by a unit, such as 110 mm")
+    number, unit = float(match.group(1)), match.group(2)
+    if unit[:1] in (",", "."):
+        raise UnitProblem(f"'{text}': write the decimal with a point, not a comma ({text.strip().replace(',', '.', 1)})")
+    return to_si(number, unit or default_unit)
 
 
 @lru_cache(maxsize=4096)

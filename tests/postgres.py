@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL 15 server on loopback for the backlog tests, started by the tests themselves.
+"""A throwaway PostgreSQL server on loopback for the backlog tests, started by the tests themselves.
 
 `server()` runs `initdb` in a temporary directory (as the `postgres` user when the tests run as
 root: initdb refuses root), starts `pg_ctl` on a free port bound to 127.0.0.1, and yields the
@@ -21,7 +21,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-BIN = Path("/usr/lib/postgresql/15/bin")
+
+def _newest_bin() -> Path:
+    """Return the bin directory of the newest PostgreSQL Debian installs (15 on Debian 12, 17 on Debian 13)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                   key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BIN = _newest_bin()
 REQUIRED = os.environ.get("LIGGING_TEST_POSTGRES") == "required"
 
 

@@ -91,7 +91,7 @@ def test_lengths_keep_the_unit_the_file_used() -> None:
 
 
 def test_bare_numbers_follow_the_files_units() -> None:
-    text = case_text("- {id: a, network: water, x: 100, cover: 60, diameter: 11}\n", extra="units: cm\n")
+    text = case_text("- {id: a, network: water, x: 100, cover: 60, diameter: 11}\n", extra="units: cm\n", width=400)
     out = ce.set_value(text, "a", "x", 1.255)
     assert "x: 125.5," in out
     assert parse_case(out, "x").objects[0].x == pytest.approx(1.255)
@@ -264,13 +264,23 @@ def test_random_moves_change_only_the_moved_objects(path: Path, data: st.DataObj
     obj = data.draw(st.sampled_from(movable))
     dx = data.draw(st.floats(-0.5, 0.5).map(lambda v: round(v, 3)))
     dz = data.draw(st.floats(0.0, 0.5).map(lambda v: round(v, 3)))
-    out = ce.move_object(text, obj.id, dx=dx, dz=dz)
+    following = [o for o in section.objects if o.connects == obj.id]
+    try:
+        out = ce.move_object(text, obj.id, dx=dx, dz=dz)
+    except ce.EditError as exc:
+        # only a move that takes a line past the far end of its house connection is refused
+        assert following and "past the far end of its house connection" in str(exc)
+        return
     after = parse_case(out, "x").by_id()
     for other in section.objects:
         moved = other.id == obj.id
+        if other in following:
+            # a house connection: its end at the line moves along, its far end stays
+            assert after[other.id].x == pytest.approx(other.x + dx / 2, abs=1e-9)
+            continue
         assert after[other.id].x == pytest.approx(other.x + (dx if moved else 0.0), abs=1e-9)
         assert after[other.id].cover == pytest.approx(other.cover + (dz if moved else 0.0), abs=1e-9)
-    lines = {line_of_id(text, obj.id), line_of_id(text, obj.id) + 1}
+    lines = {line_of_id(text, o.id) + k for o in [obj, *following] for k in (0, 1)}
     assert changed_lines(text, out)[0] <= lines
 
 

@@ -14,6 +14,7 @@ from checker.io.dxf import (
     KIND_LAYERS,
     LAYER_ZONES,
     TITLE_BLOCK,
+    TITLE_ROW,
     audit_errors,
     build_drawing,
     export_dxf,
@@ -206,3 +207,24 @@ def test_bad_scale_and_origin_options_exit_2(tmp_path: Path, capsys: pytest.Capt
     for option in (["--scale", "0"], ["--origin", "12"], ["--origin", "a,b"]):
         code, err = ligging(capsys, "import", str(drawing), "-o", str(tmp_path / "x.yaml"), *option)
         assert code == 2 and err.startswith("ligging: ") and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("case", ["amsterdam-wallengebied", "leiden-vkls", "rotterdam-stadsboulevard"])
+def test_the_title_block_stands_beside_the_section_with_a_label_per_value(packs: PackSet, case: str) -> None:
+    from ezdxf import bbox
+
+    doc = build_drawing(load_case(ROOT / "cases" / case), packs)
+    msp = doc.modelspace()
+    (title,) = msp.query(f"INSERT[name=='{TITLE_BLOCK}']")
+    section_box = bbox.extents(e for e in msp if e.dxftype() != "INSERT")
+    title_box = bbox.extents(title.virtual_entities())
+    assert title_box.extmin.x > section_box.extmax.x  # outside the section: right of everything drawn
+    assert title_box.extmax.y <= section_box.extmax.y + 1e-9
+    labels = {t.dxf.text for t in doc.blocks.get(TITLE_BLOCK).query("TEXT")}
+    prompts = {a.dxf.tag: a.dxf.prompt for a in doc.blocks.get(TITLE_BLOCK).query("ATTDEF")}
+    assert {a.dxf.tag for a in title.attribs} == set(prompts)
+    assert set(prompts.values()) <= labels and "naam" in labels and "breedte profiel (m)" in labels
+    # each value sits in its label's row, right of the label column
+    rows = {t.dxf.text: t.dxf.insert.y for t in doc.blocks.get(TITLE_BLOCK).query("TEXT")}
+    for attdef in doc.blocks.get(TITLE_BLOCK).query("ATTDEF"):
+        assert abs(attdef.dxf.insert.y - rows[attdef.dxf.prompt]) < TITLE_ROW / 2

@@ -322,7 +322,7 @@ def test_cli_layout_writes_a_case_and_fit_rejects_bad_networks(tmp_path: Path, c
     assert done.value.code == 1 and "BOOM-HART-TRACE" in capsys.readouterr().out
     with pytest.raises(SystemExit) as done:
         run(["fit", "stoom:100mm"])
-    assert done.value.code == 2 and capsys.readouterr().err.startswith("ligging: <command line>:1:1:")
+    assert done.value.code == 2 and capsys.readouterr().err.startswith("ligging: usage: ")
 
 
 def test_slow_solve_stops_at_the_time_limit_with_a_message(nen: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

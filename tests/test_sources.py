@@ -58,3 +58,49 @@ def test_every_shipped_rule_cites_the_register() -> None:
         cited = {int(n) for n in CITATION.findall(pr.rule.source)}
         assert cited, f"{pr.rule.id} ({pr.pack.name}) cites no [Sn]"
         assert cited <= known, f"{pr.rule.id} cites {sorted(cited - known)}"
+
+
+# Everything else a clone holds that someone reads: code (docstrings, messages, help), benchmarks,
+# tests, CI. Not the virtual environments, caches and build output a run leaves behind.
+NOT_THE_TREE = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", "build", "dist"}
+TEXT_SUFFIXES = {".py", ".md", ".lark", ".rules", ".yaml", ".yml", ".toml", ".html", ".js", ".css", ".txt", ".json", ".jsonl", ""}
+
+
+def _tree() -> list[Path]:
+    """Return the repository's text files, skipping what runs leave behind and this test itself."""
+    files = []
+    for path in ROOT.rglob("*"):
+        parts = set(path.relative_to(ROOT).parts)
+        if parts & NOT_THE_TREE or any(p.endswith(".egg-info") for p in parts) or not path.is_file():
+            continue
+        if path.suffix in TEXT_SUFFIXES and path != Path(__file__).resolve():
+            files.append(path)
+    return files
+
+
+def test_nothing_in_the_tree_points_outside() -> None:
+    offenders = []
+    for path in _tree():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for m in OUTSIDE.finditer(text):
+            offenders.append(f"{path.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}: {m.group(0)!r}")
+    assert len(_tree()) > 100, "the walk found too few files to be the repository"
+    assert not offenders, "points outside the repository:\n" + "\n".join(offenders)
+
+
+def test_what_the_command_line_prints_points_nowhere_outside(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from checker.cli import run
+
+    monkeypatch.chdir(ROOT)
+    printed = []
+    # one rule of each pack: what `explain` adds to a rule's own text is the same for every rule
+    rule_ids = sorted({pr.pack.name: pr.rule.id for pr in load_packs().rules}.values())
+    for args in (["--help"], ["check", "--help"], ["check", "cases/"], ["rules", "lint"], *(["explain", rid] for rid in rule_ids)):
+        with pytest.raises(SystemExit):
+            run(list(args))
+        out = capsys.readouterr()
+        printed.append(out.out + out.err)
+    text = "\n".join(printed)
+    assert "[S" in text and len(rule_ids) > 5  # the runs printed sources, so the check below means something
+    outside = OUTSIDE.search(text)
+    assert outside is None, f"the command line prints {outside.group(0)!r}"

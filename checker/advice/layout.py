@@ -58,9 +58,10 @@ from rich.text import Text
 
 from checker.engine.evaluate import Engine, exclusion_applies
 from checker.engine.select import Predicate, compile_selector, in_service, mask, paired
-from checker.io.case_edit import add_accept, move_object, read_case_text, remove_expect, validate
+from checker.io.case_edit import EditError, add_accept, move_object, read_case_text, remove_expect, validate
 from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
+from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Accepted, Section
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -1657,7 +1658,10 @@ def write_case(source: Path, result: Layout, out: Path) -> Path:
     opened = read_case_text(source)
     text = opened.text
     for m in result.moves:
-        text = move_object(text, m.id, dx=m.dx, dz=m.dz)
+        try:
+            text = move_object(text, m.id, dx=m.dx, dz=m.dz)
+        except EditError as exc:
+            raise LiggingError(Diagnostic(Span(str(source), exc.line, 1), f"cannot write the layout: {exc.message}")) from None
     text = remove_expect(text)
     for d in result.deviations:
         text = add_accept(text, d.rule, d.subjects, measured=d.to)
@@ -1697,7 +1701,7 @@ def report(console: Console, result: Layout, title: str, moves: bool = True) -> 
         for head in ("object", "x", "cover", "dx", "dz"):
             table.add_column(head, justify="left" if head == "object" else "right")
         for m in result.moves:
-            table.add_row(m.id, f"{m.x:.3f}", f"{m.cover:.3f}", f"{m.dx:+.3f}", f"{m.dz:+.3f}")
+            table.add_row(m.id, fixed(m.x), fixed(m.cover), fixed(m.dx, signed=True), fixed(m.dz, signed=True))
         console.print(table)
     if result.deviations:
         console.print(Text("  deviations needed (cheapest set):", style="yellow"))

@@ -1,4 +1,4 @@
-"""Columnar evaluation of many sections at once (DESIGN §8).
+"""Columnar evaluation of many sections at once.
 
 A `Batch` holds every object of many sections in one set of NumPy columns, with a
 section number per object; zones are a padded (section by zone) matrix. Candidate pairs

@@ -2,7 +2,7 @@
 
 `Engine(packs)` compiles every rule once (selectors resolved, one batch evaluator per
 alternative from `columnar.RelationCompiler`). `Engine.evaluate_many(sections)` evaluates
-all sections at once (DESIGN §8): their objects in one `columnar.Batch`, each rule run
+all sections at once (columnar, `checker/engine/columnar.py`): their objects in one `columnar.Batch`, each rule run
 once per batch over the sections it is in force for (validity dates and `where`
 conditions), and Python work only for the rows that become findings. It applies
 exceptions (a requirement met only through a measure becomes a warning naming the
@@ -29,6 +29,7 @@ from checker.engine.select import compare, compare_many
 from checker.model.findings import SEVERITIES, UNMEASURED, Finding
 from checker.model.found import Block, Found, Say, Template
 from checker.model.geometry import BoolArray, FloatArray, IntArray
+from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Obj, Section
 from checker.model.table import Table
 from dsl import ast
@@ -147,9 +148,9 @@ class Engine:
     def evaluate_many(self, sections: list[Section]) -> list[list[Finding]]:
         """Return each section's findings, exactly as `evaluate` would, in input order.
 
-        All sections are evaluated together (DESIGN §8): one `columnar.Batch` of their
-        objects, each rule run once over the sections it is in force for; the findings are
-        columns (`check`) until the `Finding` objects are built here.
+        All sections are evaluated together: one `columnar.Batch` of their objects, each
+        rule run once over the sections it is in force for; the findings are columns
+        (`check`) until the `Finding` objects are built here.
         """
         if not sections:
             return []
@@ -508,8 +509,7 @@ def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> SayO
     head, middle = _halves(rel, op, unit, required)
 
     def say(subj: tuple[str, ...], measured: float | None, exc: ast.Exception_ | None, flag: bool) -> str:
-        value = measured if measured is not None else float("nan")
-        return f"{head}{', '.join(subj)} is {value:.3f}{middle}{_tail(exc)}"
+        return f"{head}{', '.join(subj)} is {fixed(measured, unit)}{middle}{_tail(exc)}"
 
     return say
 
@@ -550,10 +550,8 @@ def say_many(rel: ast.Relation, op: str, unit: str, required: float | None, subj
         say = sayer(rel, op, unit, required)
         return [say(subj, None, None, False) for subj in subjects]
     # the sentence of `sayer`, its fixed halves computed once for all rows
-    nan = float("nan")
     head, tail = _halves(rel, op, unit, required)
-    return [f"{head}{', '.join(subj)} is {nan if value is None else value:.3f}{tail}"
-            for subj, value in zip(subjects, measured, strict=True)]
+    return [f"{head}{', '.join(subj)} is {fixed(value, unit)}{tail}" for subj, value in zip(subjects, measured, strict=True)]
 
 
 def _what(rel: ast.Relation) -> str:
@@ -575,4 +573,4 @@ def _halves(rel: ast.Relation, op: str, unit: str, required: float | None) -> tu
     shown = unit if unit != "count" else ""
     unit_text = shown and " " + shown
     what = _what(rel)
-    return f"{what} of ", f"{unit_text}; required {op} {required if required is not None else float('nan'):.3f}{unit_text}"
+    return f"{what} of ", f"{unit_text}; required {op} {fixed(required, unit)}{unit_text}"

@@ -2,7 +2,7 @@
 
 Every pack `rules/NAME.rules` has a sibling `rules/NAME.tests.yaml`: a list of small
 named cases `{rule, name, expect: pass|fail, [severity], case: {...}}`, where `case` is a
-case.yaml mapping (DESIGN §3) completed with defaults (4 m wide, one trottoir zone).
+case.yaml mapping (docs/case-format.md) completed with defaults (4 m wide, one trottoir zone).
 This module reads those cases, runs one with only its rule's pack (and includes), and
 renders `ligging explain RULE`: what the rule checks (from its AST), why (its note),
 its source, pack, version and validity, and a compliant and a non-compliant example.
@@ -238,7 +238,8 @@ def _validity(v: ast.Validity | None) -> str:
 def _object_words(o: Obj) -> str:
     size = f"diameter {o.diameter:.3f} m" if o.diameter is not None else f"{o.width or 0:.2f} m by {o.height or 0:.2f} m"
     what = o.network or o.kind
-    kind = "" if o.kind in ("cable", "pipe") else " " + o.kind
+    # a tree or rack without a network is named by its kind once, not 'tree tree'
+    kind = "" if o.kind in ("cable", "pipe") or what == o.kind else " " + o.kind
     measures = f", measures {', '.join(o.measures)}" if o.measures else ""
     return f"{o.id} ({what}{kind}) x {o.x:.2f} m, cover {o.cover:.2f} m, {size}{measures}"
 

@@ -399,7 +399,11 @@ class _Doc:
         near = min((0, 1), key=lambda k: abs(self.length_of(ends[k]) - main_x))  # type: ignore[arg-type]
         if dx:
             node = ends[near]
-            self.replace_scalar(node, ("from", "to")[near], self.length_of(node) + dx)  # type: ignore[arg-type]
+            at_main, far = self.length_of(node), self.length_of(ends[1 - near])  # type: ignore[arg-type]
+            if (at_main + dx - far) * (at_main - far) <= 0:
+                raise EditError(f"the move takes {_scalar(_get(main, 'id'))} past the far end of its house connection "
+                                f"{_scalar(_get(crossing, 'id'))}; move or redraw the connection first", _line(crossing))
+            self.replace_scalar(node, ("from", "to")[near], at_main + dx)  # type: ignore[arg-type]
         cover = _get(crossing, "cover")
         if not dz or cover is None:
             return

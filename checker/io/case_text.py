@@ -1,7 +1,7 @@
 """A case mapping written out as case-file text: YAML for one case, a JSON line per case for a batch.
 
 Importers (DXF drawings, KLIC deliveries) build the plain mapping of a case file
-(DESIGN §3) and write it here. YAML keeps the head in block style and every zone and
+(docs/case-format.md) and write it here. YAML keeps the head in block style and every zone and
 object on one flow-style line, so a generated case reads like a hand-written one. The
 `save_*` writers parse what they are about to write with the normal loader first and
 refuse to write a case that would not load again.

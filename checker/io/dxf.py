@@ -10,10 +10,11 @@ Round cables and pipes are circles; rectangular ones, structures, containers, ra
 reservations and root zones are closed rectangles; a crossing is a closed band sloping
 from its cover at `from` to its cover at `to`; a tree trunk is a circle standing on
 maaiveld. Every object's id is a TEXT entity centred on it; surface zones are closed
-bands above maaiveld labelled with their kind. A title block (block `LIGGING_TITLE`
-with attributes) records the case name, width, zones, scale and reference point; what
-geometry cannot say (owner, status, attributes, a rack's holds) travels as XDATA under
-the application name `LIGGING`, which CAD programs keep and show.
+bands above maaiveld labelled with their kind. A title block (block `LIGGING_TITLE`, a
+table of labelled attributes right of the section) records the case name, width, zones,
+scale and reference point; what geometry cannot say (owner, status, attributes, a rack's
+holds) travels as XDATA under the application name `LIGGING`, which CAD programs keep
+and show.
 
 `import_dxf` reads such a drawing back, and also plain drawings made in CAD: circles and
 closed polylines on thema layers become cables and pipes, ids come from the nearest
@@ -178,8 +179,21 @@ def _zones_text(section: Section) -> str:
     return "; ".join(f"{z.kind} {z.start:g}-{z.end:g}" for z in section.zones)[:250]
 
 
+# the title block's rows: attribute tag and the label printed beside its value
+TITLE_ROWS = (("NAME", "naam"), ("MUNICIPALITY", "gemeente"), ("STREET_TYPE", "straattype"), ("PLANNED", "uitvoering"),
+              ("WIDTH", "breedte profiel (m)"), ("ZONES", "zones (m vanaf gevel)"), ("SCALE", "schaal (m per eenheid)"),
+              ("ORIGIN", "referentiepunt (gevel, maaiveld)"), ("CONVENTION", "conventie"))
+TITLE_TEXT = 2 * TEXT_HEIGHT  # text height in the title block
+TITLE_ROW = 2.2 * TITLE_TEXT
+TITLE_GAP = 1.0  # metres between the section and the title block
+
+
 def _title(doc: Drawing, section: Section) -> None:
-    """Add the title block: case name, width, zones, scale, reference point, tags."""
+    """Add the title block right of the section: a table of labelled rows, each value an attribute.
+
+    The block is drawn outside everything the section holds, so that it covers no object;
+    the values are ATTRIBs (and header custom properties) that `import_dxf` reads back.
+    """
     values = {
         "NAME": section.name[:250],
         "WIDTH": f"{section.width:g}",
@@ -194,13 +208,37 @@ def _title(doc: Drawing, section: Section) -> None:
             values[key.upper()] = str(value)[:250]
     if section.planned:
         values["PLANNED"] = section.planned
+    rows = [(tag, label) for tag, label in TITLE_ROWS if tag in values]
+    char = 0.7 * TITLE_TEXT  # the width of a character, on the safe side
+    pad = TITLE_TEXT
+    label_width = 2 * pad + char * max(len(label) for _, label in rows)
+    value_width = max(3.0, 2 * pad + char * max(len(values[tag]) for tag, _ in rows))
+    height = TITLE_ROW * (len(rows) + 1)
     block = doc.blocks.new(name=TITLE_BLOCK)
-    for row, tag in enumerate(values):
-        block.add_attdef(tag, (0.0, -row * 1.5 * TEXT_HEIGHT * 2), dxfattribs={"height": TEXT_HEIGHT * 2, "layer": LAYER_TITLE})
-    ref = doc.modelspace().add_blockref(TITLE_BLOCK, (0.0, ZONE_BAND + 0.5), dxfattribs={"layer": LAYER_TITLE})
+    attribs = {"layer": LAYER_TITLE}
+    block.add_lwpolyline(_rectangle(0.0, -height, label_width + value_width, 0.0), close=True, dxfattribs=attribs)
+    block.add_line((label_width, -TITLE_ROW), (label_width, -height), dxfattribs=attribs)
+    header = block.add_text("ligging · dwarsprofiel", height=TITLE_TEXT, dxfattribs=attribs)
+    header.set_placement((pad, -0.5 * TITLE_ROW), align=TextEntityAlignment.MIDDLE_LEFT)
+    for row, (tag, label) in enumerate(rows, start=1):
+        top = -row * TITLE_ROW
+        block.add_line((0.0, top), (label_width + value_width, top), dxfattribs=attribs)
+        text = block.add_text(label, height=TITLE_TEXT, dxfattribs=attribs)
+        text.set_placement((pad, top - 0.5 * TITLE_ROW), align=TextEntityAlignment.MIDDLE_LEFT)
+        block.add_attdef(tag, (label_width + pad, top - 0.5 * TITLE_ROW - 0.5 * TITLE_TEXT),
+                         dxfattribs={"height": TITLE_TEXT, "layer": LAYER_TITLE, "prompt": label})
+    right = max([section.width] + [_right_edge(o) for o in section.objects])
+    ref = doc.modelspace().add_blockref(TITLE_BLOCK, (right + TITLE_GAP, ZONE_BAND), dxfattribs=attribs)
     ref.add_auto_attribs(values)
     for key, value in values.items():
         doc.header.custom_vars.append(f"ligging.{key.lower()}", value)
+
+
+def _right_edge(obj: Obj) -> float:
+    """Return how far right an object is drawn, its root zone included."""
+    if obj.kind == "crossing":
+        return max(obj.start or 0.0, obj.end or 0.0)
+    return obj.x + max(obj.half_width, obj.root_radius or 0.0)
 
 
 def build_drawing(section: Section, packs: PackSet) -> Drawing:
@@ -589,7 +627,7 @@ def _holds(rack: dict[str, Any], objects: list[dict[str, Any]]) -> list[str]:
 
 
 def import_dxf(path: Path, scale: float | None = None, origin: tuple[float, float] | None = None) -> dict[str, Any]:
-    """Read a drawing into the mapping of a case file (DESIGN §3)."""
+    """Read a drawing into the mapping of a case file (docs/case-format.md)."""
     shown = str(path)
     doc = _read(path)
     title = _title_values(doc)

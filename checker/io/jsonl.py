@@ -7,10 +7,10 @@ before it is decoded, so its size never multiplies in memory.
 Writing: `found_lines(cases, found, table)` returns the bytes of `{"case": CASE, ...finding}`
 lines for a batch's findings kept as columns (`checker.model.found.Found`), exactly as
 `json.dumps(..., ensure_ascii=False)` writes `Finding.as_json()` (the findings contract,
-DESIGN §5): what a template's findings share (rule, pack, severity, kind, source, rule_at,
-title, ...) is encoded once into a line pattern, the per-finding values (subjects, numbers,
-message, anchor, fingerprint) are computed column by column (`checker.io.contract`), and
-each line is one `%` of its pattern. `finding_lines(case, findings)` writes `Finding`
+docs/contracts.md): what a template's findings share (rule, pack, severity, kind, source,
+rule_at, title, ...) is encoded once into a line pattern, the per-finding values (subjects,
+numbers, message, anchor, fingerprint) are computed column by column (`checker.io.contract`),
+and each line is one `%` of its pattern. `finding_lines(case, findings)` writes `Finding`
 objects the same way, from fragments. Both are byte-identical to the dict-and-encoder
 form; `tests/test_jsonl.py` holds them to that.
 """

@@ -29,6 +29,7 @@ from checker.model.section import (
     KINDS,
     LIKELIHOODS,
     LINE_KINDS,
+    PLAUSIBLE,
     STATUSES,
     THEMAS,
     TOLERANCE,
@@ -93,6 +94,10 @@ KIND_KEYS: dict[str, tuple[str, ...]] = {
     "wadi": BOX_KEYS,
     "tree-soil": BOX_KEYS,
 }
+ZONE_KEYS = ("kind", "from", "to", "name")
+ROOT_ZONE_KEYS = ("radius", "depth")
+EXPECT_KEYS = ("rule", "kind", "subjects")
+ACCEPT_KEYS = ("rule", "subjects", "reason", "approved_by", "until", "measured")
 COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 SCALAR_TAGS = {
     "tag:yaml.org,2002:str": "text",
@@ -223,7 +228,7 @@ class _Case:
             raise self.error(node.span, f"{what} is empty")
         return value
 
-    def length(self, node: Node, what: str, positive: bool = False, signed: bool = False) -> float:
+    def length(self, node: Node, what: str, positive: bool = False, signed: bool = False, limit: str | None = None) -> float:
         value = node.value
         try:
             if isinstance(value, bool) or value is None or not isinstance(value, (int, float, str)):
@@ -243,6 +248,11 @@ class _Case:
             raise self.error(node.span, f"{what} must be greater than zero, got {_show(value)}")
         if not signed and not positive and result < 0:
             raise self.error(node.span, f"{what} cannot be negative, got {_show(value)}")
+        if limit is not None:
+            number, unit = measure.text.split(" ", 1)
+            problem = PLAUSIBLE[limit].problem(result, float(number), unit)
+            if problem:
+                raise self.error(node.span, f"{what}: {problem}")
         return result
 
     def listing(self, node: Node, what: str) -> list[Node]:
@@ -270,7 +280,7 @@ class _Case:
         if "units" in top:
             self.unit = self.choice(top["units"][1], "units", UNITS)
         name = self.text(self.required(top, "name", "the case file", root.span), "name")
-        width = self.length(self.required(top, "width", "the case file", root.span), "width", positive=True)
+        width = self.length(self.required(top, "width", "the case file", root.span), "width", positive=True, limit="width")
         tags: list[tuple[str, str | float]] = []
         for key in ("municipality", "street_type"):
             if key in top:
@@ -339,7 +349,7 @@ class _Case:
     def zones(self, node: Node, width: float) -> tuple[Zone, ...]:
         out: list[Zone] = []
         for item in self.listing(node, "zones"):
-            fields = self.mapping(item, "a zone", ("kind", "from", "to", "name"))
+            fields = self.mapping(item, "a zone", ZONE_KEYS)
             kind = self.choice(self.required(fields, "kind", "a zone", item.span), "zone kind", tuple(ZONE_KINDS))
             start = self.length(self.required(fields, "from", "a zone", item.span), "zone from")
             end = self.length(self.required(fields, "to", "a zone", item.span), "zone to")
@@ -442,21 +452,22 @@ class _Case:
         get = lambda key: self.required(fields, key, what, node.span)  # noqa: E731
         if kind in LINE_KINDS:
             x = self.length(get("x"), f"{what} x", signed=True)
-            cover = self.length(get("cover"), f"{what} cover")
+            cover = self.length(get("cover"), f"{what} cover", limit="cover")
             if "diameter" in fields:
                 if "width" in fields or "height" in fields:
                     raise self.error(fields["diameter"][0], f"{what} has a diameter and a width/height; give one shape")
                 if "holds" in fields:
                     raise self.error(fields["holds"][0], f"{what} is round; only a rectangular bed, duct or sleeve "
                                                          f"(width and height) holds lines")
-                return Obj(x=x, cover=cover, diameter=self.length(get("diameter"), f"{what} diameter", positive=True), **common)
+                diameter = self.length(get("diameter"), f"{what} diameter", positive=True, limit="diameter")
+                return Obj(x=x, cover=cover, diameter=diameter, **common)
             if "width" not in fields or "height" not in fields:
                 raise self.error(node.span, f"{what} needs a diameter (round) or a width and height (rectangular)")
             return Obj(
                 x=x,
                 cover=cover,
-                width=self.length(get("width"), f"{what} width", positive=True),
-                height=self.length(get("height"), f"{what} height", positive=True),
+                width=self.length(get("width"), f"{what} width", positive=True, limit="line size"),
+                height=self.length(get("height"), f"{what} height", positive=True, limit="line size"),
                 holds=self.holds(fields["holds"][1], what) if "holds" in fields else (),
                 **common,
             )
@@ -469,30 +480,31 @@ class _Case:
             if isinstance(cover_node.value, list):
                 if len(cover_node.value) != 2:
                     raise self.error(cover_node.span, f"{what} cover is one depth or [depth at from, depth at to]")
-                c0 = self.length(cover_node.value[0], f"{what} cover")
-                c1 = self.length(cover_node.value[1], f"{what} cover")
+                c0 = self.length(cover_node.value[0], f"{what} cover", limit="cover")
+                c1 = self.length(cover_node.value[1], f"{what} cover", limit="cover")
             else:
-                c0 = c1 = self.length(cover_node, f"{what} cover")
+                c0 = c1 = self.length(cover_node, f"{what} cover", limit="cover")
             return Obj(
                 x=0.5 * (start + end),
                 cover=c0,
                 cover_end=c1,
                 start=start,
                 end=end,
-                diameter=self.length(get("diameter"), f"{what} diameter", positive=True),
+                diameter=self.length(get("diameter"), f"{what} diameter", positive=True, limit="diameter"),
                 connects=self.text(fields["connects"][1], f"{what} connects") if "connects" in fields else None,
                 **common,
             )
         if kind == "tree":
             x = self.length(get("x"), f"{what} x", signed=True)
-            trunk = self.length(fields["diameter"][1], f"{what} diameter", positive=True) if "diameter" in fields else None
+            trunk = (self.length(fields["diameter"][1], f"{what} diameter", positive=True, limit="trunk")
+                     if "diameter" in fields else None)
             radius = depth = None
             if "root_zone" in fields:
-                rz = self.mapping(fields["root_zone"][1], f"{what} root_zone", ("radius", "depth"))
-                radius = self.length(
-                    self.required(rz, "radius", f"{what} root_zone", node.span), "root_zone radius", positive=True
-                )
-                depth = self.length(self.required(rz, "depth", f"{what} root_zone", node.span), "root_zone depth", positive=True)
+                rz = self.mapping(fields["root_zone"][1], f"{what} root_zone", ROOT_ZONE_KEYS)
+                radius = self.length(self.required(rz, "radius", f"{what} root_zone", node.span), f"{what} root_zone radius",
+                                     positive=True, limit="root radius")
+                depth = self.length(self.required(rz, "depth", f"{what} root_zone", node.span), f"{what} root_zone depth",
+                                    positive=True, limit="root depth")
             return Obj(x=x, cover=0.0, diameter=trunk, root_radius=radius, root_depth=depth, **common)
         if kind == "reservation":
             if "claim" in fields:
@@ -500,8 +512,8 @@ class _Case:
             if "likelihood" in fields:
                 common["likelihood"] = self.choice(fields["likelihood"][1], "likelihood", LIKELIHOODS)
         if kind == "reservation" or kind in CLIMATE_KINDS:
-            cover = self.length(get("cover"), f"{what} cover")
-            height = self.length(get("height"), f"{what} height", positive=True)
+            cover = self.length(get("cover"), f"{what} cover", limit="cover")
+            height = self.length(get("height"), f"{what} height", positive=True, limit="body size")
             if "from" in fields or "to" in fields:
                 start = self.length(get("from"), f"{what} from", signed=True)
                 end = self.length(get("to"), f"{what} to", signed=True)
@@ -511,7 +523,7 @@ class _Case:
             return Obj(
                 x=self.length(get("x"), f"{what} x", signed=True),
                 cover=cover,
-                width=self.length(get("width"), f"{what} width", positive=True),
+                width=self.length(get("width"), f"{what} width", positive=True, limit="body size"),
                 height=height,
                 **common,
             )
@@ -521,9 +533,9 @@ class _Case:
             extra["holds"] = self.holds(fields["holds"][1], what) if "holds" in fields else ()
         return Obj(
             x=self.length(get("x"), f"{what} x", signed=True),
-            cover=self.length(get("cover"), f"{what} cover"),
-            width=self.length(get("width"), f"{what} width", positive=True),
-            height=self.length(get("height"), f"{what} height", positive=True),
+            cover=self.length(get("cover"), f"{what} cover", limit="cover"),
+            width=self.length(get("width"), f"{what} width", positive=True, limit="body size"),
+            height=self.length(get("height"), f"{what} height", positive=True, limit="body size"),
             **extra,
             **common,
         )
@@ -589,7 +601,7 @@ class _Case:
         return tuple(out)
 
     def expected(self, node: Node) -> Expected:
-        fields = self.mapping(node, "an expect entry", ("rule", "kind", "subjects"))
+        fields = self.mapping(node, "an expect entry", EXPECT_KEYS)
         subjects = tuple(
             sorted(
                 self.text(n, "subject")
@@ -604,7 +616,7 @@ class _Case:
         )
 
     def accepted(self, node: Node) -> Accepted:
-        fields = self.mapping(node, "an accept entry", ("rule", "subjects", "reason", "approved_by", "until", "measured"))
+        fields = self.mapping(node, "an accept entry", ACCEPT_KEYS)
         get = lambda key: self.required(fields, key, "an accept entry", node.span)  # noqa: E731
         # reason, approved_by and until written but left empty: a deviation asked for, not yet granted
         blank = lambda key: "" if get(key).value is None else self.text(get(key), key)  # noqa: E731
@@ -693,6 +705,9 @@ def parse_case(text: str, path: str, line_offset: int = 0, at: int | None = None
         line = mark.line + 1 if mark else 1
         column = mark.column + 1 if mark else 1
         problem = exc.problem or exc.context or "malformed YAML"
+        if "cannot start any token" in problem and line_of(text, line)[column - 1: column] == "\t":
+            # PyYAML says "found character '\t' that cannot start any token": name the tab and the fix
+            problem = "a tab character; YAML indents with spaces only — replace the tab with spaces"
         raise LiggingError(
             Diagnostic(Span(path, line + line_offset, column), f"YAML: {problem}", source_line=line_of(text, line))
         ) from None
@@ -810,7 +825,7 @@ class _JsonCase:
             raise _Fallback
         return out
 
-    def length(self, value: Any, positive: bool = False, signed: bool = False) -> float:
+    def length(self, value: Any, positive: bool = False, signed: bool = False, limit: str | None = None) -> float:
         kind = type(value)
         if kind is float or kind is int:
             if abs(value) > MAX_NUMBER:
@@ -827,6 +842,8 @@ class _JsonCase:
                 raise _Fallback
         elif not signed and result < 0:
             raise _Fallback
+        if limit is not None and not PLAUSIBLE[limit].holds(result):
+            raise _Fallback
         return result
 
     def section(self, root: Any) -> Section:
@@ -837,7 +854,7 @@ class _JsonCase:
         if "units" in top:
             self.unit = self.choice(top["units"], UNITS)
         name = self.text(top.get("name"))
-        width = self.length(top.get("width"), positive=True)
+        width = self.length(top.get("width"), positive=True, limit="width")
         tags: list[tuple[str, str | float]] = []
         for key in ("municipality", "street_type"):
             if key in top:
@@ -879,7 +896,7 @@ class _JsonCase:
     def zones(self, value: Any, width: float) -> tuple[Zone, ...]:
         out: list[Zone] = []
         for item in self.listing(value):
-            fields = self.mapping(item, ("kind", "from", "to", "name"))
+            fields = self.mapping(item, ZONE_KEYS)
             kind = self.choice(fields.get("kind"), ZONE_KINDS)
             start = self.length(fields.get("from"))
             end = self.length(fields.get("to"))
@@ -943,13 +960,13 @@ class _JsonCase:
                 _plain(fields[key])
         if kind in LINE_KINDS:
             x = length(get("x"), signed=True)
-            cover = length(get("cover"))
+            cover = length(get("cover"), limit="cover")
             if "diameter" in fields:
                 if "width" in fields or "height" in fields:
                     raise _Fallback
-                return Obj(x=x, cover=cover, diameter=length(fields["diameter"], positive=True), **common)
-            return Obj(x=x, cover=cover, width=length(get("width"), positive=True),
-                       height=length(get("height"), positive=True), **common)
+                return Obj(x=x, cover=cover, diameter=length(fields["diameter"], positive=True, limit="diameter"), **common)
+            return Obj(x=x, cover=cover, width=length(get("width"), positive=True, limit="line size"),
+                       height=length(get("height"), positive=True, limit="line size"), **common)
         if kind == "crossing":
             start = length(get("from"), signed=True)
             end = length(get("to"), signed=True)
@@ -959,24 +976,24 @@ class _JsonCase:
             if type(cover_value) is list:
                 if len(cover_value) != 2:
                     raise _Fallback
-                c0 = length(cover_value[0])
-                c1 = length(cover_value[1])
+                c0 = length(cover_value[0], limit="cover")
+                c1 = length(cover_value[1], limit="cover")
             else:
-                c0 = c1 = length(cover_value)
+                c0 = c1 = length(cover_value, limit="cover")
             return Obj(x=0.5 * (start + end), cover=c0, cover_end=c1, start=start, end=end,
-                       diameter=length(get("diameter"), positive=True), **common)
+                       diameter=length(get("diameter"), positive=True, limit="diameter"), **common)
         if kind == "tree":
             x = length(get("x"), signed=True)
-            trunk = length(fields["diameter"], positive=True) if "diameter" in fields else None
+            trunk = length(fields["diameter"], positive=True, limit="trunk") if "diameter" in fields else None
             radius = depth = None
             if "root_zone" in fields:
-                zone = self.mapping(fields["root_zone"], ("radius", "depth"))
-                radius = length(zone.get("radius"), positive=True)
-                depth = length(zone.get("depth"), positive=True)
+                zone = self.mapping(fields["root_zone"], ROOT_ZONE_KEYS)
+                radius = length(zone.get("radius"), positive=True, limit="root radius")
+                depth = length(zone.get("depth"), positive=True, limit="root depth")
             return Obj(x=x, cover=0.0, diameter=trunk, root_radius=radius, root_depth=depth, **common)
         if kind == "reservation":
-            cover = length(get("cover"))
-            height = length(get("height"), positive=True)
+            cover = length(get("cover"), limit="cover")
+            height = length(get("height"), positive=True, limit="body size")
             if "from" in fields or "to" in fields:
                 start = length(get("from"), signed=True)
                 end = length(get("to"), signed=True)
@@ -987,15 +1004,15 @@ class _JsonCase:
                     if key in fields:
                         _plain(fields[key])
                 return Obj(x=0.5 * (start + end), cover=cover, width=end - start, height=height, **common)
-            return Obj(x=length(get("x"), signed=True), cover=cover, width=length(get("width"), positive=True),
+            return Obj(x=length(get("x"), signed=True), cover=cover, width=length(get("width"), positive=True, limit="body size"),
                        height=height, **common)
         extra: dict[str, Any] = {}
         if kind == "rack":
             extra["sides"] = self.choice(fields["sides"], ("single", "double")) if "sides" in fields else "single"
             extra["holds"] = tuple(self.text(n) for n in self.listing(fields["holds"])) if "holds" in fields else ()
-        return Obj(x=length(get("x"), signed=True), cover=length(get("cover")),
-                   width=length(get("width"), positive=True), height=length(get("height"), positive=True),
-                   **extra, **common)
+        return Obj(x=length(get("x"), signed=True), cover=length(get("cover"), limit="cover"),
+                   width=length(get("width"), positive=True, limit="body size"),
+                   height=length(get("height"), positive=True, limit="body size"), **extra, **common)
 
     @staticmethod
     def attributes(value: Any) -> tuple[tuple[str, float | str], ...]:
@@ -1022,12 +1039,12 @@ class _JsonCase:
         return tuple(out)
 
     def expected(self, raw: Any) -> Expected:
-        fields = self.mapping(raw, ("rule", "kind", "subjects"))
+        fields = self.mapping(raw, EXPECT_KEYS)
         subjects = tuple(sorted(self.text(n) for n in self.listing(fields.get("subjects"))))
         return Expected(self.text(fields.get("rule")), self.text(fields.get("kind")), subjects, self.span(raw))
 
     def accepted(self, raw: Any) -> Accepted:
-        fields = self.mapping(raw, ("rule", "subjects", "reason", "approved_by", "until", "measured"))
+        fields = self.mapping(raw, ACCEPT_KEYS)
         until_value = fields.get("until")
         if type(until_value) is not str and type(until_value) is not int:
             raise _Fallback

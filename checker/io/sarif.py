@@ -114,8 +114,9 @@ def sarif_log(results: list[CaseResult], packs: PackSet) -> dict[str, Any]:
     out_results: list[dict[str, Any]] = []
     artifacts: list[str] = []
     for case in results:
-        if _uri(case.path) not in artifacts:
-            artifacts.append(_uri(case.path))
+        # the file the case was read from: a JSON Lines batch is one artifact for all its sections
+        if _uri(case.section.path) not in artifacts:
+            artifacts.append(_uri(case.section.path))
         for finding in case.findings:
             if finding.rule not in index:
                 index[finding.rule] = len(rules)

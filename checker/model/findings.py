@@ -1,4 +1,4 @@
-"""The finding: what the engine reports, and its JSON form (DESIGN §5, the contract).
+"""The finding: what the engine reports, and its JSON form (the contract, docs/contracts.md).
 
 A `Finding` is frozen data. `as_json` writes exactly the contract's keys in the
 contract's order, followed by extensions (`title`, `illustrative`, `exception`,
@@ -176,7 +176,7 @@ class CaseResult:
         return out
 
     def as_json(self, packs: PackSet) -> dict[str, Any]:
-        """Return the findings document of the contract (DESIGN §5)."""
+        """Return the findings document of the contract (docs/contracts.md)."""
         return {
             "ligging": FORMAT_VERSION,
             "case": self.path,

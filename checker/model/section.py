@@ -41,6 +41,64 @@ CABLE_THEMAS = ("datatransport", "laagspanning", "middenspanning", "hoogspanning
 
 
 @dataclass(frozen=True, slots=True)
+class Plausible:
+    """The sizes one quantity takes in a real street, and the units a misread number was meant in.
+
+    A bare number is in the case's `units` (metres by default), so `cover: 60` is 60 m and
+    `diameter: 110` a 110 m pipe. Sizes outside these ranges do not exist under a street; the
+    loader refuses them and suggests the unit (in `units`, most likely first) that brings the
+    number into range. Every reader of cases (YAML, JSON Lines) checks against this one table.
+    """
+
+    shown: str
+    noun: str
+    low: float
+    high: float
+    units: tuple[str, ...]
+
+    def holds(self, metres: float) -> bool:
+        """Tell whether a length in metres lies in the range."""
+        return self.low <= metres <= self.high
+
+    def problem(self, metres: float, number: float, unit: str) -> str | None:
+        """Return why `number unit` (= `metres`) cannot be this quantity, with the unit probably meant; None when it can."""
+        if self.holds(metres):
+            return None
+        meant = [f"{number:g} {alt}" for alt in self.units if alt != unit and self.holds(number * UNIT_METRES[alt])]
+        hint = f"; did you mean {meant[0]}?" if meant else ""
+        return f"{number:g} {unit} is out of range for {self.noun} ({_short(self.low)} to {self.high:g} m){hint}"
+
+
+# metres per unit of the units a case may declare (`units:`), for suggestions
+UNIT_METRES = {"m": 1.0, "cm": 0.01, "mm": 0.001}
+
+# the one table of plausible sizes (docs/case-format.md shows it; tests/test_case_format.py keeps them equal)
+PLAUSIBLE: dict[str, Plausible] = {
+    # generous: 5,000 objects (the most a section holds) half a metre apart; a file written in the wrong unit
+    # throughout is caught by its covers and diameters, which have tight limits
+    "width": Plausible("profile `width`", "a profile width", 0.1, 5000.0, ("m", "mm", "cm")),
+    "cover": Plausible("`cover` of anything", "a cover", 0.0, 30.0, ("cm", "mm", "m")),
+    "diameter": Plausible("`diameter` of a cable, pipe or crossing", "a cable or pipe diameter", 0.005, 4.0, ("mm", "cm", "m")),
+    "line size": Plausible("`width`, `height` of a cable bed or duct", "a cable bed or duct", 0.005, 4.0, ("mm", "cm", "m")),
+    "trunk": Plausible("trunk `diameter` of a tree", "a tree trunk", 0.02, 4.0, ("cm", "mm", "m")),
+    "root radius": Plausible("root zone `radius`", "a root zone radius", 0.1, 30.0, ("m", "cm", "mm")),
+    "root depth": Plausible("root zone `depth`", "a root zone depth", 0.1, 10.0, ("m", "cm", "mm")),
+    "body size": Plausible("`width`, `height` of a structure, container, rack, reservation, infiltration, wadi or "
+                           "tree-soil", "a structure, container, rack, reservation or climate body", 0.01, 100.0,
+                           ("m", "cm", "mm")),
+}
+
+
+def _short(metres: float) -> str:
+    """Show a small length in the unit an engineer would write it in."""
+    if metres == 0 or metres >= 0.1:
+        return f"{metres:g} m"
+    if metres >= 0.01:
+        return f"{metres * 100:g} cm"
+    return f"{metres * 1000:g} mm"
+
+
+@dataclass(frozen=True, slots=True)
 class Zone:
     """A surface zone (trottoir, rijbaan, ...) from `start` to `end` metres."""
 

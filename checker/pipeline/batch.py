@@ -1,7 +1,7 @@
 """Check many sections in one run: JSON Lines input, parallel workers, a Dask cluster.
 
 A batch is a list of sections: the lines of `.jsonl` files (one case mapping per line,
-DESIGN §3; its identity is `file.jsonl:LINE`) and case.yaml files found as `ligging check`
+docs/case-format.md; its identity is `file.jsonl:LINE`) and case.yaml files found as `ligging check`
 finds them. The parent cuts the input into chunks without decoding it: a byte range of a
 `.jsonl` file holding up to `CHUNK` lines (`plan`), or a few case files. Each chunk is
 checked in one columnar pass of the engine (`Engine.evaluate_many`) — here (`jobs=1`), in

@@ -7,12 +7,14 @@ batch (`FILE.jsonl`, one case per line, each checked as `FILE.jsonl:LINE`).
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from checker.advice.suggest import suggest_all
 from checker.engine.evaluate import Engine
-from checker.io.loader import load_case
+from checker.io.loader import load_case, parse_json_case
 from checker.model.findings import SEVERITIES, CaseResult, counts
 from checker.model.section import Section
 from dsl.diagnostics import Diagnostic, LiggingError, Span
@@ -67,6 +69,42 @@ def check_paths(paths: list[Path], engine: Engine, suggestions: bool = True, at:
                 continue
             got = suggest_all(engine, section, findings)
             yield CaseResult(section, where, got.findings, (got.note(),) if got.unsearched else ())
+
+
+def load_one(path: Path) -> Section:
+    """Load the one case a single-case command names: a case folder or file, FILE.jsonl:LINE, or a one-line FILE.jsonl."""
+    named = re.fullmatch(r"(.+\.jsonl):([0-9]+)", str(path))
+    if named is not None and not path.exists():
+        file, wanted = Path(named.group(1)), int(named.group(2))
+        for number, text in _json_lines(file):
+            if number == wanted:
+                return parse_json_case(text, str(file), line_offset=number - 1)
+        raise LiggingError(Diagnostic(Span(str(file), wanted, 1), "no section on this line"))
+    if path.suffix == ".jsonl" and path.is_file():
+        found = list(itertools.islice(_json_lines(path), 2))
+        if len(found) > 1:
+            raise LiggingError(Diagnostic(Span(str(path), found[1][0], 1),
+                                          f"holds more than one section; name one as {path}:LINE"))
+        if not found:
+            raise LiggingError(Diagnostic(Span(str(path), 1, 1), "holds no section"))
+        number, text = found[0]
+        return parse_json_case(text, str(path), line_offset=number - 1)
+    return load_case(path)
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield the non-blank lines of a JSON Lines file with their numbers, reading one line at a time."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            number = 0
+            try:
+                for number, text in enumerate(handle, start=1):
+                    if text.strip():
+                        yield number, text
+            except UnicodeDecodeError:
+                raise LiggingError(Diagnostic(Span(str(path), number + 1, 1), "not UTF-8 text")) from None
+    except OSError as exc:
+        raise LiggingError(Diagnostic(Span(str(path), 1, 1), f"cannot read: {exc.strerror or exc}")) from None
 
 
 def exit_code(results: list[CaseResult], fail_on: str) -> int:

@@ -29,6 +29,7 @@ from checker.advice.layout import Layout
 from checker.engine.evaluate import Engine
 from checker.io.loader import load_case
 from checker.model.findings import SEVERITIES, CaseResult, fingerprint
+from checker.model.numbers import plural
 from checker.model.section import Section
 from checker.pipeline.run import discover
 from checker.policy.backlog_schema import (
@@ -89,8 +90,8 @@ class LogSummary:
     def line(self) -> str:
         """Say in one line what was logged where (and that the backlog was created, when it was)."""
         made = " (new backlog created)" if self.created else ""
-        return (f"backlog {self.path}{made}: {self.frictions} frictions, {self.new_entries} new entries, "
-                f"{self.new_occurrences} new occurrences")
+        return (f"backlog {self.path}{made}: {plural(self.frictions, 'friction')}, "
+                f"{plural(self.new_entries, 'new entry', 'new entries')}, {plural(self.new_occurrences, 'new occurrence')}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from checker.model.numbers import plural
 from checker.policy.backlog import Detail, Item, Occurrence
 from checker.policy.backlog_schema import CLASSES, PHASES, STATUSES
 from checker.policy.backlog_store import error
@@ -81,7 +82,7 @@ def render_list(console: Console, items: Sequence[Item], wide: bool = False) -> 
     width = console.width
     show_status = wide or width >= 88
     show_deviation = wide or width >= 72
-    table = Table(title=f"harmonisation backlog: {len(items)} entries" + (f" ({summary})" if summary else ""),
+    table = Table(title=f"harmonisation backlog: {plural(len(items), 'entry', 'entries')}" + (f" ({summary})" if summary else ""),
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=not wide)
     table.add_column("id", justify="right", no_wrap=True)
     table.add_column("score", justify="right", no_wrap=True)

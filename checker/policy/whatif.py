@@ -33,6 +33,7 @@ from rich.text import Text
 from checker.advice import layout as solver
 from checker.engine.evaluate import Engine
 from checker.model.findings import SEVERITIES, Finding, counts
+from checker.model.numbers import plural
 from checker.model.section import Section
 from checker.pipeline.batch import sections as batch_sections
 from checker.policy import backlog as bl
@@ -587,7 +588,7 @@ def proposal_note(result: WhatIf) -> str:
         lines.append(f"change: {edit.line()}")
         if edit.text:
             lines.append(edit.text)
-    lines.append(f"measured on {t['cases']} cases: {t['disappeared']} findings gone, {t['appeared']} new, "
+    lines.append(f"measured on {plural(t['cases'], 'case')}: {t['disappeared']} findings gone, {t['appeared']} new, "
                  f"{t['changed']} changed; errors {t['before']['error']} → {t['after']['error']}; "
                  f"cases unblocked {t['cases_unblocked']}; deviation metres saved {t['metres_saved']:.3f}; "
                  f"new conflicts {t['new_conflicts']}"
@@ -703,7 +704,7 @@ def render(console: Console, results: Sequence[WhatIf]) -> None:
             console.print(f"  {edit.line()}", markup=False)
         table = Table(box=box.SIMPLE_HEAD, show_footer=True, pad_edge=False)
         totals = result.totals()
-        table.add_column("case", footer=f"total, {totals['cases']} cases", no_wrap=True)
+        table.add_column("case", footer=f"total, {plural(totals['cases'], 'case')}", no_wrap=True)
         table.add_column("before", justify="right", footer=_sev(totals["before"]), no_wrap=True)
         table.add_column("after", justify="right", footer=_sev(totals["after"]), no_wrap=True)
         table.add_column("gone", justify="right", footer=str(totals["disappeared"]))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from checker.engine.evaluate import Engine
 from checker.model.findings import CaseResult, Finding, Suggestion, counts
+from checker.model.numbers import fixed, plural
 from checker.pipeline.run import check_paths
 from checker.views.plan import plan_svg
 from checker.views.render import render_svg
@@ -52,18 +53,19 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _length(value: float | None, op: str = "") -> str:
-    """Format a length in metres, or a dash when the relation has no magnitude."""
+def _length(value: float | None, op: str = "", unit: str = "m") -> str:
+    """Format a length in metres (a count whole), or a dash when the relation has no magnitude."""
     if value is None:
         return "—"
-    return f"{op} {value:.3f} m".strip()
+    shown = "" if unit == "count" else unit
+    return f"{op} {fixed(value, unit)} {shown}".strip()
 
 
 def _suggestion(s: Suggestion, unit: str) -> str:
     """Say one suggestion in words."""
     if s.move is not None:
-        return f"move {s.move} by dx {s.dx:+.3f} m, dz {s.dz:+.3f} m"
-    to = "—" if s.to is None else f"{s.to:.3f} {unit}"
+        return f"move {s.move} by dx {fixed(s.dx, signed=True)} m, dz {fixed(s.dz, signed=True)} m"
+    to = "—" if s.to is None else f"{fixed(s.to, unit)} {'' if unit == 'count' else unit}".strip()
     return f"deviate from {s.deviate} to {to}"
 
 
@@ -97,8 +99,8 @@ def _findings_table(findings: tuple[Finding, ...]) -> str:
             f'<td class="rule"><b>{_e(f.rule)}</b><div class="meta">{_e(f.title)}</div>'
             f'<div class="meta">{_e(f.rule_at.where())}</div></td>'
             f'<td>{_e(f.kind)}</td><td class="subjects">{_e(", ".join(f.subjects))}</td>'
-            f'<td class="num measured">{_e(_length(f.measured))}</td>'
-            f'<td class="num required">{_e(_length(f.required, f.op))}</td>'
+            f'<td class="num measured">{_e(_length(f.measured, unit=f.unit))}</td>'
+            f'<td class="num required">{_e(_length(f.required, f.op, f.unit))}</td>'
             f'<td class="message">{_e(f.message)}</td><td class="source">{source}</td>'
             f'<td class="suggestion-cell">{suggestions}</td><td class="status">{_e(status)}</td></tr>')
     head = ("<tr><th>#</th><th>severity</th><th>rule</th><th>kind</th><th>subjects</th><th>measured</th>"
@@ -144,7 +146,7 @@ def _summary(results: Sequence[CaseResult]) -> str:
                     + "".join(f'<td class="num">{v}</td>' for v in numbers) + "</tr>")
     head = ("<tr><th>case</th><th>errors</th><th>warnings</th><th>info</th><th>baseline</th>"
             "<th>accepted</th></tr>")
-    foot = (f'<tr><th>{len(results)} cases</th>' + "".join(f'<th class="num">{v}</th>' for v in totals) + "</tr>")
+    foot = (f'<tr><th>{plural(len(results), "case")}</th>' + "".join(f'<th class="num">{v}</th>' for v in totals) + "</tr>")
     return (f'<section id="summary"><h2>Summary</h2><table class="summary"><thead>{head}</thead>'
             f'<tbody>{"".join(rows)}</tbody><tfoot>{foot}</tfoot></table></section>')
 
@@ -164,7 +166,8 @@ def _case(i: int, result: CaseResult, engine: Engine) -> str:
     drawing = render_svg(s, result.findings, engine.packs, id_prefix=f"c{i}-")
     return (f'<section class="case" id="case-{i}"><h2>{_e(s.name)}</h2>'
             f'<p class="path">{_e(result.path)}{" · " + _e(tags) if tags else ""}</p>'
-            f'<p class="meta">{summary["error"]} errors, {summary["warning"]} warnings, {summary["info"]} info · '
+            f'<p class="meta">{plural(summary["error"], "error")}, {plural(summary["warning"], "warning")}, '
+            f'{summary["info"]} info · '
             f'{baseline} baseline · {accepted} accepted</p>'
             f'<div class="drawing">{drawing}</div><h3>Findings</h3>{_findings_table(result.findings)}'
             f'{_accepted_table(result.findings)}</section>')
