@@ -241,7 +241,9 @@ class Position:
     `above`: the vertical gap from `a`'s underside down to `b`'s top is at least Q (negative
     when `a` reaches lower than `b`'s top); `below`: the same with `a` and `b` exchanged;
     `beside`: the horizontal gap is at least Q (negative when their horizontal extents
-    overlap). Refs shrink a side to its axis. Without a limit, Q is 0 m.
+    overlap). Refs shrink a side to its axis. Without a limit, Q is 0 m. A crossing is judged
+    above or below where it passes the other object (not at all where it does not), and
+    never beside: a crossing passes a line, it does not run beside it.
     """
 
     a: Side

@@ -11,6 +11,7 @@ define several versions of a rule id when their validity periods do not overlap.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -81,6 +82,17 @@ def shipped_dir() -> Path:
 def shipped_names() -> list[str]:
     """Return the names of all shipped packs, sorted."""
     return sorted(p.stem for p in shipped_dir().glob("*.rules"))
+
+
+@lru_cache(maxsize=1)
+def shipped_groups() -> dict[str, str]:
+    """Return each group a shipped pack defines, with that pack's name (to say what to include)."""
+    found: dict[str, str] = {}
+    for name in shipped_names():
+        path = shipped_dir() / f"{name}.rules"
+        for group in parse_pack(path.read_text(encoding="utf-8"), _display(path)).groups:
+            found.setdefault(group.name, name)
+    return found
 
 
 def _error(span: Span, message: str, text: str = "") -> LiggingError:

@@ -470,7 +470,7 @@ class _ToAst(Transformer[Token, Any]):
         if hits:
             raise self.error(ref.span, f"both sides are the same selection, so '{written}' is ambiguous — write "
                                        f"`larger {ref.dimension}` or `smaller {ref.dimension}`")
-        names = " or ".join(f"`{ref.dimension} of {self.source(sel)}`" for sel in sides.values())
+        names = " or ".join(f"`{ref.dimension} of {self.atom(sel)}`" for sel in sides.values())
         raise self.error(ref.span, f"'{written}' names no side of this relation; write {names}")
 
     def offset(self, span: Span, end: bool = False) -> int:
@@ -483,6 +483,11 @@ class _ToAst(Transformer[Token, Any]):
         """Return a selector as written."""
         span = sel.span
         return " ".join(self.text[self.offset(span):self.offset(span, end=True)].split())
+
+    def atom(self, sel: ast.Selector) -> str:
+        """Return a selector as written, in parentheses where `of` needs them (`diameter of (gas or water)`)."""
+        text = self.source(sel)
+        return f"({text})" if isinstance(sel, (ast.SelUnion, ast.SelAnd, ast.SelNot)) else text
 
     def threshold(self, c: list[Any]) -> _Expr:
         return self.expr(c[0])
@@ -843,13 +848,13 @@ def _syntax_error(exc: UnexpectedInput, path: str, text: str) -> LiggingError:
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     accepts = set(exc.accepts or exc.expected)
+    named = _named_mistake(exc, accepts, path, text)
+    if named is not None:
+        return named
     if token.type == "$END":
         last = max(len(text.splitlines()), 1)
         return LiggingError(Diagnostic(Span(path, last, 1), f"file ends too early; expected {_fits(accepts)}",
                                        source_line=line_of(text, last)))
-    named = _named_mistake(exc, accepts, path, text)
-    if named is not None:
-        return named
     word = _word_at(text, token)
     options = [w for t in accepts for w in _keyword_words(t)]
     near = difflib.get_close_matches(word, options, n=1, cutoff=0.6) if token.type in ("NAME", "UNIT") else []
@@ -904,6 +909,7 @@ PHRASES: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"OTHERWISE"}), "an alternative (`otherwise …`)"),
     (RULE_FIELDS, "a rule field (title, severity, negotiability, source, illustrative, note, where, valid, overrides, "
                   "require)"),
+    (frozenset({"INSTRUMENT"}), "`instrument KIND \"citation\"`"),
     (frozenset({"TITLE", "AUTHORITY", "VERSION"}), "a pack field (title, authority, version, valid)"),
     (frozenset({"RULE", "INCLUDE", "GROUP", "THEMA", "ATTRIBUTE"}),
      "the next `rule`, `include`, `group`, `thema` or `attribute`"),
@@ -991,10 +997,10 @@ def _word_at(text: str, token: Token) -> str:
 def _named_mistake(exc: UnexpectedToken, accepts: set[str], path: str, text: str) -> LiggingError | None:
     """Name a comparison typo (`=>`), a decimal comma, a missing list comma, an unknown relation, an ambiguous `and`."""
     token = exc.token
-    pos = token.start_pos
+    pos = len(text) if token.type == "$END" else token.start_pos
     if pos is None or not 0 <= pos <= len(text):
         return None
-    before = text[:pos].rstrip(" \t")
+    before = text[:pos].rstrip(" \t") if token.type != "$END" else text.rstrip()
     line = token.line or 1
     source = line_of(text, line)
 
@@ -1028,6 +1034,13 @@ def _named_mistake(exc: UnexpectedToken, accepts: set[str], path: str, text: str
         return LiggingError(Diagnostic(Span(path, word_line, word_column),
                                        f"unknown relation '{word}'{hint}; relations are {', '.join(RELATIONS)}, or a "
                                        f"position `A above|below|beside B`{joined}", source_line=line_of(text, word_line)))
+    keyword = re.search(r"(?:^|\s)(crossing|zone|cover|order|capacity|access|bounds|exclusion|keep)$", before)
+    if str(token) in POSITIONS and keyword:
+        # the kind `crossing` (or another relation's keyword) opened a relation instead of a position's first side
+        word = keyword.group(1)
+        return at((token.column or 1) - (pos - keyword.start(1)),
+                  f"'{word}' here begins the relation `{word} …`; as the first side of a position write it in "
+                  f"parentheses: `({word}) {token} …`")
     if token.type == "AND" and "AND" not in accepts:
         return at(token.column or 1, f"`and` cannot continue here: the selection before it has ended (in `between … and "
                                      f"…`, in a list and at the end of a relation, a selection joined with `and` goes in "

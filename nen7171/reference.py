@@ -52,6 +52,8 @@ def matches(selector: ast.Selector, network: str, packs: PackSet) -> bool:
         return selector.name in LINE_KINDS or network in _members(packs, selector.name)
     if isinstance(selector, ast.SelUnion):
         return any(matches(p, network, packs) for p in selector.parts)
+    if isinstance(selector, ast.SelAnd):
+        return all(matches(p, network, packs) for p in selector.parts)
     if isinstance(selector, ast.SelNot):
         return not matches(selector.part, network, packs)
     return matches(selector.base, network, packs)

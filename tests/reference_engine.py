@@ -10,7 +10,10 @@ selector predicates of `checker.engine.select`, the distance formulas of `geomet
 and shapely for exact shapes, the sentence templates (`sayer`) and the `Finding` itself.
 
 A relation kind added to the engine gets its loop here too (`RELATIONS`), and the
-property tests compare the two finding by finding.
+property tests compare the two finding by finding. What "in a zone" means (`zoning.in_zone`,
+`in_stack`, `place_starts`), what an object's dimensions are (`Obj.dimension`) and how a
+threshold adds its terms are data definitions both share; the combining of relations joined
+with `and`, exceptions and alternatives is written here again, with sets.
 """
 
 from __future__ import annotations
@@ -22,11 +25,19 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.evaluate import OVERLAP_RULE, RELATION_KIND, conditions_hold, exclusion_applies, sayer
+from checker.engine.evaluate import (
+    OVERLAP_RULE,
+    RELATION_KIND,
+    conditions_hold,
+    exception_fields,
+    exclusion_applies,
+    sayer,
+)
 from checker.engine.select import compare, compile_selector, in_service, pair_field
 from checker.model import geometry as geo
 from checker.model.findings import Finding, note_depth_bases
 from checker.model.section import TOLERANCE, Obj, Section
+from checker.model.zoning import in_stack, in_zone, place_starts, probes
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackSet, in_force
@@ -35,11 +46,15 @@ from nen7171.zones import UNKNOWN_ZONE
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One subject set a relation judged: object indices in the relation's order, the value, pass or fail."""
+    """One subject set a relation judged: object indices in the relation's order, the value, pass or fail.
+
+    `limit` is the row's own threshold when it depends on the subjects' dimensions.
+    """
 
     subjects: tuple[int, ...]
     measured: float | None
     ok: bool
+    limit: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,26 +123,147 @@ def rack_scope(s: Plain, i: int, j: int, racks: str) -> bool:
     return same if racks == "inside" else not same if racks == "outside" else True
 
 
+def limit_of(q: ast.Quantity, first: Obj, second: Obj | None = None) -> float | None:
+    """Return a row's threshold: the constant plus each term times its subject's dimension (None when one lacks it)."""
+    value = q.value
+    for term in q.terms:
+        da = first.dimension(term.dimension)
+        db = da if second is None else second.dimension(term.dimension)
+        if term.side == "a":
+            d = da
+        elif term.side == "b":
+            d = db
+        elif da is None or db is None:
+            d = None
+        else:
+            d = max(da, db) if term.side == "larger" else min(da, db)
+        if d is None:
+            return None
+        value = value + term.coefficient * d
+    return value
+
+
+def judged_row(subjects: tuple[int, ...], measured: float, q: ast.Quantity, op: str, s: Plain) -> Row | None:
+    """Return the row of a measured value against a (possibly subject-dependent) threshold; None when not judged."""
+    if not q.terms:
+        return Row(subjects, measured, compare(measured, op, q.value))
+    objs = [s.objects[i] for i in subjects]
+    limit = limit_of(q, objs[0], objs[1] if len(objs) > 1 else None)
+    if limit is None:
+        return None
+    return Row(subjects, measured, compare(measured, op, limit), limit)
+
+
+def judged_only(rows: list[Row | None]) -> list[Row]:
+    """Return the rows judged."""
+    return [r for r in rows if r is not None]
+
+
+def is_reference(side: ast.Side) -> bool:
+    """Tell whether a side is a reference line of the profile."""
+    return isinstance(side.selector, ast.SelName) and side.selector.name in ast.REFERENCE_LINES
+
+
 # --- one function per relation ---------------------------------------------------------------
 
 
 def cover(rel: ast.Cover, s: Plain) -> Judged:
     picked = s.picks(rel.selector)
-    rows = [Row((i,), s.top[i], compare(s.top[i], rel.op, rel.limit.value))
-            for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")]
+    rows = judged_only([judged_row((i,), s.top[i], rel.limit, rel.op, s)
+                 for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")])
     return Judged(rows, rel.limit.value, rel.op)
 
 
+def to_reference_line(line: ast.Side, other: ast.Side, op: str, q: ast.Quantity, s: Plain) -> Judged:
+    """Judge each object's horizontal distance to the facade or the far edge of the profile."""
+    picked = s.picks(other.selector)
+    rows = []
+    for i, o in enumerate(s.objects):
+        if not picked[i] or o.kind == "crossing":
+            continue
+        hw = float(s.frame.hw[i]) if other.ref == "edge" else 0.0
+        x = float(s.frame.x[i])
+        measured = x - hw if line.selector.name == "facade" else s.section.width - (x + hw)  # type: ignore[union-attr]
+        rows.append(judged_row((i,), measured, q, op, s))
+    return Judged(judged_only(rows), q.value, op)
+
+
 def clearance(rel: ast.Clearance, s: Plain) -> Judged:
+    if is_reference(rel.a) or is_reference(rel.b):
+        line, other = (rel.a, rel.b) if is_reference(rel.a) else (rel.b, rel.a)
+        return to_reference_line(line, other, rel.op, rel.limit, s)
     line_like = [not s.kind(i, "crossing") for i in range(len(s.objects))]
     a = [p and q for p, q in zip(s.picks(rel.a.selector), line_like, strict=True)]
     b = [p and q for p, q in zip(s.picks(rel.b.selector), line_like, strict=True)]
     rows = []
     for i, j in pairs(s, a, b):
         if rack_scope(s, i, j, rel.racks) and pairs_with(rel.pairing, s.objects[i], s.objects[j]):
-            gap = s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref)
-            rows.append(Row((i, j), gap, compare(gap, rel.op, rel.limit.value)))
-    return Judged(rows, rel.limit.value, rel.op)
+            rows.append(judged_row((i, j), s.gap(i, j, rel.plane, rel.a.ref, rel.b.ref), rel.limit, rel.op, s))
+    return Judged(judged_only(rows), rel.limit.value, rel.op)
+
+
+def crossing_faces(c: Obj, o: Obj) -> list[tuple[float, float, float]] | None:
+    """Return, where crossing c passes o, the crossing's top, centre and underside at each place judged; None if it misses."""
+    start, end = c.start or 0.0, c.end or 0.0
+    left, right = o.x - o.half_width, o.x + o.half_width
+    if right < start or left > end:
+        return None
+    places = (o.x,) if o.round else (max(left, start), min(right, end))
+    diameter = c.diameter or 0.0
+    c0 = c.cover
+    c1 = c.cover_end if c.cover_end is not None else c0
+    out = []
+    for pos in places:
+        t = 0.0 if end == start else (pos - start) / (end - start)
+        top = c0 + (c1 - c0) * min(max(t, 0.0), 1.0)
+        out.append((top, top + 0.5 * diameter, top + diameter))
+    return out
+
+
+def vertical_gap(s: Plain, upper: int, lower: int, ref_up: str, ref_low: str) -> float | None:
+    """Return the signed gap from the upper object's underside down to the lower one's top (None: a crossing misses)."""
+    up, low = s.objects[upper], s.objects[lower]
+    if up.kind != "crossing" and low.kind != "crossing":
+        top = float(s.frame.z[lower]) if ref_low == "axis" else s.top[lower]
+        bottom = float(s.frame.z[upper]) if ref_up == "axis" else s.bottom[upper]
+        return top - bottom
+    c, o = (up, low) if up.kind == "crossing" else (low, up)
+    faces = crossing_faces(c, o)
+    if faces is None:
+        return None
+    o_top, o_bottom = o.cover, o.cover + o.body_height
+    o_mid = o.cover + 0.5 * o.body_height
+    values = []
+    for top, mid, bottom in faces:
+        if c is up:
+            values.append((o_mid if ref_low == "axis" else o_top) - (mid if ref_up == "axis" else bottom))
+        else:
+            values.append((mid if ref_low == "axis" else top) - (o_mid if ref_up == "axis" else o_bottom))
+    return min(values)
+
+
+def position(rel: ast.Position, s: Plain) -> Judged:
+    if is_reference(rel.a) or is_reference(rel.b):
+        line, other = (rel.a, rel.b) if is_reference(rel.a) else (rel.b, rel.a)
+        return to_reference_line(line, other, rel.op, rel.limit, s)
+    a, b = s.picks(rel.a.selector), s.picks(rel.b.selector)
+    rows = []
+    for i in range(len(s.objects)):
+        for j in range(len(s.objects)):
+            if i == j or not (a[i] and b[j]) or not rack_scope(s, i, j, rel.racks):
+                continue
+            crossings = s.kind(i, "crossing") + s.kind(j, "crossing")
+            if crossings == 2 or (rel.direction == "beside" and crossings):
+                continue
+            if rel.direction == "beside":
+                gap: float | None = s.gap(i, j, "horizontal", rel.a.ref, rel.b.ref)
+            elif rel.direction == "above":
+                gap = vertical_gap(s, i, j, rel.a.ref, rel.b.ref)
+            else:
+                gap = vertical_gap(s, j, i, rel.b.ref, rel.a.ref)
+            if gap is not None:
+                rows.append(judged_row((i, j), gap, rel.limit, rel.op, s))
+    return Judged(judged_only(rows), rel.limit.value, rel.op)
 
 
 def pairs_with(pairing: ast.Pairing | None, a: Obj, b: Obj) -> bool:
@@ -156,19 +292,22 @@ def crossingclearance(rel: ast.CrossingClearance, s: Plain) -> Judged:
                 continue
             gap = geo.crossing_gap(s.objects[c], s.objects[o])
             if gap is not None:
-                rows.append(Row((c, o), gap, compare(gap, rel.op, rel.limit.value)))
-    return Judged(rows, rel.limit.value, rel.op)
+                rows.append(judged_row((c, o), gap, rel.limit, rel.op, s))
+    return Judged(judged_only(rows), rel.limit.value, rel.op)
 
 
-def zone_of(s: Plain, x: float) -> int:
-    """Return the index of the surface zone over x (the right one on a boundary), -1 outside the profile."""
-    if x < 0 or x > s.section.width:
-        return -1
-    found = -1
-    for k, zone in enumerate(s.section.zones):
-        if zone.start <= x:
-            found = k
-    return found
+def zones_in(s: Plain, i: int, mode: str) -> list[int]:
+    """Return the indices of the surface zones object i is in (`zoning.in_zone`)."""
+    last = len(s.section.zones) - 1
+    x = float(s.frame.x[i])
+    return [k for k, z in enumerate(s.section.zones)
+            if bool(in_zone(mode, s.left[i], s.right[i], x, z.start, z.end, k == last, s.section.width))]
+
+
+def zone_of(s: Plain, i: int) -> int:
+    """Return the index of the zone holding object i's axis, -1 outside every zone."""
+    found = zones_in(s, i, "axis")
+    return found[0] if found else -1
 
 
 def in_order(rel: ast.Order, s: Plain, i: int, j: int) -> bool | None:
@@ -176,8 +315,8 @@ def in_order(rel: ast.Order, s: Plain, i: int, j: int) -> bool | None:
     x, z, xj, zj = s.frame.x[i], s.frame.z[i], s.frame.x[j], s.frame.z[j]
     axis = rel.ref == "axis"
     if rel.direction == "left-to-right":
-        zone = zone_of(s, float(x))
-        if zone != zone_of(s, float(xj)):
+        zone = zone_of(s, i)
+        if zone != zone_of(s, j):
             return None
         # a zone nearer the far facade is read from that facade
         mirrored = zone >= 0 and 0.5 * (s.section.zones[zone].start + s.section.zones[zone].end) > 0.5 * s.section.width
@@ -220,8 +359,8 @@ def zonerule(rel: ast.ZoneRule, s: Plain) -> Judged:
     for i in range(len(s.objects)):
         if not picked[i] or s.kind(i, "crossing", "tree"):
             continue
-        under = {z.kind for z in s.section.zones if min(s.right[i], z.end) - max(s.left[i], z.start) > TOLERANCE}
-        ok = under - {UNKNOWN_ZONE} <= set(rel.kinds) if rel.mode == "within" else not under & set(rel.kinds)
+        under = {s.section.zones[k].kind for k in zones_in(s, i, rel.membership)}
+        ok = bool(under) and under - {UNKNOWN_ZONE} <= set(rel.kinds) if rel.mode == "within" else not under & set(rel.kinds)
         rows.append(Row((i,), None, bool(ok)))
     return Judged(rows, None, rel.mode, "")
 
@@ -303,8 +442,14 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
                     gap = shape_gap(body, zone)
                     if gap < 0:
                         gap = -round(geo.exit_distance(body, zone), 6)
-            ok = gap >= margin - TOLERANCE if margin > 0 else gap >= -TOLERANCE
-            rows.append(Row((i, t), gap, ok))
+            limit = margin
+            if rel.limit is not None and rel.limit.terms:
+                found = limit_of(rel.limit, s.objects[i], s.objects[t])
+                if found is None:
+                    continue
+                limit = found
+            ok = gap >= limit - TOLERANCE if limit > 0 else gap >= -TOLERANCE
+            rows.append(Row((i, t), gap, ok, limit if rel.limit is not None and rel.limit.terms else None))
     return Judged(rows, margin, ">=")
 
 
@@ -329,12 +474,14 @@ def free_width(s: Plain, i: int, side: int, depth: float, limit: float, margin: 
 
 def access(rel: ast.Access, s: Plain) -> Judged:
     picked = s.picks(rel.selector)
-    width = rel.width.value
     rows = []
     for i, o in enumerate(s.objects):
         if not picked[i] or s.kind(i, "crossing", "tree", "reservation"):
             continue
-        depth = rel.depth.value if rel.depth is not None else s.bottom[i]
+        width = limit_of(rel.width, o)
+        depth = s.bottom[i] if rel.depth is None else limit_of(rel.depth, o)
+        if width is None or depth is None:
+            continue
         margin = rel.margin.value if rel.margin is not None else 0.0
         left, right = free_width(s, i, -1, depth, width, margin), free_width(s, i, +1, depth, width, margin)
         both = rel.sides == "both" or (rel.sides == "declared" and o.sides == "double")
@@ -342,8 +489,8 @@ def access(rel: ast.Access, s: Plain) -> Judged:
             measured = right if o.x <= 0.5 * s.section.width else left
         else:
             measured = min(left, right) if both else max(left, right)
-        rows.append(Row((i,), measured, compare(measured, ">=", width)))
-    return Judged(rows, width, ">=")
+        rows.append(Row((i,), measured, compare(measured, ">=", width), width if rel.width.terms else None))
+    return Judged(rows, rel.width.value, ">=")
 
 
 def occupied_width(intervals: list[tuple[float, float]]) -> float:
@@ -359,12 +506,15 @@ def occupied_width(intervals: list[tuple[float, float]]) -> float:
 def capacity(rel: ast.Capacity, s: Plain) -> Judged:
     picked = s.picks(rel.selector)
     limit = rel.limit.value
+    counted = [i for i in range(len(s.objects)) if picked[i] and not s.kind(i, "crossing", "tree", "reservation")]
+    if rel.place != "zones":
+        return Judged([Row(g, float(len(g)), compare(float(len(g)), "<=", limit)) for g in place_groups(rel, s, counted)],
+                      limit, "<=", "count")
     rows = []
-    for zone in s.section.zones:
+    for k, zone in enumerate(s.section.zones):
         if zone.kind not in rel.kinds:
             continue
-        inside = tuple(i for i, o in enumerate(s.objects) if picked[i] and not s.kind(i, "crossing", "tree", "reservation")
-                       and zone.start <= o.x < zone.end)
+        inside = tuple(i for i in counted if k in zones_in(s, i, rel.membership))
         if not inside:
             continue
         if rel.measure == "count":
@@ -373,6 +523,23 @@ def capacity(rel: ast.Capacity, s: Plain) -> Judged:
             value = occupied_width([(max(s.left[i], zone.start), min(s.right[i], zone.end)) for i in inside])
         rows.append(Row(inside, value, compare(value, "<=", limit)))
     return Judged(rows, limit, "<=", "m" if rel.measure == "width" else "count")
+
+
+def place_groups(rel: ast.Capacity, s: Plain, counted: list[int]) -> list[tuple[int, ...]]:
+    """Return the largest groups of objects one strip (or one stack) holds, looking wherever membership changes."""
+    w = rel.window.value if rel.window is not None else 0.0
+    starts = [t for i in counted for t in place_starts(rel.place, rel.membership, s.left[i], s.right[i],
+                                                       float(s.frame.x[i]), w)]
+    groups = set()
+    for t in probes(starts) if starts else []:
+        if rel.place == "stack":
+            group = tuple(i for i in counted if bool(in_stack(s.left[i], s.right[i], float(s.frame.x[i]), t)))
+        else:
+            group = tuple(i for i in counted if bool(in_zone(rel.membership, s.left[i], s.right[i], float(s.frame.x[i]),
+                                                             t, t + w, True, float("inf"))))
+        if group:
+            groups.add(group)
+    return sorted(g for g in groups if not any(set(g) < set(h) for h in groups))
 
 
 def crosspermission(rel: ast.CrossPermission, s: Plain) -> Judged:
@@ -399,15 +566,15 @@ def bounds(rel: ast.Bounds, s: Plain) -> Judged:
                 rows.append(Row((i,), margin, compare(margin, ">=", 0.0)))
         return Judged(rows, 0.0, ">=")
     assert rel.limit is not None
-    rows = [Row((i,), s.bottom[i], compare(s.bottom[i], "<=", rel.limit.value))
-            for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")]
+    rows = judged_only([judged_row((i,), s.bottom[i], rel.limit, "<=", s)
+                 for i in range(len(s.objects)) if picked[i] and not s.kind(i, "tree")])
     return Judged(rows, rel.limit.value, "<=")
 
 
 RELATIONS: dict[type, Callable[..., Judged]] = {
     ast.Cover: cover, ast.Clearance: clearance, ast.CrossingClearance: crossingclearance, ast.Order: order,
     ast.ZoneRule: zonerule, ast.Exclusion: exclusion, ast.Access: access, ast.Capacity: capacity,
-    ast.CrossPermission: crosspermission, ast.Bounds: bounds, ast.Keep: keep,
+    ast.CrossPermission: crosspermission, ast.Bounds: bounds, ast.Position: position, ast.Keep: keep,
 }
 
 
@@ -416,56 +583,133 @@ RELATIONS: dict[type, Callable[..., Judged]] = {
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """A failing subject set of one alternative, with the exception that still meets it (if any)."""
+    """A failing subject set of one relation of one alternative, with the exception that still meets it (if any)."""
 
     subjects: tuple[int, ...]
     measured: float | None
     judged: Judged
     alternative: int
     exception: ast.Exception_ | None
+    relation: int = 0
+    limit: float | None = None
+
+    @property
+    def required(self) -> float | None:
+        """Return the requirement of this row (its own threshold when it depends on the subjects)."""
+        return self.limit if self.limit is not None else self.judged.required
 
 
-def exception_meeting(req: ast.Requirement, objs: list[Obj], measured: float | None) -> ast.Exception_ | None:
-    """Return the first exception whose measure a subject carries and whose relaxed limit (if any) is met."""
-    for exc in req.exceptions:
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One row of a requirement after its exceptions: its objects, whether it passes, and the exception that meets it."""
+
+    objects: frozenset[int]
+    ok: bool
+    row: Row
+    judged: Judged
+    relation: int
+    exception: ast.Exception_ | None
+
+
+def every_pair(rel: ast.Relation) -> ast.Relation:
+    """Return a relation judging every pair whatever racks hold it (as an exception's condition does)."""
+    if isinstance(rel, (ast.Clearance, ast.Order, ast.Position)):
+        return replace(rel, racks="both")
+    return rel
+
+
+def holds_within(rows: list[tuple[frozenset[int], bool]], objects: frozenset[int]) -> bool:
+    """Tell whether the rows formed within a set of objects are some, and all pass."""
+    within = [ok for group, ok in rows if group <= objects]
+    return bool(within) and all(within)
+
+
+def condition_rows(exc: ast.Exception_, s: Plain) -> list[tuple[frozenset[int], bool]]:
+    """Return the rows a geometric exception's relations form, on every pair."""
+    return [(frozenset(row.subjects), row.ok) for rel in exc.relations
+            for row in RELATIONS[type(rel)](every_pair(rel), s).rows]
+
+
+def exception_meeting(req: ast.Requirement, objs: list[Obj], measured: float | None,
+                      conditions: dict[int, bool]) -> ast.Exception_ | None:
+    """Return the first exception meeting a failing row with approval: a measure a subject carries (its relaxed
+    limit met), or a geometric condition with `approved by` that holds."""
+    for e, exc in enumerate(req.exceptions):
+        if exc.relations:
+            if exc.approver and conditions.get(e):
+                return exc
+            continue
         if not any(set(exc.measures) & set(o.measures) for o in objs):
             continue
-        if exc.limit is None or (measured is not None and compare(measured, exc.op, exc.limit.value)):
+        if exc.limit is None:
+            return exc
+        limit = limit_of(exc.limit, objs[0], objs[1] if len(objs) == 2 else None) if exc.limit.terms else exc.limit.value
+        if measured is not None and limit is not None and compare(measured, exc.op, limit):
             return exc
     return None
 
 
 def closeness(f: Failure) -> float:
     """Return how near a failure came to its requirement (relative shortfall; 1 without magnitude)."""
-    if f.measured is None or f.judged.required is None:
+    if f.measured is None or f.required is None:
         return 1.0
-    required = f.judged.required
+    required = f.required
     gap = required - f.measured if f.judged.op == ">=" else f.measured - required
     return gap / required if required else gap
 
 
-def failures(rule: ast.Rule, s: Plain) -> list[Failure]:
-    """Return the failure reported per subject set that no alternative of the rule satisfies."""
-    ids = [o.id for o in s.objects]
-    judged = [RELATIONS[type(req.relation)](req.relation, s) for req in rule.alternatives]
-    passed: set[tuple[str, ...]] = set()
-    found: list[dict[tuple[str, ...], Failure]] = []
-    for k, (req, result) in enumerate(zip(rule.alternatives, judged, strict=True)):
-        failing: dict[tuple[str, ...], Failure] = {}
-        for row in result.rows:
-            key = tuple(sorted(ids[i] for i in row.subjects))
-            if row.ok:
-                # with a single alternative a subject set fails when any of its rows fails
-                if len(rule.alternatives) > 1:
-                    passed.add(key)
-                continue
-            objs = [s.objects[i] for i in row.subjects]
-            # the last failing row of a subject set is the one reported
-            failing[key] = Failure(row.subjects, row.measured, result, k, exception_meeting(req, objs, row.measured))
-        found.append(failing)
+def verdicts(req: ast.Requirement, s: Plain) -> list[list[Verdict]]:
+    """Judge every relation of a requirement, each failing row against the requirement's exceptions.
+
+    A geometric exception without `approved by` that holds for a row's objects makes it pass; otherwise the
+    first exception meeting it with approval is recorded.
+    """
+    conditions = {e: condition_rows(exc, s) for e, exc in enumerate(req.exceptions) if exc.relations}
     out = []
-    for key in sorted({key for failing in found for key in failing} - passed):
-        candidates = [failing[key] for failing in found if key in failing]
+    for r, rel in enumerate(req.relations):
+        result = RELATIONS[type(rel)](rel, s)
+        rows = []
+        for row in result.rows:
+            objects = frozenset(row.subjects)
+            ok, exc = row.ok, None
+            if not ok:
+                held = {e: holds_within(found, objects) for e, found in conditions.items()}
+                if any(h and not req.exceptions[e].approver for e, h in held.items()):
+                    ok = True
+                else:
+                    exc = exception_meeting(req, [s.objects[i] for i in row.subjects], row.measured, held)
+            rows.append(Verdict(objects, ok, row, result, r, exc))
+        out.append(rows)
+    return out
+
+
+def failures(rule: ast.Rule, s: Plain) -> list[Failure]:
+    """Return the failure reported per subject set that fails and that no alternative of the rule holds for.
+
+    An alternative holds for a set of objects when the rows its relations form within that set
+    are some, and all pass; a set another alternative forms only within larger sets is judged
+    with those. A failing set is reported once: of each alternative the first relation failing
+    it (its last failing row), then the one met through an approval, else the closest.
+    """
+    judged = [verdicts(req, s) for req in rule.alternatives]
+    failing = {v.objects for alternative in judged for rows in alternative for v in rows if not v.ok}
+    formed = [{v.objects for rows in alternative for v in rows} for alternative in judged]
+    out = []
+    for objects in failing:
+        if any(holds_within([(v.objects, v.ok) for rows in alternative for v in rows], objects) for alternative in judged):
+            continue
+        # a set another alternative judges only as part of a larger set is judged with that set
+        if len(judged) > 1 and any(objects not in sets and any(objects < other for other in sets) for sets in formed):
+            continue
+        candidates = []
+        for k, alternative in enumerate(judged):
+            for rows in alternative:
+                hits = [v for v in rows if v.objects == objects and not v.ok]
+                if hits:
+                    v = hits[-1]
+                    candidates.append(Failure(v.row.subjects, v.row.measured, v.judged, k, v.exception, v.relation,
+                                              v.row.limit))
+                    break
         met = [c for c in candidates if c.exception is not None]
         out.append(met[0] if met else min(candidates, key=closeness))
     return out
@@ -475,23 +719,21 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
     """Return the finding of a failure: subjects in id order, anchored at the first planned subject written."""
     objs = sorted((s.objects[i] for i in f.subjects), key=lambda o: o.id)
     subjects = tuple(o.id for o in objs)
-    req = rule.alternatives[f.alternative]
+    rel = rule.alternatives[f.alternative].relations[f.relation]
     anchor = min([o for o in objs if o.status == "planned"] or objs, key=lambda o: (o.span.line, o.span.column))
-    severity, exception = rule.severity, ()
+    severity: str = rule.severity
+    exception: tuple[tuple[str, str], ...] = ()
     if f.exception is not None:
         severity = "warning" if rule.severity == "error" else rule.severity
-        used = sorted({m for o in objs for m in o.measures} & set(f.exception.measures))
-        exception = (("measure", ", ".join(used)), ("approval", f.exception.approver))
-        if f.exception.limit is not None:
-            exception += (("relaxed_to", f"{f.exception.limit.value:g}"),)
+        exception = exception_fields(f.exception, [o.measures for o in objs])
     j = f.judged
-    # an order names its objects in the order it requires (the row's), not in id order
-    words = tuple(s.objects[i].id for i in f.subjects) if isinstance(req.relation, ast.Order) else subjects
-    message = sayer(req.relation, j.op, j.unit, j.required)(words, f.measured, f.exception, objs[0].kind == "crossing")
+    # a position or an order names its objects in the order it requires (the row's), not in id order
+    said = tuple(s.objects[i].id for i in f.subjects) if isinstance(rel, (ast.Position, ast.Order)) else subjects
+    message = sayer(rel, j.op, j.unit, f.required)(said, f.measured, f.exception, objs[0].kind == "crossing")
     return Finding(
-        rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(req.relation)], subjects=subjects,
-        measured=f.measured, required=j.required, op=j.op, unit=j.unit, message=message, source=rule.source,
-        rule_at=req.relation.span if f.alternative else rule.span, case_at=anchor.span,
+        rule=rule.id, pack=pack, severity=severity, kind=RELATION_KIND[type(rel)], subjects=subjects,
+        measured=f.measured, required=f.required, op=j.op, unit=j.unit, message=message, source=rule.source,
+        rule_at=rel.span if f.alternative or f.relation else rule.span, case_at=anchor.span,
         baseline=all(o.in_ground for o in objs), title=rule.title, illustrative=rule.illustrative,
         exception=exception,
     )

@@ -420,6 +420,129 @@ def test_layout_output_keeps_the_text_drops_expect_and_records_each_deviation(ev
     assert all(dict(f.accepted).get("state") == "pending" for f in found if not f.baseline)
 
 
+UNPLACED = {
+    "relations joined with `and` next to `otherwise`":
+        "cover water >= 0.60 m and cover gas >= 0.60 m\n  otherwise cover water >= 1.00 m",
+    "`above … <=`": "water above gas <= 0.20 m",
+    "a geometric exception that needs approval":
+        "clearance horizontal between water and gas >= 1.00 m unless water above gas >= 0.30 m approved by \"P\"",
+    "a threshold from the objects' dimensions": "clearance horizontal between water and gas >= larger diameter + 0.20 m",
+    "`in any strip`": "capacity in any 0.30 m strip: count of cable <= 2",
+    "`in any stack`": "capacity in any stack: count of line <= 1",
+    "a reference line (facade, far-edge)": "clearance horizontal between facade and line >= 0.30 m",
+}
+
+
+def _pack(tmp_path: Path, relation: str, severity: str = "error") -> Path:
+    path = tmp_path / "second.rules"
+    path.write_text("pack second\n  title \"t\"\n  authority \"a\"\n  version \"1\"\n\ninclude imkl\n\n"
+                    f"rule SECOND-EDITION\n  title \"t\"\n  severity {severity}\n  source \"s\"\n"
+                    f"  illustrative \"test\"\n  require {relation}\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("feature", sorted(UNPLACED))
+def test_layout_refuses_by_name_what_it_cannot_place(tmp_path: Path, feature: str) -> None:
+    engine = Engine(load_packs([str(_pack(tmp_path, UNPLACED[feature]))]))
+    section = street([("water", 0.5, 0.8, 0.11), ("gasLageDruk", 1.0, 0.6, 0.11), ("laagspanning", 1.5, 0.6, 0.05)], 2.0)
+    with pytest.raises(LiggingError) as caught:
+        layout(section, engine, alternatives=False, minimal=False)
+    message = str(caught.value)
+    assert "SECOND-EDITION" in message and feature in message and "\n" not in message
+    assert caught.value.diagnostic.span.line == 8
+    # an info rule never binds a layout, so it is no reason to refuse one
+    quiet = Engine(load_packs([str(_pack(tmp_path, UNPLACED[feature], "info"))]))
+    assert layout(section, quiet, alternatives=False, minimal=False).feasible
+
+
+@pytest.mark.parametrize("command", [("layout", "cases/groningen-buurtstraat"), ("fit", "water:160mm", "gasLageDruk:110mm")])
+def test_cli_exits_two_in_one_line_on_a_rule_layout_cannot_place(tmp_path: Path, command: tuple[str, ...]) -> None:
+    from tests.test_cli import ligging
+
+    pack = _pack(tmp_path, UNPLACED["`in any stack`"])
+    out = ligging(*command, "--pack", str(pack))
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr
+    assert lines[0].startswith(f"ligging: {pack}:8:") and "SECOND-EDITION" in lines[0]
+
+
+@pytest.mark.parametrize("membership", ["touching", "by axis"])
+def test_layout_counts_a_fixed_object_in_a_zone_as_the_capacity_says(tmp_path: Path, membership: str) -> None:
+    engine = Engine(load_packs([str(_pack(tmp_path, f"capacity in trottoir {membership}: count of line <= 1"))]))
+    # an existing 0.60 m pipe whose axis lies under the rijbaan reaches 0.10 m under the trottoir
+    bank = Obj("bank", "pipe", "water", None, "existing", 2.2, 0.8, diameter=0.6, span=SPAN)
+    cable = Obj("ls", "cable", "laagspanning", None, "planned", 0.5, 0.6, diameter=0.05, span=SPAN)
+    section = replace(street([], 2.0), objects=(bank, cable))
+    result = layout(section, engine, alternatives=False, minimal=False)
+    assert result.feasible and not result.deviations and result.section is not None
+    assert [f for f in engine.evaluate(result.section) if counts(f)] == []
+    moved = {m.id for m in result.moves}
+    assert moved == ({"ls"} if membership == "touching" else set())
+
+
+def test_layout_holds_a_clearance_inside_and_outside_racks(tmp_path: Path) -> None:
+    engine = Engine(load_packs([str(_pack(tmp_path, "clearance horizontal inside and outside rack between water and warmte >= 1.00 m"))]))
+    section = street([("water", 0.5, 0.8, 0.11), ("warmte", 0.8, 0.8, 0.16)], 2.0)
+    result = layout(section, engine, alternatives=False, minimal=False)
+    assert result.feasible and not result.deviations and result.section is not None
+    assert [f for f in engine.evaluate(result.section) if counts(f)] == []
+    w, h = (next(o for o in result.section.objects if o.network == n) for n in ("water", "warmte"))
+    assert abs(w.x - h.x) - 0.5 * (0.11 + 0.16) >= 1.0 - 1e-6
+
+
+PLACED = [
+    # water 0.40 m above gas, or else 1.0 m beside it
+    "water above gasLageDruk >= 0.40 m\n  otherwise water beside gasLageDruk >= 1.00 m",
+    # a clearance met by a geometric exception: 1.0 m apart unless the water lies 0.30 m above the gas
+    "clearance horizontal between water and gasLageDruk >= 1.00 m unless water above gasLageDruk >= 0.30 m",
+    # two relations joined with `and`
+    "water below gasLageDruk >= 0.20 m and water beside laagspanning >= 0.50 m",
+]
+
+
+@pytest.mark.parametrize("relation", PLACED)
+def test_layout_places_positions_joined_relations_and_geometric_exceptions(tmp_path: Path, relation: str) -> None:
+    engine = Engine(load_packs([str(_pack(tmp_path, relation))]))
+    # water, gas and cable on top of each other at one x: every rule above fails as drawn
+    section = street([("water", 1.0, 0.6, 0.11), ("gasLageDruk", 1.0, 0.6, 0.11), ("laagspanning", 1.05, 0.6, 0.05)], 2.0)
+    assert [f for f in engine.evaluate(section) if counts(f) and f.rule == "SECOND-EDITION"]
+    result = layout(section, engine, alternatives=False, minimal=False)
+    assert result.feasible and not result.deviations and result.section is not None
+    assert [f for f in engine.evaluate(result.section) if counts(f)] == []
+
+
+def test_a_geometric_exception_spares_a_move_the_rule_alone_would_need(tmp_path: Path) -> None:
+    # a water pipe 0.40 m above a gas pipe at the same x: the clearance fails, the exception holds
+    section = street([("water", 1.0, 0.6, 0.11), ("gasLageDruk", 1.0, 1.11, 0.11)], 2.0)
+    strict = Engine(load_packs([str(_pack(tmp_path, "clearance horizontal between water and gasLageDruk >= 1.00 m"))]))
+    assert layout(section, strict, alternatives=False, minimal=False).moves
+    excused = Engine(load_packs([str(_pack(tmp_path, PLACED[1]))]))
+    assert [f for f in excused.evaluate(section) if counts(f)] == []
+    result = layout(section, excused, alternatives=False, minimal=False)
+    assert result.feasible and not result.moves and not result.deviations
+
+
+def test_layout_places_a_line_above_a_crossing_where_it_passes() -> None:
+    engine = Engine(load_packs([str(ROOT / "rules" / "examples" / "chicago.rules")]))
+    text = """ligging: 1
+name: t
+width: 6
+planned: 2026
+zones: [{kind: trottoir, from: 0, to: 6}]
+objects:
+  - {id: w, network: water, x: 2.0, cover: 1.2, diameter: 100 mm, status: planned}
+  - {id: c, kind: crossing, network: rioolVrijverval, from: 0, to: 4, cover: [1.5, 1.9], diameter: 150 mm, status: existing}
+"""
+    section = parse_case(text, "t.yaml")
+    # water bottom 1.30 m, the sewer's top under it 1.70 m: 0.40 m, short of 18 in
+    [finding] = [f for f in engine.evaluate(section) if counts(f)]
+    assert finding.rule == "CHI-WATER-CROSSING" and finding.measured == pytest.approx(0.40)
+    result = layout(section, engine, alternatives=False, minimal=False)
+    assert result.feasible and not result.deviations and result.moves and result.section is not None
+    assert [f for f in engine.evaluate(result.section) if counts(f)] == []
+
+
 def test_a_house_connection_follows_its_main_in_the_layout_and_in_the_file(tmp_path: Path) -> None:
     pack = tmp_path / "x.rules"
     pack.write_text(NO_COVER_RULE, encoding="utf-8")

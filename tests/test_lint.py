@@ -140,3 +140,88 @@ def test_attributes_used_in_shipped_cases_are_known() -> None:
     root = Path(__file__).resolve().parent.parent / "cases"
     used = {name for case in sorted(root.glob("*/case.yaml")) for o in load_case(case).objects for name, _ in o.attributes}
     assert used and used <= set(KNOWN_ATTRIBUTES)
+
+
+# ---------------------------------------------------------------- second edition
+
+
+def found_codes(body: str, code: str) -> list[Diagnostic]:
+    return [d for d in rules_text(body) if d.code == code]
+
+
+def test_an_undeclared_attribute_is_an_error_and_a_declared_one_is_checked() -> None:
+    undeclared = found_codes(rule("T-A", 'require cover water[materiaal = "PE"] >= 0.6 m'), "L102")
+    assert [d.severity for d in undeclared] == ["error"] and "attribute materiaal text" in undeclared[0].message
+    declared = "attribute materiaal text\nattribute sdr number\n"
+    assert found_codes(declared + rule("T-A", 'require cover water[materiaal = "PE"] >= 0.6 m'), "L102") == []
+    wrong = found_codes(declared + rule("T-A", "require cover water[sdr >= 11 m] >= 0.6 m"), "L104")
+    assert len(wrong) == 1 and "plain number" in wrong[0].message
+
+
+def test_where_on_an_object_attribute_never_fires() -> None:
+    found = found_codes(rule("T-A", "where zone = rijbaan\n  require cover riool >= 1 m")
+                        + rule("T-B", "where planned = nieuwbouw\n  require cover riool >= 1 m")
+                        + rule("T-C", "where street_type = binnenstad\n  require cover riool >= 1 m"), "L106")
+    assert [(d.severity, d.span.line) for d in found] == [("error", 10), ("error", 16)]
+    assert "riool[zone = rijbaan]" not in found[0].message and "line[zone = rijbaan]" in found[0].message
+
+
+def test_a_group_of_an_unincluded_pack_names_the_include() -> None:
+    bare = parse_pack('pack t\n  title "T"\n  authority "A"\n  version "1"\n' + rule("T-A", "require cover gas >= 0.6 m"),
+                      "t.rules")
+    found = [d for d in lint_packs((bare,)) if d.code == "L101"]
+    assert len(found) == 1 and "add `include imkl`" in found[0].message
+
+
+def test_rules_that_can_never_apply_are_errors() -> None:
+    found = found_codes(rule("T-A", "require cover water and telecom >= 0.6 m")
+                        + rule("T-B", "where planned > 2030 and planned < 2020\n  require cover water >= 0.6 m")
+                        + rule("T-C", "require clearance horizontal between line (axis) and water >= root-radius of line + 1 m"),
+                        "L402")
+    assert [(d.severity, d.message.split()[1]) for d in found] == [("error", "T-A"), ("error", "T-B"), ("error", "T-C")]
+    assert "root-radius" in found[2].message
+
+
+def test_line_and_not_racked_is_alive() -> None:
+    assert found_codes(rule("T-A", "require capacity in any stack: count of line and not racked <= 1"), "L402") == []
+
+
+def test_silent_scopes_are_told() -> None:
+    found = found_codes(rule("T-A", "require clearance horizontal between gas and water >= 0.3 m")
+                        + rule("T-B", "require clearance shortest between any and line >= 0.2 m")
+                        + rule("T-C", "require clearance shortest outside rack without crossings between any and line >= 0.2 m")
+                        + rule("T-D", "require order top-to-bottom: telecom, water")
+                        + rule("T-E", "require clearance horizontal between tree (axis) and line >= 2.5 m")
+                        + rule("T-F", "require water beside riool >= 3 m\n    unless water above riool >= 0.5 m"), "L403")
+    told = [(d.severity, d.message.split()[1].rstrip(":")) for d in found]
+    assert told == [("info", "T-A"), ("info", "T-B"), ("info", "T-B"), ("info", "T-D"), ("info", "T-F")]
+    assert "rack" in found[0].message and "crossing" in found[2].message
+
+
+def test_reference_lines_only_where_they_can_be_measured_to() -> None:
+    found = found_codes(rule("T-A", "require clearance vertical between facade and line >= 0.3 m")
+                        + rule("T-B", "require facade above line")
+                        + rule("T-C", "require cover facade >= 0.3 m")
+                        + rule("T-D", "require clearance horizontal between facade and line >= 0.3 m")
+                        + rule("T-E", "require far-edge beside line >= 0.3 m"), "L101")
+    assert [d.span.line for d in found] == [10, 15, 20]
+    assert "horizontally" in found[0].message and "beside" in found[1].message and "reference line" in found[2].message
+
+
+def test_example_packs_lint_clean() -> None:
+    examples = sorted(str(p) for p in (Path(__file__).resolve().parent.parent / "rules" / "examples").glob("*.rules"))
+    assert examples
+    found = lint(examples)
+    assert [d.one_line() for d in found if d.severity != "info" or d.code == "L403"] == []
+
+
+def test_an_unknown_zone_kind_stops_check_as_it_stops_lint() -> None:
+    from checker.engine.evaluate import Engine
+    from dsl.packs import compose
+
+    for body in ("require zone riool within rijbaan, trotoir", "require cover line[zone = rijban] >= 0.6 m",
+                 "require capacity in bermm: count of line <= 3"):
+        pack = parse_pack(HEAD + rule("T-A", body), "t.rules")
+        assert [d.code for d in lint_packs(load_packs(["imkl"]).packs + (pack,)) if d.code == "L103"] == ["L103"]
+        with pytest.raises(LiggingError, match="unknown zone kind"):
+            Engine(compose(load_packs(["imkl"]).packs + (pack,)))

@@ -24,11 +24,14 @@ from checker.engine.explain import (
 )
 from checker.engine.select import compile_selector, mask
 from dsl import ast
-from dsl.packs import PackSet, load_packs, shipped_names
+from dsl.packs import PackSet, load_packs, shipped_dir, shipped_names
 
 PACKS = load_packs(shipped_names())
 OWN = [p for p in PACKS.packs]
-CASES = [c for pack in OWN for c in load_rule_cases(pack)]
+# the rule-language guide's examples (rules/examples/, not loaded by default) run the same way
+EXAMPLES = sorted((shipped_dir() / "examples").glob("*.rules"))
+EXAMPLE_PACKS = [load_packs([str(path)]).packs[-1] for path in EXAMPLES]
+CASES = [c for pack in OWN + EXAMPLE_PACKS for c in load_rule_cases(pack)]
 
 
 @pytest.mark.parametrize("rc", CASES, ids=[c.ident for c in CASES])
@@ -86,3 +89,12 @@ def test_cases_name_rules_of_their_own_pack_and_ids_are_unique() -> None:
         cases = load_rule_cases(pack)
         assert {c.rule for c in cases} <= ids, pack.name
         assert len({c.ident for c in cases}) == len(cases), pack.name
+
+
+def test_every_example_rule_of_the_guide_has_a_passing_and_a_failing_case() -> None:
+    assert EXAMPLE_PACKS
+    for pack in EXAMPLE_PACKS:
+        cases = load_rule_cases(pack)
+        have = {(c.rule, c.expect) for c in cases}
+        assert {(r.id, e) for r in pack.rules for e in ("pass", "fail")} <= have, pack.name
+        assert {c.rule for c in cases} <= {r.id for r in pack.rules}, pack.name

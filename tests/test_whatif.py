@@ -17,7 +17,7 @@ from dsl.packs import load_packs
 from tests.conftest import ROOT
 
 DRINKWATER = ROOT / "rules" / "drinkwater.rules"
-RULE = 'require cover water[kind != crossing, owner != "Dunea"] >= 0.70 m'
+RULE = 'require cover line and water[owner != "Dunea"] >= 0.70 m'
 
 
 @pytest.fixture(scope="module")

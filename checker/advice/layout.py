@@ -63,6 +63,7 @@ from checker.model import geometry as geo
 from checker.model.findings import Finding, counts
 from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Accepted, Section
+from checker.model.zoning import in_zone
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet
@@ -216,6 +217,42 @@ class Layout:
     def feasible(self) -> bool:
         """Tell whether a layout was found (possibly needing deviations)."""
         return self.section is not None
+
+
+def unplaced(rule: ast.Rule) -> str:
+    """Name what the rule language's second edition lets a rule say that the layout model does not place yet ('' if none).
+
+    Placing these would be silently wrong (a threshold read as its constant part, a joined
+    relation dropped), so the layout refuses the rule instead of laying out around it.
+    """
+    found: list[str] = []
+    for req in rule.alternatives:
+        if req.also and len(rule.alternatives) > 1:
+            found.append("relations joined with `and` next to `otherwise`")
+        if any(exc.relations and exc.approver for exc in req.exceptions):
+            found.append("a geometric exception that needs approval")
+        relations = [*req.relations, *(r for exc in req.exceptions for r in exc.relations)]
+        for rel in relations:
+            limit = getattr(rel, "limit", None)
+            if isinstance(rel, ast.Position) and rel.op != ">=":
+                found.append(f"`{rel.direction} … {rel.op}`")
+            if isinstance(limit, ast.Quantity) and limit.terms:
+                found.append("a threshold from the objects' dimensions")
+            if isinstance(rel, ast.Capacity) and rel.place != "zones":
+                found.append(f"`in any {rel.place}`")
+            sides = (rel.a, rel.b) if isinstance(rel, (ast.Clearance, ast.Position)) else ()
+            if any(isinstance(side.selector, ast.SelName) and side.selector.name in ast.REFERENCE_LINES for side in sides):
+                found.append("a reference line (facade, far-edge)")
+    return ", ".join(dict.fromkeys(found))
+
+
+class _Unplaceable(Exception):
+    """A relation met something on this section that the layout model cannot place (named in the message)."""
+
+
+def _both(first: Clause, second: Clause) -> Clause:
+    """Return the clause that holds where both clauses hold (each is a disjunction of conjunctions)."""
+    return [a + b for a in first for b in second]
 
 
 @dataclass
@@ -629,17 +666,19 @@ class _Builder:
             return Lin(const=float(self.f.top[i]))
         return self.C[u] + float(self.f.top[i] - self.f.top[u])
 
-    def zones_of(self, i: int) -> dict[int, Lin]:
-        """Return, per zone index, the expression telling whether object i lies in that zone (0/1)."""
+    def zones_of(self, i: int, mode: str = "axis") -> dict[int, Lin]:
+        """Return, per zone index, the expression telling whether object i is in that zone (0/1) by `mode`.
+
+        A movable unit lies wholly in one zone, so every mode agrees for it; an object that
+        stays where it is answers by the one definition (checker/model/zoning.py).
+        """
         u = self.unit_of[i]
         if u >= 0:
             return self.Y[u]
-        zone = self.s.zones
-        starts = np.array([z.start for z in zone])
-        k = int(np.searchsorted(starts, self.f.x[i], side="right") - 1)
-        if self.f.x[i] < 0 or self.f.x[i] > self.s.width:
-            return {}
-        return {k: Lin(const=1.0)}
+        f, last = self.f, len(self.s.zones) - 1
+        left, right, x = float(f.left[i]), float(f.right[i]), float(f.x[i])
+        return {k: Lin(const=1.0) for k, z in enumerate(self.s.zones)
+                if bool(in_zone(mode, left, right, x, z.start, z.end, k == last, self.s.width))}
 
     def box(self, i: int, ref: str = "edge") -> tuple[Lin, Lin, Lin, Lin]:
         """Return (left, right, top, bottom) of object i; `axis` shrinks it to its centre."""
@@ -745,11 +784,18 @@ class _Builder:
     def add_rule(self, pr: PackRule) -> None:
         """Turn one rule into clauses, keyed by subject set, each with its own slack where the rule may give way."""
         rule = pr.rule
+        missing = unplaced(rule)
+        if missing:
+            raise LiggingError(Diagnostic(rule.span, f"layout cannot place rule {rule.id} yet: it uses {missing}; "
+                                                     "`ligging check` judges it"))
         merged: dict[tuple[str, ...], Clause] = {}
-        for req in rule.alternatives:
-            rel = req.relation
-            for key, clause in self.relation(rel, None).items():
-                merged.setdefault(key, []).extend(clause)
+        try:
+            for req in rule.alternatives:
+                for key, clause in self.requirement(req).items():
+                    merged.setdefault(key, []).extend(clause)
+        except _Unplaceable as exc:
+            raise LiggingError(Diagnostic(rule.span, f"layout cannot place rule {rule.id} yet: {exc}; "
+                                                     "`ligging check` judges it")) from None
         negotiable = rule.negotiability is not None and self.mode != STRICT
         soft = negotiable and rule.severity == "warning"
         hard = negotiable and rule.severity == "error" and self.mode == SLACK
@@ -906,6 +952,35 @@ class _Builder:
         low = self.m.floor(lin)
         return self.big if not math.isfinite(low) else max(0.0, -low) + TOLERANCE
 
+    def requirement(self, req: ast.Requirement) -> dict[tuple[str, ...], Clause]:
+        """Return the clauses of one requirement: its relations together, or else a geometric exception.
+
+        Relations joined with `and` that judge the same objects must hold together; a geometric
+        exception (one without approval, which passes silently) is one more way out for a subject
+        set, made of the exception's relations on that set's own objects, whatever racks hold them.
+        """
+        out: dict[tuple[str, ...], Clause] = {}
+        for rel in req.relations:
+            for key, clause in self.relation(rel, None).items():
+                out[key] = _both(out[key], clause) if key in out else clause
+        for exc in req.exceptions:
+            if not exc.relations:
+                continue
+            ways: dict[tuple[str, ...], Clause] = {}
+            for rel in exc.relations:
+                loose = replace(rel, racks="both") if hasattr(rel, "racks") else rel
+                for key, clause in self.relation(loose, None).items():
+                    ways[key] = _both(ways[key], clause) if key in ways else clause
+            for key in out:
+                # the exception's relations judged on the row's objects (at least one set of them)
+                inside = [clause for k, clause in ways.items() if set(k) <= set(key)]
+                if inside:
+                    way = inside[0]
+                    for clause in inside[1:]:
+                        way = _both(way, clause)
+                    out[key] = out[key] + way
+        return out
+
     def relation(self, rel: ast.Relation, limit: float | None) -> dict[tuple[str, ...], Clause]:
         """Return the clauses of one relation, keyed by sorted subject ids."""
         method: Callable[[Any, float | None], dict[tuple[str, ...], Clause]] = getattr(
@@ -937,6 +1012,35 @@ class _Builder:
         if plane == "vertical":
             return vertical
         return horizontal + vertical
+
+    def r_position(self, rel: ast.Position, limit: float | None) -> dict[tuple[str, ...], Clause]:
+        lim = rel.limit.value if limit is None else limit
+        ia, ib = np.flatnonzero(self.sel(rel.a.selector)), np.flatnonzero(self.sel(rel.b.selector))
+        mi, mj = np.meshgrid(ia, ib, indexing="ij")
+        i, j = mi.ravel(), mj.ravel()
+        keep = (i != j) & self._scope(i, j, rel.racks)
+        out: dict[tuple[str, ...], Clause] = {}
+        for p, q in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
+            crossings = int(self.f.crossing[p]) + int(self.f.crossing[q])
+            if crossings == 2 or (crossings and rel.direction == "beside"):
+                continue  # a crossing passes a line, it never lies beside it (as the engine judges)
+            upper, lower = (p, q) if rel.direction == "above" else (q, p)
+            if crossings:
+                if rel.a.ref != "edge" or rel.b.ref != "edge":
+                    raise _Unplaceable("a position measured at a crossing's axis")
+                c, o = (p, q) if self.f.crossing[p] else (q, p)
+                above, below, *misses = self._crossing(c, o, lim)
+                clause = [above if o == upper else below, *misses]
+            elif rel.direction == "beside":
+                clause = self._separate(p, q, rel.a.ref, rel.b.ref, "horizontal", lim)
+            else:
+                ref_up, ref_low = (rel.a.ref, rel.b.ref) if upper == p else (rel.b.ref, rel.a.ref)
+                _, _, _, bottom = self.box(upper, ref_up)
+                _, _, top, _ = self.box(lower, ref_low)
+                clause = [[Row(top - bottom - lim, True, ("A", upper, ref_up, lower, ref_low, lim))]]
+            key = self.key(p, q)
+            out[key] = _both(out[key], clause) if key in out else clause
+        return out
 
     def _scope(self, i: np.ndarray, j: np.ndarray, racks: str) -> np.ndarray:
         return geo.rack_scope(self.rack_of, i, j, racks)
@@ -1069,9 +1173,7 @@ class _Builder:
                     if bad:
                         rows.append(Row(-y, False))
             else:
-                f = self.f
-                under = {z.kind for z in self.s.zones
-                         if min(f.right[i], z.end) - max(f.left[i], z.start) > TOLERANCE}
+                under = {self.s.zones[k].kind for k in self.zones_of(i, rel.membership)}
                 ok = under - {UNKNOWN_ZONE} <= kinds if rel.mode == "within" else not (under & kinds)
                 rows.append(Row(Lin(const=0.0 if ok else -1.0), False))
             out[self.key(i)] = [rows]
@@ -1152,7 +1254,7 @@ class _Builder:
             total = Lin()
             members = []
             for i in chosen:
-                y = self.zones_of(i).get(k)
+                y = self.zones_of(i, rel.membership).get(k)
                 if y is None:
                     continue
                 members.append(i)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -26,6 +27,7 @@ from checker.engine.select import (
     GEOMETRIC,
     PAIR_FIELDS,
     Predicate,
+    check_relation,
     compare_many,
     compile_selector,
     in_service,
@@ -35,7 +37,9 @@ from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
 from checker.model.section import KINDS, LINE_KINDS, STATUSES, THEMAS, TOLERANCE, YEAR_FIELDS, Obj, Section
 from checker.model.table import SIDES, Table
+from checker.model.zoning import in_stack, in_zone, place_starts, probes
 from dsl import ast
+from dsl.diagnostics import Diagnostic, LiggingError
 from dsl.packs import PackSet
 from nen7171.zones import UNKNOWN_ZONE
 
@@ -196,6 +200,8 @@ class Batch:
         self.zone_end[row, col] = t.zone_end
         self.zone_kind[row, col] = t.zone_kind
         self.zone_real = np.isfinite(self.zone_start)
+        # the zone that ends its section's profile keeps the far edge
+        self.zone_last = np.arange(count)[None, :] == (np.asarray(t.zone_count, dtype=np.intp)[:, None] - 1)
         self.zone_centre = 0.5 * (np.where(self.zone_real, self.zone_start, 0.0) + np.where(self.zone_real, self.zone_end, 0.0))
 
     def kinds(self, *names: str) -> BoolArray:
@@ -379,6 +385,14 @@ class Batch:
             keep &= ~both | (gi < gj)
         return gi[keep], gj[keep]
 
+    def membership(self, mode: str, idx: IntArray) -> BoolArray:
+        """Return, for objects idx, whether each is in each zone of its section (`zoning.in_zone`), padded."""
+        s = self.sec[idx]
+        start, end = self.zone_start[s], self.zone_end[s]
+        inside = in_zone(mode, self.left[idx, None], self.right[idx, None], self.x[idx, None], start, end,
+                         self.zone_last[s], self.width[s, None])
+        return np.asarray(inside & self.zone_real[s], dtype=bool)
+
     def near(self, a: BoolArray, b: BoolArray, ext_a: FloatArray, ext_b: FloatArray, reach: float,
              dedup: bool = True) -> tuple[IntArray, IntArray]:
         """Return the pairs of `pairs(a, b, dedup)` whose horizontal gap is at most `reach`, without forming the rest.
@@ -446,13 +460,72 @@ class Batch:
         return gi[keep], gj[keep]
 
     def zone_columns(self) -> tuple[IntArray, BoolArray]:
-        """Return each object's surface zone index within its section (-1 outside) and whether it is mirrored."""
-        starts = self.zone_start[self.sec]
-        idx = (starts <= self.x[:, None]).sum(axis=1) - 1
-        idx = np.where((self.x < 0) | (self.x > self.width[self.sec]), -1, idx)
+        """Return each object's surface zone index within its section (-1 outside) and whether it is mirrored.
+
+        An object is in the zone that holds its axis (`zoning.in_zone` by axis): one zone at most.
+        """
+        inside = self.membership("axis", np.arange(self.n, dtype=np.intp))
+        idx = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
         centre = self.zone_centre[self.sec, np.maximum(idx, 0)]
         mirrored = np.where(idx >= 0, centre > 0.5 * self.width[self.sec], False)
         return np.asarray(idx, dtype=np.intp), np.asarray(mirrored, dtype=bool)
+
+    def dimension(self, name: str) -> FloatArray:
+        """Return (and cache) a dimension of every object (`Obj.dimension`), NaN where an object has none."""
+        key = f"dimension:{name}"
+        got = self._columns.get(key)
+        if got is None:
+            t = self.table
+            has_diameter = ~np.isnan(t.diameter)
+            if name == "diameter":
+                got = np.array(t.diameter, dtype=float)
+            elif name == "radius":
+                got = 0.5 * t.diameter
+            elif name == "width":
+                has = has_diameter | ~np.isnan(t.size_width) | self.is_crossing
+                got = np.where(has, 2.0 * self.half_width, np.nan)
+            elif name == "height":
+                has = ~self.is_tree & (has_diameter | ~np.isnan(t.size_height))
+                got = np.where(has, self.body_height, np.nan)
+            elif name == "root-radius":
+                got = np.array(t.root_radius, dtype=float)
+            elif name == "root-depth":
+                got = np.array(t.root_depth, dtype=float)
+            else:
+                raise ValueError(f"unknown dimension {name!r}")
+            self._columns[key] = got
+        return got  # type: ignore[return-value]
+
+    def thresholds(self, q: ast.Quantity, i: IntArray, j: IntArray | None = None,
+                   *more: FloatArray) -> tuple[FloatArray | None, tuple[Any, ...]]:
+        """Return each row's threshold when it depends on the subjects (None when constant), and the rows kept.
+
+        A row's threshold is the constant part plus each term's coefficient times its subject's
+        dimension, added in written order (`tests/reference_engine.py` adds them alike); a row
+        whose subject lacks the dimension is not judged, so it is dropped from every column.
+        """
+        columns = (i,) if j is None else (i, j)
+        if not q.terms:
+            return None, columns + more
+        out = self.threshold_values(q, i, j)
+        keep = ~np.isnan(out)
+        return out[keep], tuple(c[keep] for c in columns + more)
+
+    def threshold_values(self, q: ast.Quantity, i: IntArray, j: IntArray | None = None) -> FloatArray:
+        """Return each row's threshold (`thresholds`), NaN where a subject lacks a dimension it needs."""
+        out = np.full(len(i), q.value)
+        for term in q.terms:
+            di = self.dimension(term.dimension)[i]
+            dj = di if j is None else self.dimension(term.dimension)[j]
+            if term.side == "a":
+                d = di
+            elif term.side == "b":
+                d = dj
+            else:
+                pick = np.maximum if term.side == "larger" else np.minimum
+                d = np.where(np.isnan(di) | np.isnan(dj), np.nan, pick(di, dj))
+            out = out + term.coefficient * d
+        return np.asarray(out, dtype=float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,6 +534,8 @@ class BatchOutcome:
 
     `groups` replaces `subjects` for relations whose rows name a variable number of objects
     (capacity); it holds the group of each row that was asked for, else an empty array.
+    `limits` holds each row's threshold when it depends on the subjects (`required` is then
+    the constant part only).
     """
 
     subjects: tuple[IntArray, ...]
@@ -471,6 +546,7 @@ class BatchOutcome:
     unit: str = "m"
     groups: list[IntArray] | None = None
     section: IntArray | None = None
+    limits: FloatArray | None = None
 
 
 Run = Callable[[Batch, BoolArray, bool], BatchOutcome]
@@ -591,6 +667,16 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
             return out
 
         return union
+    if isinstance(sel, ast.SelAnd):
+        every = [column_selector(p, packs) for p in sel.parts]
+
+        def intersection(b: Batch) -> BoolArray:
+            out = every[0](b)
+            for part in every[1:]:
+                out = out & part(b)
+            return out
+
+        return intersection
     if isinstance(sel, ast.SelNot):
         inner = column_selector(sel.part, packs)
         return lambda b: ~inner(b)
@@ -672,6 +758,7 @@ class RelationCompiler:
 
     def compile(self, rel: ast.Relation) -> Run:
         """Return the batch evaluator of a relation."""
+        check_relation(rel)
         method = getattr(self, "c_" + type(rel).__name__.lower())
         result: Run = method(rel)
         return result
@@ -682,17 +769,22 @@ class RelationCompiler:
 
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             idx = np.flatnonzero(sel(b) & act & ~b.is_tree)
+            limits, (idx,) = b.thresholds(rel.limit, idx)
             measured = b.top[idx]
-            return BatchOutcome((idx,), measured, compare_many(measured, rel.op, limit), limit, rel.op)
+            return BatchOutcome((idx,), measured, compare_many(measured, rel.op, limit if limits is None else limits),
+                                limit, rel.op, limits=limits)
 
         return run
 
     def c_clearance(self, rel: ast.Clearance) -> Run:
+        if _reference(rel.a.selector) or _reference(rel.b.selector):
+            return self._to_reference_line(rel, rel.plane, rel.a, rel.b, rel.op, rel.limit)
         sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
         limit = rel.limit.value
 
         # with one alternative only failing rows matter, and a gap at least the horizontal one fails only near
-        prunable = rel.plane != "vertical" and rel.op in (">=", ">")
+        # (a threshold from the objects' dimensions has no one reach to prune by)
+        prunable = rel.plane != "vertical" and rel.op in (">=", ">") and not rel.limit.terms
 
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             line_like = act & ~b.is_crossing
@@ -706,8 +798,58 @@ class RelationCompiler:
             i, j = i[keep], j[keep]
             keep = b.paired(i, j, rel.pairing)
             i, j = i[keep], j[keep]
+            limits, (i, j) = b.thresholds(rel.limit, i, j)
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
-            return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit), limit, rel.op)
+            return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit if limits is None else limits),
+                                limit, rel.op, limits=limits)
+
+        return run
+
+    def _to_reference_line(self, rel: ast.Relation, plane: str, a: ast.Side, b_side: ast.Side, op: str,
+                           q: ast.Quantity) -> Run:
+        """Return the evaluator of a clearance (or `beside`) measured to the facade or the far edge: one row per object."""
+        line, other = (a, b_side) if _reference(a.selector) else (b_side, a)
+        if _reference(other.selector) or plane == "vertical":
+            raise LiggingError(Diagnostic(rel.span, "a reference line (facade, far-edge) is measured to horizontally, "
+                                                    "from an object: write `clearance horizontal between facade and line`"))
+        name = line.selector.name  # type: ignore[union-attr]
+        sel = self.sel(other.selector)
+        limit = q.value
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            idx = np.flatnonzero(sel(b) & act & ~b.is_crossing)
+            limits, (idx,) = b.thresholds(q, idx)
+            hw = b.half_width[idx] if other.ref == "edge" else np.zeros(len(idx))
+            if name == "facade":
+                measured = b.x[idx] - hw
+            else:
+                measured = b.width[b.sec[idx]] - (b.x[idx] + hw)
+            return BatchOutcome((idx,), measured, compare_many(measured, op, limit if limits is None else limits),
+                                limit, op, limits=limits)
+
+        return run
+
+    def c_position(self, rel: ast.Position) -> Run:
+        if rel.direction == "beside" and (_reference(rel.a.selector) or _reference(rel.b.selector)):
+            return self._to_reference_line(rel, "horizontal", rel.a, rel.b, rel.op, rel.limit)
+        if _reference(rel.a.selector) or _reference(rel.b.selector):
+            raise LiggingError(Diagnostic(rel.span, "nothing lies above or below a reference line; use `beside`"))
+        sa, sb = self.sel(rel.a.selector), self.sel(rel.b.selector)
+        limit = rel.limit.value
+        beside = rel.direction == "beside"
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            usable = act & ~b.is_crossing if beside else act
+            i, j = b.pairs(sa(b) & usable, sb(b) & usable, dedup=False)
+            keep = geo.rack_scope(b.rack_of, i, j, rel.racks) & ~(b.is_crossing[i] & b.is_crossing[j])
+            i, j = i[keep], j[keep]
+            if beside:
+                measured = gaps(b, i, j, "horizontal", rel.a.ref, rel.b.ref)
+            else:
+                i, j, measured = signed_vertical(b, i, j, rel.direction, rel.a.ref, rel.b.ref)
+            limits, (i, j, measured) = b.thresholds(rel.limit, i, j, measured)
+            return BatchOutcome((i, j), measured, compare_many(measured, rel.op, limit if limits is None else limits),
+                                limit, rel.op, limits=limits)
 
         return run
 
@@ -738,7 +880,9 @@ class RelationCompiler:
                 gap = np.maximum(o_top - bottom, top - o_bottom)
                 best = gap if best is None else np.minimum(best, gap)
             measured = np.asarray(best, dtype=float)
-            return BatchOutcome((c, o), measured, compare_many(measured, rel.op, limit), limit, rel.op)
+            limits, (c, o, measured) = b.thresholds(rel.limit, c, o, measured)
+            return BatchOutcome((c, o), measured, compare_many(measured, rel.op, limit if limits is None else limits),
+                                limit, rel.op, limits=limits)
 
         return run
 
@@ -811,15 +955,14 @@ class RelationCompiler:
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             idx = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree"))
             s = b.sec[idx]
-            under = (np.minimum(b.right[idx, None], b.zone_end[s]) - np.maximum(b.left[idx, None], b.zone_start[s])
-                     > TOLERANCE)
+            inside = b.membership(rel.membership, idx)
             listed = np.isin(b.zone_kind, kinds) & b.zone_real
             if rel.mode == "within":
                 # a surface not known (onbekend) is not judged
                 listed = listed | (b.zone_kind == UNKNOWN_ZONE)
-                ok = ~np.any(under & ~listed[s], axis=1)
+                ok = ~np.any(inside & ~listed[s], axis=1) & np.any(inside, axis=1)
             else:
-                ok = ~np.any(under & listed[s], axis=1)
+                ok = ~np.any(inside & listed[s], axis=1)
             return BatchOutcome((idx,), None, np.asarray(ok), None, rel.mode, "")
 
         return run
@@ -840,10 +983,12 @@ class RelationCompiler:
             # an object dug out by the reservation's claim year is not in its way
             keep &= ~(reserved & (b.removed[s] <= b.claim[t]))
             t, s = t[keep], s[keep]
+            limits, (s, t) = b.thresholds(rel.limit, s, t) if rel.limit is not None else (None, (s, t))
+            edge: FloatArray | float = margin if limits is None else limits
             zb = self._zone_boxes(b, t, roots)
             sb = b.boxes(s)
             measured = box_gaps(sb, zb)
-            near = np.flatnonzero(measured <= margin + TOLERANCE)
+            near = np.flatnonzero(measured <= edge + TOLERANCE)
             # discs, boxes (round and rectangular bodies, root zones) and crossing bands in closed form;
             # two crossings, and trunks, by shape
             sn, tn = s[near], t[near]
@@ -882,8 +1027,11 @@ class RelationCompiler:
                 else:
                     shapes = b.shapes(tg)
                 measured[shaped] = exclusion_gaps(b.shapes(s[shaped]), shapes)
-            ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
-            return BatchOutcome((s, t), measured, np.asarray(ok), margin, ">=")
+            if limits is None:
+                ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
+            else:
+                ok = np.where(limits > 0, measured >= limits - TOLERANCE, measured >= -TOLERANCE)
+            return BatchOutcome((s, t), measured, np.asarray(ok), margin, ">=", limits=limits)
 
         return run
 
@@ -906,17 +1054,28 @@ class RelationCompiler:
 
     def c_access(self, rel: ast.Access) -> Run:
         sel = self.sel(rel.selector)
-        width = rel.width.value
+        required = rel.width.value
 
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             idx = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
+            limits, (idx,) = b.thresholds(rel.width, idx)
+            depths: FloatArray | None = None
+            if rel.depth is not None:
+                depths, (idx,) = b.thresholds(rel.depth, idx)
+                if limits is not None:
+                    limits, _ = b.thresholds(rel.width, idx)
+            width: FloatArray | float = required if limits is None else limits
             chosen = np.zeros(b.n, dtype=bool)
             chosen[idx] = True
             margin = rel.margin.value if rel.margin is not None else 0.0
             # an object further than the width asked for (and the margin kept from it) cannot narrow the free strip
-            i, j = b.near(chosen, act, b.half_width, b.half_width, width + margin + TOLERANCE, dedup=False)
+            reach = float(np.max(width, initial=0.0)) if limits is not None else required
+            i, j = b.near(chosen, act, b.half_width, b.half_width, reach + margin + TOLERANCE, dedup=False)
             row = np.searchsorted(idx, i)
-            depth = np.full(len(idx), rel.depth.value) if rel.depth is not None else b.bottom[idx]
+            if rel.depth is None:
+                depth = b.bottom[idx]
+            else:
+                depth = np.full(len(idx), rel.depth.value) if depths is None else depths
             valid = ~((b.rack_of[j] == i) | b.kinds("crossing", "reservation")[j]) & ~(b.top[j] >= depth[row])
             sides = []
             for side in (-1, +1):
@@ -936,17 +1095,19 @@ class RelationCompiler:
                 # the side away from the nearer facade
                 street = b.x[idx] <= 0.5 * b.width[b.sec[idx]]
                 measured = np.where(street, right, left)
-                return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
+                return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), required, ">=", limits=limits)
             if rel.sides == "declared":
                 both = b.table.sides[idx] == SIDES.index("double")
             else:
                 both = np.full(len(idx), rel.sides == "both")
             measured = np.where(both, np.minimum(left, right), np.maximum(left, right))
-            return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), width, ">=")
+            return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), required, ">=", limits=limits)
 
         return run
 
     def c_capacity(self, rel: ast.Capacity) -> Run:
+        if rel.place != "zones":
+            return self._capacity_anywhere(rel)
         sel = self.sel(rel.selector)
         limit = rel.limit.value
         kinds = np.array(sorted(set(rel.kinds)), dtype=object)
@@ -955,8 +1116,7 @@ class RelationCompiler:
             chosen = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
             listed = np.isin(b.zone_kind, kinds) & b.zone_real
             s = b.sec[chosen]
-            x = b.x[chosen, None]
-            inside = (x >= b.zone_start[s]) & (x < b.zone_end[s]) & listed[s]
+            inside = b.membership(rel.membership, chosen) & listed[s]
             rows_k, zone = np.nonzero(inside)
             width = b.zone_start.shape[1]
             cell = b.sec[chosen[rows_k]] * width + zone
@@ -985,6 +1145,32 @@ class RelationCompiler:
             groups = [group(k) if everything or not ok[k] else EMPTY for k in range(len(cells))]
             return BatchOutcome((EMPTY,), measured, ok, limit, "<=", "m" if rel.measure == "width" else "count",
                                 groups=groups, section=section)
+
+        return run
+
+    def _capacity_anywhere(self, rel: ast.Capacity) -> Run:
+        """Return the evaluator of `capacity in any W strip` / `in any stack`: every largest group a place holds."""
+        sel = self.sel(rel.selector)
+        limit = rel.limit.value
+        w = rel.window.value if rel.window is not None else 0.0
+
+        def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
+            chosen = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
+            per = np.bincount(b.sec[chosen], minlength=b.count)
+            # a section with no more objects than the limit cannot fail; its groups matter only next to alternatives
+            wanted = np.flatnonzero(per > (0 if everything else limit))
+            found: list[IntArray] = []
+            section: list[int] = []
+            for s in wanted.tolist():
+                idx = chosen[b.sec[chosen] == s]
+                for group in place_groups(rel.place, rel.membership, b.left[idx], b.right[idx], b.x[idx], w):
+                    found.append(idx[group])
+                    section.append(s)
+            measured = np.array([float(len(g)) for g in found], dtype=float)
+            ok = compare_many(measured, "<=", limit)
+            groups = [g if everything or not ok[k] else EMPTY for k, g in enumerate(found)]
+            return BatchOutcome((EMPTY,), measured, ok, limit, "<=", "count", groups=groups,
+                                section=np.array(section, dtype=np.intp))
 
         return run
 
@@ -1018,10 +1204,85 @@ class RelationCompiler:
                 return BatchOutcome((idx,), measured, compare_many(measured, ">=", 0.0), 0.0, ">=")
             assert rel.limit is not None
             idx = idx[~b.is_tree[idx]]
+            limits, (idx,) = b.thresholds(rel.limit, idx)
             measured = b.bottom[idx]
-            return BatchOutcome((idx,), measured, compare_many(measured, "<=", rel.limit.value), rel.limit.value, "<=")
+            limit = rel.limit.value
+            return BatchOutcome((idx,), measured, compare_many(measured, "<=", limit if limits is None else limits),
+                                limit, "<=", limits=limits)
 
         return run
+
+
+def place_groups(place: str, mode: str, left: FloatArray, right: FloatArray, x: FloatArray, w: float) -> list[IntArray]:
+    """Return the largest groups of one section's objects that one strip of width w (or one stack) holds.
+
+    Membership changes only at the positions `zoning.place_starts` gives, so the groups at those
+    positions and between them are all the groups there are; a group contained in another is
+    not reported.
+    """
+    starts = [p for k in range(len(x)) for p in place_starts(place, mode, float(left[k]), float(right[k]), float(x[k]), w)]
+    if not starts:
+        return []
+    t = np.array(probes(starts))[None, :]
+    if place == "stack":
+        inside = in_stack(left[:, None], right[:, None], x[:, None], t)
+    else:
+        inside = in_zone(mode, left[:, None], right[:, None], x[:, None], t, t + w, True, np.inf)
+    columns = {tuple(np.flatnonzero(inside[:, k]).tolist()) for k in range(inside.shape[1])}
+    columns.discard(())
+    largest = [c for c in columns if not any(set(c) < set(d) for d in columns)]
+    return [np.array(c, dtype=np.intp) for c in sorted(largest)]
+
+
+def signed_vertical(b: Batch, i: IntArray, j: IntArray, direction: str, ref_i: str, ref_j: str
+                    ) -> tuple[IntArray, IntArray, FloatArray]:
+    """Return the pairs judged and the signed vertical gap of `i above j` (or `i below j`).
+
+    The gap runs from the upper object's underside down to the lower object's top (centres
+    for an `axis` reference). Where one of the two is a crossing it is measured where the
+    crossing passes the other (the smaller gap over the other's extent) and the pair is
+    dropped where it does not pass it.
+    """
+    upper, lower = (i, j) if direction == "above" else (j, i)
+    ref_up, ref_low = (ref_i, ref_j) if direction == "above" else (ref_j, ref_i)
+    z = b.frame.z
+    gap = (z[lower] if ref_low == "axis" else b.top[lower]) - (z[upper] if ref_up == "axis" else b.bottom[upper])
+    crossing = b.is_crossing[upper] | b.is_crossing[lower]
+    keep = np.ones(len(i), dtype=bool)
+    k = np.flatnonzero(crossing)
+    if len(k):
+        up_is_c = b.is_crossing[upper[k]]
+        c = np.where(up_is_c, upper[k], lower[k])
+        o = np.where(up_is_c, lower[k], upper[k])
+        ref_c = np.where(up_is_c, ref_up == "axis", ref_low == "axis")
+        ref_o = np.where(up_is_c, ref_low == "axis", ref_up == "axis")
+        start, end = b.start0[c], b.end0[c]
+        left, right = b.left[o], b.right[o]
+        keep[k] = ~((right < start) | (left > end))
+        rnd = b.obj_round[o]
+        c0, c1 = b.cover[c], b.cover_end[c]
+        diameter = b.diameter0[c]
+        o_top, o_bottom = b.cover[o], b.cover[o] + b.body_height[o]
+        o_mid = b.cover[o] + 0.5 * b.body_height[o]
+        best = None
+        for pos in (np.where(rnd, b.x[o], np.maximum(left, start)), np.where(rnd, b.x[o], np.minimum(right, end))):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(end == start, 0.0, (pos - start) / np.where(end == start, 1.0, end - start))
+            top = c0 + (c1 - c0) * np.minimum(np.maximum(t, 0.0), 1.0)
+            bottom = top + diameter
+            mid = top + 0.5 * diameter
+            # crossing above the other: other's top minus crossing's underside; below: crossing's top minus other's underside
+            c_face = np.where(up_is_c, np.where(ref_c, mid, bottom), np.where(ref_c, mid, top))
+            o_face = np.where(up_is_c, np.where(ref_o, o_mid, o_top), np.where(ref_o, o_mid, o_bottom))
+            value = np.where(up_is_c, o_face - c_face, c_face - o_face)
+            best = value if best is None else np.minimum(best, value)
+        gap[k] = np.asarray(best, dtype=float)
+    return i[keep], j[keep], np.asarray(gap[keep], dtype=float)
+
+
+def _reference(sel: ast.Selector) -> bool:
+    """Tell whether a side is a reference line of the profile (`facade`, `far-edge`)."""
+    return isinstance(sel, ast.SelName) and sel.name in ast.REFERENCE_LINES
 
 
 def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:

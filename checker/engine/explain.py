@@ -142,11 +142,34 @@ def selector_words(sel: ast.Selector) -> str:
         return sel.name
     if isinstance(sel, ast.SelUnion):
         return " or ".join(selector_words(p) for p in sel.parts)
+    if isinstance(sel, ast.SelAnd):
+        return " and ".join(f"({selector_words(p)})" if isinstance(p, ast.SelUnion) else selector_words(p)
+                            for p in sel.parts)
     if isinstance(sel, ast.SelNot):
         return f"not {selector_words(sel.part)}"
-    tests = ", ".join(f"{t.name} {t.op} {t.value.text if isinstance(t.value, ast.Quantity) else t.value}"
-                      for t in sel.tests)
+    tests = ", ".join(_test_words(t) for t in sel.tests)
     return f"{selector_words(sel.base)} with {tests}"
+
+
+def _test_words(test: ast.AttrTest) -> str:
+    """Say one attribute test; a zone test says how the object is in the zone."""
+    value = test.value.text if isinstance(test.value, ast.Quantity) else test.value
+    if test.name == "zone":
+        return f"zone {test.op} {value} (by {test.membership})" if test.membership != "touching" \
+            else f"zone {test.op} {value} (touching)"
+    return f"{test.name} {test.op} {value}"
+
+
+def _racks(racks: str) -> str:
+    """Say which pairs a rack scope judges."""
+    return {"outside": "", "inside": " within one rack", "both": " in and outside racks"}[racks]
+
+
+def _membership(mode: str, many: bool = False) -> str:
+    """Say how an object (or objects) is in a zone."""
+    if many:
+        return {"axis": "by their axes", "extent": "with their whole extent", "touching": "touching it"}[mode]
+    return {"axis": "by its axis", "extent": "with its whole extent", "touching": "touching it"}[mode]
 
 
 def pairing_words(pairing: ast.Pairing | None) -> str:
@@ -168,19 +191,26 @@ def relation_words(rel: ast.Relation) -> str:
     if isinstance(rel, ast.Cover):
         return f"the cover (depth of the top) of every {selector_words(rel.selector)} is {_bound(rel.op, rel.limit)}"
     if isinstance(rel, ast.Clearance):
-        scope = " within one rack" if rel.inside_rack else ""
         return (f"the {rel.plane} clearance ({rel.a.ref} to {rel.b.ref}) between {selector_words(rel.a.selector)} "
-                f"and {selector_words(rel.b.selector)}{scope}{pairing_words(rel.pairing)} is {_bound(rel.op, rel.limit)}")
+                f"and {selector_words(rel.b.selector)}{_racks(rel.racks)}{pairing_words(rel.pairing)} "
+                f"is {_bound(rel.op, rel.limit)}")
+    if isinstance(rel, ast.Position):
+        how = {"above": "lies above", "below": "lies below", "beside": "lies beside"}[rel.direction]
+        gap = "vertical" if rel.direction != "beside" else "horizontal"
+        refs = f" ({rel.a.ref} to {rel.b.ref})" if (rel.a.ref, rel.b.ref) != ("edge", "edge") else ""
+        return (f"every {selector_words(rel.a.selector)} {how} every {selector_words(rel.b.selector)}{_racks(rel.racks)}, "
+                f"the {gap} gap{refs} {_bound(rel.op, rel.limit)}")
     if isinstance(rel, ast.CrossingClearance):
         return (f"where a {selector_words(rel.a.selector)} crossing passes {selector_words(rel.b.selector)}, "
                 f"the {rel.plane} clearance is {_bound(rel.op, rel.limit)}")
     if isinstance(rel, ast.Order):
         way = "from the facade outward" if rel.direction == "left-to-right" else "from top to bottom"
-        scope = " within each rack" if rel.inside_rack else ""
+        scope = {"outside": "", "inside": " within each rack", "both": " in and outside racks"}[rel.racks]
         return f"{way}{scope} (by {rel.ref}): " + ", then ".join(selector_words(s) for s in rel.sequence)
     if isinstance(rel, ast.ZoneRule):
         verb = "lies within" if rel.mode == "within" else "does not lie under"
-        return f"every {selector_words(rel.selector)} {verb} {' or '.join(rel.kinds)}"
+        how = "" if rel.membership == ast.ZONE_RULE_MEMBERSHIP else f" ({_membership(rel.membership)})"
+        return f"every {selector_words(rel.selector)} {verb} {' or '.join(rel.kinds)}{how}"
     if isinstance(rel, ast.Exclusion):
         part = "root zone" if rel.part == "root-zone" else "body"
         margin = f" by {_bound(rel.op, rel.limit)}" if rel.limit is not None else ""
@@ -195,8 +225,16 @@ def relation_words(rel: ast.Relation) -> str:
                 f"{sides}{margin}")
     if isinstance(rel, ast.Capacity):
         what = "number" if rel.measure == "count" else "occupied width"
-        return (f"under each {' or '.join(rel.kinds)} zone, the {what} of {selector_words(rel.selector)} "
-                f"is {_bound(rel.op, rel.limit)}")
+        if rel.place == "strip":
+            assert rel.window is not None
+            place = f"in any horizontal strip {rel.window.text} wide (objects in it {_membership(rel.membership, True)})"
+        elif rel.place == "stack":
+            place = "at any x (objects stacked on one vertical line)"
+        else:
+            how = "" if rel.membership == ast.CAPACITY_MEMBERSHIP else \
+                f" (objects in it {_membership(rel.membership, True)})"
+            place = f"under each {' or '.join(rel.kinds)} zone{how}"
+        return f"{place}, the {what} of {selector_words(rel.selector)} is {_bound(rel.op, rel.limit)}"
     if isinstance(rel, ast.CrossPermission):
         return f"only {selector_words(rel.allowed)} crossings may cross {selector_words(rel.target)}"
     if isinstance(rel, ast.Keep):
@@ -212,8 +250,12 @@ def relation_words(rel: ast.Relation) -> str:
 
 def requirement_words(req: ast.Requirement) -> str:
     """Say what a requirement asks, with the exceptions that relax it."""
-    text = relation_words(req.relation)
+    text = ", and ".join(relation_words(rel) for rel in req.relations)
     for exc in req.exceptions:
+        if exc.relations:
+            approval = f" (approval of {exc.approver})" if exc.approver else " (no approval needed)"
+            text += f"; unless {', and '.join(relation_words(rel) for rel in exc.relations)}{approval}"
+            continue
         relaxed = f", then {_bound(exc.op, exc.limit)}" if exc.limit is not None else ""
         text += f"; unless {' or '.join(exc.measures)}{relaxed} (approval of {exc.approver})"
     return text

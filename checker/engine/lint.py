@@ -1,14 +1,16 @@
 """Static checks of rule packs: `ligging rules lint`, before any case is checked.
 
 Lint reads packs (each with its includes), then looks for what a rule author gets
-wrong and what packs get wrong together: unknown names, attributes and zone kinds in
-selectors (with a "did you mean"), quantities of the wrong dimension, duplicate ids,
-cover minimums above another rule's maximum for overlapping selections, cycles in
-order relations of one direction across packs, sets of networks whose horizontal
-order and clearances need a profile wider than the one given (reporting the width W
-they need), and rules that are shadowed by a stricter rule or can never apply. Every
-problem is a `Diagnostic` with a code (L1xx names, units and metadata, L2xx ids, L3xx
-contradictions, L4xx dead rules) and a severity, ordered by position.
+wrong and what packs get wrong together: unknown names (with the pack to include when a
+shipped pack defines the group), undeclared attributes and unknown zone kinds in
+selectors (with a "did you mean"), quantities of the wrong dimension, `where` conditions
+on what a case does not have, duplicate ids, cover minimums above another rule's maximum
+for overlapping selections, cycles in order relations of one direction across packs, sets
+of networks whose horizontal order and clearances need a profile wider than the one given
+(reporting the width W they need), rules that are shadowed by a stricter rule or can never
+apply (an error: a rule that never fires is a silent mistake), and scopes that drop pairs
+without saying so. Every problem is a `Diagnostic` with a code (L1xx names, units and metadata,
+L2xx ids, L3xx contradictions, L4xx dead rules and scopes) and a severity, ordered by position.
 """
 
 from __future__ import annotations
@@ -19,14 +21,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from checker.engine.select import GEOMETRIC, PAIR_FIELDS, PSEUDO_KINDS
+from checker.engine.select import GEOMETRIC, PAIR_FIELDS, PSEUDO_KINDS, unknown_name, zone_kind
 from checker.model.section import CABLE_THEMAS, KINDS, THEMAS, TOLERANCE
 from checker.model.sizes import MAX_DIAMETER, MAX_LINES, typical_diameter
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import PackRule, PackSet, load_packs, shipped_names
 from dsl.units import UnitProblem, length
-from nen7171.zones import ZONE_KINDS
 
 SEVERITIES = ("error", "warning", "info")
 KNOWN_ATTRIBUTES: dict[str, str] = {
@@ -41,6 +42,8 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
     # what a line is for, where the network alone does not say (a street-lighting cable is laagspanning)
     "purpose": "text", "connects": "text",
 }
+# The tags every case has (`where` tests them); any other name is a key under `tags:`.
+CASE_TAGS: dict[str, str] = {"street_type": "text", "municipality": "text", "planned": "number"}
 # Atoms a selector can match: (class, thema) for networked objects, (kind, "") for the rest.
 NETWORKED = ("line", "crossing", "reservation")
 PLAIN_KINDS = ("tree", "structure", "container", "rack", "reservation", "infiltration", "wadi", "tree-soil")
@@ -86,6 +89,10 @@ class _Linter:
         self.packs = PackSet(packs, groups, themas, rules,
                              tuple(pr for pr in every if (pr.pack.name, pr.rule.id) in overridden))
         self.names = sorted(set(THEMAS) | set(groups) | set(KINDS) | set(PSEUDO_KINDS) | {"any"})
+        self.attributes: dict[str, str] = dict(KNOWN_ATTRIBUTES)
+        for pack in packs:
+            for declared in pack.attributes:
+                self.attributes.setdefault(declared.name, declared.kind)
 
     # ------------------------------------------------------------ selectors
 
@@ -122,8 +129,7 @@ class _Linter:
         if name in PLAIN_KINDS:
             return frozenset({(name, "")})
         if report:
-            self.out.append(_diag(sel.span, "error", "L101",
-                                  f"unknown name '{name}' in selector (not a thema, group or kind){_hint(name, self.names)}"))
+            self.out.append(_diag(sel.span, "error", "L101", unknown_name(name, self.names, self.packs.groups)))
         return frozenset()
 
     def selection(self, sel: ast.Selector, report: bool = False) -> Selection:
@@ -131,10 +137,15 @@ class _Linter:
         if isinstance(sel, ast.SelAny):
             return Selection(UNIVERSE, False, ())
         if isinstance(sel, ast.SelName):
-            return Selection(self.name_atoms(sel, report), False, ())
+            # whether a line is held by a rack is known only in a case
+            return Selection(self.name_atoms(sel, report), sel.name == "racked", ())
         if isinstance(sel, ast.SelUnion):
             parts = [self.selection(p, report) for p in sel.parts]
             return Selection(frozenset().union(*(p.atoms for p in parts)), any(p.narrowed for p in parts), ())
+        if isinstance(sel, ast.SelAnd):
+            every = [self.selection(p, report) for p in sel.parts]
+            atoms = frozenset(UNIVERSE).intersection(*(p.atoms for p in every))
+            return Selection(atoms, any(p.narrowed for p in every), tuple(e for p in every for e in p.equals))
         if isinstance(sel, ast.SelNot):
             part = self.selection(sel.part, report)
             return Selection(UNIVERSE if part.narrowed else UNIVERSE - part.atoms, part.narrowed, ())
@@ -155,21 +166,27 @@ class _Linter:
         return Selection(atoms, narrowed, tuple(equals))
 
     def attr_test(self, test: ast.AttrTest) -> None:
-        """Report an unknown attribute, an unknown zone kind, or a value of the wrong kind."""
-        expected = KNOWN_ATTRIBUTES.get(test.name)
+        """Report an undeclared attribute, an unknown zone kind, or a value of the wrong kind."""
+        expected = self.attributes.get(test.name)
         if expected is None:
-            self.out.append(_diag(test.span, "warning", "L102",
-                                  f"unknown attribute '{test.name}'{_hint(test.name, tuple(KNOWN_ATTRIBUTES))}"))
+            hint = _hint(test.name, tuple(self.attributes))
+            self.out.append(_diag(test.span, "error", "L102",
+                                  f"unknown attribute '{test.name}'{hint} — no pack declares it, so the test can "
+                                  f"never match as meant; declare it: `attribute {test.name} text` (or number, length, "
+                                  "voltage, pressure, temperature)"))
             return
         if isinstance(test.value, ast.Quantity):
-            if test.value.dimension != expected:
+            if expected == "number" and test.value.dimension != "number":
+                self.out.append(_diag(test.value.span, "error", "L104",
+                                      f"{test.name} is a plain number; '{test.value.text}' is a {test.value.dimension}"))
+            elif expected != "number" and test.value.dimension != expected:
                 self.out.append(_diag(test.value.span, "error", "L104",
                                       f"{test.name} is {'text' if expected == 'text' else 'a ' + expected}; "
                                       f"'{test.value.text}' is a {test.value.dimension}"))
         elif expected != "text":
             self.out.append(_diag(test.span, "error", "L104",
                                   f"{test.name} is a {expected}; '{test.value}' is text — write a quantity such as '0.5 m'"))
-        elif test.name == "zone" and test.value not in ZONE_KINDS:
+        elif test.name == "zone":
             self.zone_kind(test.value, test.span)
 
     def pairing(self, pairing: ast.Pairing) -> None:
@@ -177,26 +194,30 @@ class _Linter:
         for name in pairing.names:
             if name in PAIR_FIELDS:
                 continue
-            if name in KNOWN_ATTRIBUTES and KNOWN_ATTRIBUTES[name] != "text" and name not in GEOMETRIC:
+            if name in self.attributes and self.attributes[name] != "text" and name not in GEOMETRIC:
                 continue
             if name in KNOWN_ATTRIBUTES:
                 self.out.append(_diag(pairing.span, "error", "L104",
                                       f"'{name}' cannot pair objects; pair on {', '.join(PAIR_FIELDS)} or an attribute"))
                 continue
-            self.out.append(_diag(pairing.span, "warning", "L102",
-                                  f"unknown attribute '{name}'{_hint(name, PAIR_FIELDS + tuple(KNOWN_ATTRIBUTES))}"))
+            if name in self.attributes:
+                continue
+            self.out.append(_diag(pairing.span, "error", "L102",
+                                  f"unknown attribute '{name}'{_hint(name, PAIR_FIELDS + tuple(self.attributes))} — no pack "
+                                  f"declares it; declare it: `attribute {name} text`"))
 
     def zone_kind(self, kind: str, span: Span) -> None:
-        """Report a zone kind that nen7171/zones.py does not know."""
-        if kind not in ZONE_KINDS:
-            self.out.append(_diag(span, "error", "L103", f"unknown zone kind '{kind}'{_hint(kind, tuple(ZONE_KINDS))}"))
+        """Report a zone kind that nen7171/zones.py does not know (and `check` refuses alike)."""
+        problem = zone_kind(kind)
+        if problem is not None:
+            self.out.append(_diag(span, "error", "L103", problem))
 
     # ------------------------------------------------------------ per rule
 
     def selectors(self, rel: ast.Relation) -> list[ast.Selector]:
-        """Return every selector a relation uses."""
-        if isinstance(rel, (ast.Clearance, ast.CrossingClearance)):
-            return [rel.a.selector, rel.b.selector]
+        """Return every selector a relation uses (reference lines such as `facade` aside)."""
+        if isinstance(rel, (ast.Clearance, ast.CrossingClearance, ast.Position)):
+            return [side.selector for side in (rel.a, rel.b) if not _reference(side.selector)]
         if isinstance(rel, ast.Order):
             return list(rel.sequence)
         if isinstance(rel, ast.Exclusion):
@@ -206,33 +227,121 @@ class _Linter:
         return [rel.selector]
 
     def check_rule(self, pr: PackRule) -> None:
-        """Report names, units, zone kinds and dead parts of one rule."""
+        """Report names, units, zone kinds, dead parts and silent scopes of one rule."""
         rule = pr.rule
         self.unreachable_dates(pr)
         self.impossible_conditions(rule)
+        self.case_conditions(rule)
+        several = len(rule.alternatives) > 1
         for k, req in enumerate(rule.alternatives):
-            rel = req.relation
-            known_before = sum(d.code == "L101" for d in self.out)
-            sels = [self.selection(s, report=True) for s in self.selectors(rel)]
-            unknown_name = sum(d.code == "L101" for d in self.out) > known_before
-            if isinstance(rel, (ast.ZoneRule, ast.Capacity)):
-                for kind in rel.kinds:
-                    self.zone_kind(kind, rel.span)
-            if isinstance(rel, ast.Clearance) and rel.pairing is not None:
-                self.pairing(rel.pairing)
-            limit = getattr(rel, "limit", None)
+            which = f" (alternative {k + 1})" if several else ""
+            for rel in req.relations:
+                self.check_relation(rule, rel, which)
+            for exc in req.exceptions:
+                for rel in exc.relations:
+                    # an exception judges the failing row's own objects: no scope of its own drops pairs
+                    self.check_relation(rule, rel, which + " (in its exception)", scoped=False)
+            limit = getattr(req.relation, "limit", None)
             for exc in req.exceptions:
                 if exc.limit is not None and isinstance(limit, ast.Quantity) and exc.limit.dimension != limit.dimension:
                     self.out.append(_diag(exc.limit.span, "error", "L104",
                                           f"the exception relaxes a {limit.dimension} to '{exc.limit.text}', "
                                           f"a {exc.limit.dimension} — write e.g. '{exc.limit.text} m'"))
-            empty = [s for s, sel in zip(self.selectors(rel), sels, strict=True) if not sel.atoms]
-            live = [sel for sel in sels if sel.atoms]
-            dead = (isinstance(rel, ast.Order) and len(live) < 2) or (not isinstance(rel, ast.Order) and empty)
-            if dead and not unknown_name:  # an unknown name is reported already
-                which = "" if len(rule.alternatives) == 1 else f" (alternative {k + 1})"
-                self.out.append(_diag(rel.span, "warning", "L402",
-                                      f"rule {rule.id}{which} can never apply: a selector matches no object"))
+
+    def check_relation(self, rule: ast.Rule, rel: ast.Relation, which: str, scoped: bool = True) -> None:
+        """Report the names, zone kinds, reference lines, dimensions and scope of one relation."""
+        known_before = sum(d.code == "L101" for d in self.out)
+        sels = [self.selection(s, report=True) for s in self.selectors(rel)]
+        unknown = sum(d.code == "L101" for d in self.out) > known_before
+        if isinstance(rel, ast.ZoneRule) or (isinstance(rel, ast.Capacity) and rel.place == "zones"):
+            for kind in rel.kinds:
+                self.zone_kind(kind, rel.span)
+        self.reference_lines(rel)
+        if isinstance(rel, ast.Clearance) and rel.pairing is not None:
+            self.pairing(rel.pairing)
+        empty = [sel for sel in sels if not sel.atoms]
+        live = [sel for sel in sels if sel.atoms]
+        dead = (isinstance(rel, ast.Order) and len(live) < 2) or (not isinstance(rel, ast.Order) and empty)
+        if dead and not unknown:  # an unknown name is reported already
+            self.out.append(_diag(rel.span, "error", "L402",
+                                  f"rule {rule.id}{which} can never apply: a selector matches no object"))
+        self.dimensions(rule, rel, which)
+        if scoped:
+            self.scope(rule, rel, which)
+
+    def reference_lines(self, rel: ast.Relation) -> None:
+        """Report `facade` / `far-edge` where they cannot be measured to."""
+        sides = (rel.a, rel.b) if isinstance(rel, (ast.Clearance, ast.CrossingClearance, ast.Position)) else ()
+        for side in sides:
+            if not _reference(side.selector):
+                continue
+            name = side.selector.name  # type: ignore[union-attr]
+            if isinstance(rel, ast.CrossingClearance):
+                problem = "a crossing passes a line, not a reference line"
+            elif isinstance(rel, ast.Clearance) and rel.plane == "vertical":
+                problem = "it is a vertical line: measure to it horizontally (or shortest)"
+            elif isinstance(rel, ast.Position) and rel.direction != "beside":
+                problem = "it is a vertical line from the surface down: nothing lies above or below it; use `beside`"
+            else:
+                continue
+            self.out.append(_diag(side.span, "error", "L101", f"'{name}' cannot be used here: {problem}"))
+        if sides and all(_reference(side.selector) for side in sides):
+            self.out.append(_diag(rel.span, "error", "L402", "both sides are reference lines; nothing is judged"))
+
+    def dimensions(self, rule: ast.Rule, rel: ast.Relation, which: str) -> None:
+        """Report a threshold that takes a root zone from a side that can never be a tree."""
+        limit = getattr(rel, "limit", None)
+        if not isinstance(limit, ast.Quantity):
+            return
+        sides = {"a": getattr(rel, "selector", None), "b": getattr(rel, "target", None)}
+        if isinstance(rel, (ast.Clearance, ast.CrossingClearance, ast.Position)):
+            sides = {"a": rel.a.selector, "b": rel.b.selector}
+        for term in limit.terms:
+            if not term.dimension.startswith("root-"):
+                continue
+            chosen = [sides.get(term.side)] if term.side in ("a", "b") else list(sides.values())
+            trees = [sel for sel in chosen if sel is not None and not _reference(sel)
+                     and ("tree", "") in self.selection(sel).atoms]
+            if not trees:
+                self.out.append(_diag(term.span, "error", "L402",
+                                      f"rule {rule.id}{which} can never apply: only a tree has a {term.dimension}, "
+                                      "and this side never selects one"))
+
+    def scope(self, rule: ast.Rule, rel: ast.Relation, which: str) -> None:
+        """Report (info) pairs a rule's scope drops without saying so: rack pairs, crossings under `any`."""
+        if isinstance(rel, (ast.Clearance, ast.Position)):
+            sides = [rel.a.selector, rel.b.selector]
+        elif isinstance(rel, ast.Order) and rel.direction == "top-to-bottom":
+            sides = list(rel.sequence)
+        else:
+            return
+        racked = [s for s in sides if not _reference(s) and any(c == "line" for c, _ in self.selection(s).atoms)]
+        if not rel.racks_written and len(racked) >= 2:
+            self.out.append(_diag(rel.span, "info", "L403",
+                                  f"rule {rule.id}{which} skips pairs held by one rack; write `outside rack` to say "
+                                  "so, or `inside and outside rack` to judge them too"))
+        if isinstance(rel, ast.Clearance) and not rel.crossings_written and rel.racks != "inside" \
+                and any(_names_crossings(s) for s in sides):
+            self.out.append(_diag(rel.span, "info", "L403",
+                                  f"rule {rule.id}{which}: a clearance never judges crossings (`crossing between …` "
+                                  "does); write `without crossings` to say so"))
+
+    def case_conditions(self, rule: ast.Rule) -> None:
+        """Report `where` conditions on what a case does not have, or of the wrong kind for a case tag."""
+        for cond in rule.conditions:
+            tag = CASE_TAGS.get(cond.name)
+            if tag is None and cond.name in KNOWN_ATTRIBUTES:
+                example = f"line[{cond.name} {cond.op} {cond.value if isinstance(cond.value, str) else f'{cond.value:g}'}]"
+                self.out.append(_diag(cond.span, "error", "L106",
+                                      f"`where` tests the case (street_type, municipality, planned, tags); '{cond.name}' "
+                                      f"belongs to objects, so this rule never fires — test it in the selector: "
+                                      f"`{example}`"))
+            elif tag == "number" and isinstance(cond.value, str):
+                self.out.append(_diag(cond.span, "error", "L106",
+                                      f"'{cond.name}' is a year, never the text '{cond.value}'; this rule never fires"))
+            elif tag == "text" and isinstance(cond.value, float):
+                self.out.append(_diag(cond.span, "error", "L106",
+                                      f"'{cond.name}' is text, never the number {cond.value:g}; this rule never fires"))
 
     def unreachable_dates(self, pr: PackRule) -> None:
         """Report a rule whose validity lies outside its pack's validity."""
@@ -242,7 +351,7 @@ class _Linter:
         start = max(rv.start or "0000", pv.start or "0000")
         end = min(rv.end or "9999", pv.end or "9999")
         if start > end:
-            self.out.append(_diag(rv.span, "warning", "L402",
+            self.out.append(_diag(rv.span, "error", "L402",
                                   f"rule {pr.rule.id} is valid only outside its pack's validity; it is never in force"))
 
     def impossible_conditions(self, rule: ast.Rule) -> None:
@@ -252,7 +361,7 @@ class _Linter:
             by_name.setdefault(cond.name, []).append(cond)
         for name, conds in by_name.items():
             if not _satisfiable(conds):
-                self.out.append(_diag(conds[-1].span, "warning", "L402",
+                self.out.append(_diag(conds[-1].span, "error", "L402",
                                       f"rule {rule.id} can never apply: the conditions on '{name}' contradict each other"))
 
     # ------------------------------------------------------------ across rules
@@ -275,9 +384,16 @@ class _Linter:
                                               f"(first at {first.rule.span.where()})"))
 
     def single(self) -> Iterator[tuple[PackRule, ast.Requirement]]:
-        """Yield each rule's first requirement (the one that must hold when no alternative does)."""
+        """Yield each rule's first requirement (the one that must hold when no alternative does).
+
+        Only requirements of one relation with a constant threshold: the comparisons below read
+        one limit per rule, which a subject-dependent threshold does not have.
+        """
         for pr in self.packs.rules:
-            yield pr, pr.rule.alternatives[0]
+            req = pr.rule.alternatives[0]
+            limit = getattr(req.relation, "limit", None)
+            if not req.also and not (isinstance(limit, ast.Quantity) and limit.terms):
+                yield pr, req
 
     def cover_contradictions(self) -> None:
         """Report a cover minimum above another rule's maximum (cover or bottom depth) for shared objects."""
@@ -461,6 +577,24 @@ class _Linter:
         return sorted(unique.values(), key=lambda d: (d.span.file, d.span.line, d.span.column, d.code, d.message))
 
 
+def _reference(sel: ast.Selector) -> bool:
+    """Tell whether a side is a reference line of the profile (`facade`, `far-edge`)."""
+    return isinstance(sel, ast.SelName) and sel.name in ast.REFERENCE_LINES
+
+
+def _names_crossings(sel: ast.Selector) -> bool:
+    """Tell whether a selector says `any` or `crossing` in so many words (where skipping crossings surprises)."""
+    if isinstance(sel, ast.SelAny):
+        return True
+    if isinstance(sel, ast.SelName):
+        return sel.name == "crossing"
+    if isinstance(sel, (ast.SelUnion, ast.SelAnd)):
+        return any(_names_crossings(p) for p in sel.parts)
+    if isinstance(sel, ast.SelWhere):
+        return _names_crossings(sel.base)
+    return False
+
+
 def _satisfiable(conds: list[ast.Condition]) -> bool:
     """Tell whether conditions on one tag can hold together."""
     equal = {c.value for c in conds if c.op == "="}
@@ -546,7 +680,8 @@ def _edge_gap(packs: PackSet, linter: _Linter, a: str, b: str, da: float, db: fl
     for pr in packs.rules:
         rel = pr.rule.alternatives[0].relation
         if not isinstance(rel, ast.Clearance) or rel.op != ">=" or rel.inside_rack or rel.plane == "vertical" \
-                or pr.rule.conditions or (pr.rule.validity is not None and pr.rule.validity.end is not None):
+                or pr.rule.conditions or (pr.rule.validity is not None and pr.rule.validity.end is not None) \
+                or rel.limit.terms or any(_reference(side.selector) for side in (rel.a, rel.b)):
             continue
         if rel.pairing is not None and rel.pairing.names == ("network",) and (a == b) != (rel.pairing.mode == "same"):
             continue

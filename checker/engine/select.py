@@ -1,9 +1,11 @@
 """Compile rule-language selectors into predicates over case objects.
 
 A selector names thema values (`water`), groups from the packs (`gas`), object kinds
-(`tree`, `rack`, or `line` for any cable or pipe), and narrows them with attribute
-tests (`[voltage >= 10 kV, owner = "Liander"]`). Names are resolved once, against the
-composed pack set; an unknown name is an error at the selector's position.
+(`tree`, `rack`, or `line` for any cable or pipe), joins them (`or`, `and`, `not`) and
+narrows them with attribute tests (`[voltage >= 10 kV, owner = "Liander"]`, `[zone =
+trottoir by extent]`). Names are resolved once, against the composed pack set; an unknown
+name, a zone kind no case can have, and a reference line (`facade`) used as a selection are
+errors at the selector's position, for `check` as for `lint` (`unknown_name`, `zone_kind`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import numpy as np
 
 from checker.model.geometry import BoolArray, FloatArray, IntArray
 from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, YEAR_FIELDS, Obj, Section
+from checker.model.zoning import zones_of
 from dsl import ast
-from dsl.diagnostics import Diagnostic, LiggingError
-from dsl.packs import PackSet
+from dsl.diagnostics import Diagnostic, LiggingError, Span
+from dsl.packs import PackSet, shipped_groups
+from nen7171.zones import ZONE_KINDS
 
 Predicate = Callable[[Section, Obj], bool]
 PSEUDO_KINDS = ("line", "racked")
@@ -28,6 +32,42 @@ GEOMETRIC = ("diameter", "width", "height", "cover")
 def names(packs: PackSet) -> tuple[str, ...]:
     """Return every name a selector may use with this pack set."""
     return tuple(THEMAS) + tuple(packs.groups) + KINDS + PSEUDO_KINDS
+
+
+def unknown_name(name: str, known: tuple[str, ...] | list[str], groups: dict[str, tuple[str, ...]]) -> str:
+    """Say why a selector name is unknown: a group of a pack not included, a reference line, or a typo."""
+    if name in ast.REFERENCE_LINES:
+        return (f"'{name}' is a reference line of the profile, not an object: measure to it in a clearance "
+                f"(`clearance horizontal between {name} and line >= …`) or with `beside`")
+    owner = shipped_groups().get(name)
+    if owner is not None and name not in groups:
+        return f"unknown name '{name}' in selector — it is a group of pack '{owner}': add `include {owner}`"
+    near = difflib.get_close_matches(name, list(known), n=1)
+    hint = f" — did you mean '{near[0]}'?" if near else " (not a thema, group or kind)"
+    return f"unknown name '{name}' in selector{hint}"
+
+
+def zone_kind(kind: str) -> str | None:
+    """Say why a zone kind cannot occur in a case (None when it can)."""
+    if kind in ZONE_KINDS:
+        return None
+    near = difflib.get_close_matches(kind, list(ZONE_KINDS), n=1)
+    hint = f" — did you mean '{near[0]}'?" if near else f"; zone kinds are {', '.join(ZONE_KINDS)}"
+    return f"unknown zone kind '{kind}'{hint}"
+
+
+def check_zone_kinds(kinds: tuple[str, ...], span: Span) -> None:
+    """Refuse zone kinds no case can have: such a rule would never fire."""
+    for kind in kinds:
+        problem = zone_kind(kind)
+        if problem is not None:
+            raise LiggingError(Diagnostic(span, problem))
+
+
+def check_relation(rel: ast.Relation) -> None:
+    """Refuse what would make a relation silently dead in `check` (its zone kinds); lint reports the same."""
+    if isinstance(rel, ast.ZoneRule) or (isinstance(rel, ast.Capacity) and rel.place == "zones"):
+        check_zone_kinds(rel.kinds, rel.span)
 
 
 def members(packs: PackSet, group: str, seen: tuple[str, ...] = ()) -> frozenset[str]:
@@ -47,7 +87,7 @@ def names_status(sel: ast.Selector) -> bool:
     """Tell whether a selector tests the status itself (`line[status = disused]`)."""
     if isinstance(sel, ast.SelWhere):
         return any(t.name == "status" for t in sel.tests) or names_status(sel.base)
-    if isinstance(sel, ast.SelUnion):
+    if isinstance(sel, (ast.SelUnion, ast.SelAnd)):
         return any(names_status(p) for p in sel.parts)
     if isinstance(sel, ast.SelNot):
         return names_status(sel.part)
@@ -74,6 +114,9 @@ def compile_selector(sel: ast.Selector, packs: PackSet) -> Predicate:
     if isinstance(sel, ast.SelUnion):
         parts = [compile_selector(p, packs) for p in sel.parts]
         return lambda s, o: any(p(s, o) for p in parts)
+    if isinstance(sel, ast.SelAnd):
+        every = [compile_selector(p, packs) for p in sel.parts]
+        return lambda s, o: all(p(s, o) for p in every)
     if isinstance(sel, ast.SelNot):
         part = compile_selector(sel.part, packs)
         return lambda s, o: not part(s, o)
@@ -102,9 +145,7 @@ def _name(sel: ast.SelName, packs: PackSet) -> Predicate:
     if name == "racked":
         # held by a rack (a bed or sleeve that holds lines does not rack them)
         return lambda s, o: any(o.id in r.holds for r in s.objects if r.kind == "rack")
-    near = difflib.get_close_matches(name, names(packs), n=1)
-    hint = f" — did you mean '{near[0]}'?" if near else " (not a thema, group or kind)"
-    raise LiggingError(Diagnostic(sel.span, f"unknown name '{name}' in selector{hint}"))
+    raise LiggingError(Diagnostic(sel.span, unknown_name(name, names(packs), packs.groups)))
 
 
 def _compare(value: Any, op: str, limit: float) -> Any:
@@ -151,12 +192,14 @@ def _attr(test: ast.AttrTest) -> Predicate:
         return numeric
     text = value
     equal = op == "="
+    if name == "zone":
+        check_zone_kinds((text,), test.span)
+        mode = test.membership
+        return lambda s, o: (text in zones_of(s, o, mode)) == equal
 
     def textual(s: Section, o: Obj) -> bool:
-        if name == "zone":
-            zone = s.zone_at(o.x)
-            got: object = zone.kind if zone else None
-        elif name == "measure":
+        got: object
+        if name == "measure":
             return (text in o.measures) == equal
         elif name in ("owner", "status", "kind", "network", "id", "likelihood", "connects"):
             got = getattr(o, name)

@@ -223,6 +223,29 @@ class Obj:
         top = max(self.cover, self.cover_end) if self.cover_end is not None else self.cover
         return top + self.body_height
 
+    def dimension(self, name: str) -> float | None:
+        """Return a dimension a threshold may use (`dsl.ast.DIMENSIONS`), or None when the object has none.
+
+        `diameter` and `radius` of a round body, a crossing's pipe or a tree's trunk; `width` and
+        `height` of the body as drawn in the section; `root-radius` and `root-depth` of a tree's
+        root zone.
+        """
+        if name == "diameter":
+            return self.diameter
+        if name == "radius":
+            return None if self.diameter is None else 0.5 * self.diameter
+        if name == "width":
+            has = self.diameter is not None or self.width is not None or self.kind == "crossing"
+            return 2.0 * self.half_width if has else None
+        if name == "height":
+            has = self.kind != "tree" and (self.diameter is not None or self.height is not None)
+            return self.body_height if has else None
+        if name == "root-radius":
+            return self.root_radius
+        if name == "root-depth":
+            return self.root_depth
+        raise ValueError(f"unknown dimension {name!r}")
+
     def following(self, main_x: float, dx: float, dz: float) -> Obj:
         """Return this house connection with its end at its main (drawn at main_x) moved along with it by dx, dz."""
         start, end = self.start or 0.0, self.end or 0.0

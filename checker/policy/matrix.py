@@ -155,7 +155,13 @@ def labels(sel: ast.Selector, packs: PackSet) -> tuple[frozenset[str], bool]:
     if isinstance(sel, ast.SelUnion):
         parts = [labels(p, packs) for p in sel.parts]
         return frozenset().union(*(p[0] for p in parts)), any(p[1] for p in parts)
+    if isinstance(sel, ast.SelAnd):
+        parts = [labels(p, packs) for p in sel.parts]
+        return frozenset.intersection(*(p[0] for p in parts)), any(p[1] for p in parts)
     if isinstance(sel, ast.SelNot):
+        if isinstance(sel.part, ast.SelName) and sel.part.name == "racked":
+            # held by a rack or not says nothing about the network: it only narrows
+            return frozenset(LABELS), True
         inner, _ = labels(sel.part, packs)
         return frozenset(LABELS) - inner, True
     base, _ = labels(sel.base, packs)
