@@ -25,7 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from checker.engine.evaluate import Engine
+from checker.io.columns import read_chunk
 from checker.model.section import LINE_KINDS, Section
+from checker.model.table import Table
 from checker.pipeline.batch import CHUNK
 from dsl.packs import PackSet, compose
 from dsl.parser import parse_pack
@@ -79,6 +81,32 @@ def measured(value: float | None) -> float | None:
         return None
     rounded = round(value, 4)
     return 0.0 if rounded == 0 else rounded
+
+
+def ligging_tables(texts: Sequence[str], path: str = "peers.jsonl") -> list[Table]:
+    """Read JSON lines as `ligging check FILE.jsonl` does: chunks of `CHUNK` lines straight into column tables."""
+    return [read_chunk("".join(texts[start:start + CHUNK]).encode("utf-8"), path, start + 1).table
+            for start in range(0, len(texts), CHUNK)]
+
+
+def ligging_columns(engine: Engine, tables: Sequence[Table]) -> set[Key]:
+    """Return the peer-rule findings of the ligging engine as the batch path keeps them (columns, `Engine.check`).
+
+    Only the keys are made per finding, as the PostGIS peer makes them from its rows.
+    """
+    out: set[Key] = set()
+    base = 0
+    for table in tables:
+        found = engine.check(table)
+        rules = [t.rule for t in found.templates]
+        subjects = found.subject_ids(table.ids)
+        values, _ = found.values()
+        for r, (t, sec) in enumerate(zip(found.template.tolist(), found.sec.tolist(), strict=True)):
+            rule = rules[t]
+            if rule in PEER_RULES:
+                out.add((base + sec, rule, subjects[r], measured(values[r])))
+        base += table.count
+    return out
 
 
 def ligging_findings(engine: Engine, sections: Sequence[Section]) -> set[Key]:

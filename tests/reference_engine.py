@@ -372,6 +372,38 @@ def root_zone(obj: Obj) -> BaseGeometry | None:
     return shapely.box(obj.x - obj.root_radius, 0.0, obj.x + obj.root_radius, obj.root_depth)
 
 
+def closed(subject: Obj, target: Obj, roots: bool) -> bool:
+    """Tell whether a subject and an exclusion zone have closed forms: discs, boxes, at most one crossing band, no trunk."""
+    if roots:
+        return subject.kind != "tree"
+    return "tree" not in (subject.kind, target.kind) and not (subject.kind == target.kind == "crossing")
+
+
+def band(obj: Obj) -> geo.Bands:
+    """Return a crossing's band (one row)."""
+    c1 = obj.cover_end if obj.cover_end is not None else obj.cover
+    return geo.Bands(*(np.array([v]) for v in (obj.start or 0.0, obj.end or 0.0, obj.cover, c1, obj.diameter or 0.0)))
+
+
+def zone_region(target: Obj, roots: bool) -> geo.Regions:
+    """Return a tree's root zone (a box) or a body (a disc or a box) as a region; not for crossings."""
+    if roots:
+        assert target.root_radius is not None and target.root_depth is not None
+        return geo.boxes(np.array([target.x - target.root_radius]), np.array([0.0]),
+                         np.array([target.x + target.root_radius]), np.array([target.root_depth]))
+    return geo.body(target)
+
+
+def region_gap(subject: Obj, target: Obj, roots: bool) -> float:
+    """Return the gap between a body and a root zone (a box) or another body, in closed form (`region_gaps`, `band_gaps`)."""
+    if not roots and target.kind == "crossing":
+        return float(geo.band_gaps(band(target), geo.body(subject))[0])
+    zone = zone_region(target, roots)
+    if subject.kind == "crossing":
+        return float(geo.band_gaps(band(subject), zone)[0])
+    return float(geo.region_gaps(geo.body(subject), zone)[0])
+
+
 def shape_gap(a: BaseGeometry, b: BaseGeometry) -> float:
     """Return the distance between two shapes; when they intersect, minus the smaller side of the intersection."""
     inter = a.intersection(b)
@@ -389,18 +421,27 @@ def exclusion(rel: ast.Exclusion, s: Plain) -> Judged:
     for t in range(len(s.objects)):
         if not targets[t]:
             continue
-        zone = root_zone(s.objects[t]) if rel.part == "root-zone" else geo.shape(s.objects[t])
+        roots = rel.part == "root-zone"
+        zone = root_zone(s.objects[t]) if roots else geo.shape(s.objects[t])
         if zone is None:
             continue
         for i in range(len(s.objects)):
             if not subjects[i] or s.kind(i, "tree") or not exclusion_applies(s.objects, rack_of, i, t):
                 continue
             body = geo.shape(s.objects[i])
-            gap = shape_gap(body, zone)
+            plain = closed(s.objects[i], s.objects[t], roots)
+            gap = region_gap(s.objects[i], s.objects[t], roots) if plain else shape_gap(body, zone)
             if gap < 0:
                 # inside the zone: how far it must move to leave, not the size of the overlap (the geometry's
-                # definition, which tests/test_geometry.py holds against a search by trial moves)
-                gap = -round(geo.exit_distance(body, zone), 6)
+                # definition, which tests/test_geometry.py holds against a search by trial moves); discs and
+                # boxes in closed form, a crossing band by shape
+                if plain and s.objects[i].kind != "crossing" and (roots or s.objects[t].kind != "crossing"):
+                    exit_ = geo.region_exits(geo.body(s.objects[i]), zone_region(s.objects[t], roots))[0]
+                    gap = 0.0 - float(np.round(exit_, 6))
+                else:
+                    gap = shape_gap(body, zone)
+                    if gap < 0:
+                        gap = -round(geo.exit_distance(body, zone), 6)
             limit = margin
             if rel.limit is not None and rel.limit.terms:
                 found = limit_of(rel.limit, s.objects[i], s.objects[t])
@@ -684,7 +725,7 @@ def finding(rule: ast.Rule, pack: str, f: Failure, s: Plain) -> Finding:
     exception: tuple[tuple[str, str], ...] = ()
     if f.exception is not None:
         severity = "warning" if rule.severity == "error" else rule.severity
-        exception = exception_fields(f.exception, objs)
+        exception = exception_fields(f.exception, [o.measures for o in objs])
     j = f.judged
     # a position or an order names its objects in the order it requires (the row's), not in id order
     said = tuple(s.objects[i].id for i in f.subjects) if isinstance(rel, (ast.Position, ast.Order)) else subjects
@@ -708,8 +749,10 @@ def overlaps(s: Plain) -> list[Finding]:
         a, b = s.objects[i], s.objects[j]
         if a.kind != "crossing" and b.kind != "crossing":
             gap = s.gap(i, j, "shortest")
-        else:
+        elif a.kind == b.kind == "crossing":
             gap = shape_gap(geo.shape(a), geo.shape(b))
+        else:
+            gap = region_gap(a, b, False)
         if gap >= -TOLERANCE:
             continue
         first, second = sorted((a, b), key=lambda o: o.id)

@@ -594,3 +594,43 @@ def test_thousands_of_spaced_objects_cost_what_their_neighbours_do() -> None:
     started = time.process_time()
     assert len(SHIPPED.evaluate(section)) < 5000
     assert time.process_time() - started < 20  # about 0.1 s on the bench machine: generous, but not quadratic
+
+
+SELECTORS = ('line[purpose != openbare-verlichting]', 'line[material = PE]', 'line[pressure >= 8 bar]',
+             'line[cover < 0.60 m]', 'line[diameter >= 110 mm]', 'line[width > 0.2 m]', 'line[height <= 0.3 m]',
+             'not line[voltage = 10 kV]', 'line[purpose = openbare-verlichting]', 'line[zone = trottoir]')
+
+
+def test_column_selectors_select_what_the_object_predicates_select() -> None:
+    # tests of sizes and of case attributes run on columns (attributes asked only of objects that carry some)
+    rng = random.Random(3)
+    cases = [generated(rng, n, rng.randint(5, 25)) for n in range(30)]
+    for case in cases:
+        for o in case["objects"]:
+            if o.get("kind", "cable") in ("cable", "pipe") or "network" in o:
+                pick = rng.randrange(5)
+                if pick == 0:
+                    o["attributes"] = {"purpose": "openbare-verlichting", "material": "PE"}
+                elif pick == 1:
+                    o["attributes"] = {"pressure": "8 bar", "voltage": "10 kV"}
+                elif pick == 2:
+                    o["attributes"] = {"purpose": "huisaansluiting"}
+                elif pick == 3 and "diameter" in o and o.get("kind") != "crossing":
+                    # a rectangular duct bank instead of a round line
+                    del o["diameter"]
+                    o["width"], o["height"] = rng.choice([0.1, 0.25, 0.4]), rng.choice([0.1, 0.3, 0.5])
+    sections = [section_of(c, n) for n, c in enumerate(cases)] + hand_sections()
+    text = "pack sel\n  title \"selectors\"\n  authority \"tests\"\n  version \"1\"\n\n" + "".join(
+        f'rule S-{k}\n  title "t"\n  severity info\n  negotiability 1\n  source "test"\n  require cover {s} >= 0 m\n'
+        for k, s in enumerate(SELECTORS))
+    packs = compose(load_packs().packs + (parse_pack(text, "tests/sel.rules"),))
+    batch = col.Batch(col.Table.of(sections))
+    checked = 0
+    for rule in packs.packs[-1].rules:
+        sel = rule.alternatives[0].relation.selector
+        got = col.column_selector(sel, packs)(batch)
+        pred = col.compile_selector(sel, packs)
+        want = np.array([pred(s, o) for s in sections for o in s.objects], dtype=bool)
+        assert got.tolist() == want.tolist(), rule.id
+        checked += int(want.sum()) > 0 and int((~want).sum()) > 0
+    assert checked == len(SELECTORS)

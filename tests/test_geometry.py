@@ -143,3 +143,25 @@ def test_exit_distance_is_the_shortest_trial_move(kind: str, x: float, cover: fl
     if body.intersection(zone).area <= 1e-9:
         return
     assert geo.exit_distance(body, zone) == pytest.approx(way_out(body, zone), abs=1e-6)
+
+
+def _region(disc: bool, x: float, z: float, size: float) -> tuple[geo.Regions, BaseGeometry]:
+    """Return a disc (centre x, z; radius size) or a box (centre x, z; side 2*size) as a region and as a fine shape."""
+    a = np.array
+    if disc:
+        return geo.discs(a([x]), a([z]), a([size])), shapely.Point(x, z).buffer(size, quad_segs=256)
+    return (geo.boxes(a([x - size]), a([z - size]), a([x + size]), a([z + size])),
+            shapely.box(x - size, z - size, x + size, z + size))
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.booleans(), st.booleans(), st.floats(0.0, 3.0), st.floats(0.0, 1.5), st.floats(0.02, 0.6),
+       st.floats(0.8, 2.2), st.floats(0.2, 1.5), st.floats(0.1, 1.2))
+def test_region_exits_are_the_shortest_trial_move(body_disc: bool, zone_disc: bool, x: float, z: float, size: float,
+                                                  zx: float, zz: float, reach: float) -> None:
+    # the closed form against trial moves of finely drawn circles: true circles, so to the micrometre
+    body, body_shape = _region(body_disc, x, z + size, size)
+    zone, zone_shape = _region(zone_disc, zx, zz + reach, reach)
+    if body_shape.intersection(zone_shape).area <= 1e-9:
+        return
+    assert geo.region_exits(body, zone)[0] == pytest.approx(way_out(body_shape, zone_shape), abs=1e-5)

@@ -23,10 +23,20 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from checker.engine.select import Predicate, check_relation, compare_many, compile_selector, in_service, members, paired
+from checker.engine.select import (
+    GEOMETRIC,
+    PAIR_FIELDS,
+    Predicate,
+    check_relation,
+    compare_many,
+    compile_selector,
+    in_service,
+    members,
+)
 from checker.model import geometry as geo
 from checker.model.geometry import BoolArray, FloatArray, Frame, IntArray
-from checker.model.section import KINDS, LINE_KINDS, THEMAS, TOLERANCE, Obj, Section
+from checker.model.section import KINDS, LINE_KINDS, STATUSES, THEMAS, TOLERANCE, YEAR_FIELDS, Obj, Section
+from checker.model.table import SIDES, Table
 from checker.model.zoning import in_stack, in_zone, place_starts, probes
 from dsl import ast
 from dsl.diagnostics import Diagnostic, LiggingError
@@ -35,53 +45,58 @@ from nen7171.zones import UNKNOWN_ZONE
 
 # textual attribute tests answered from columns; the rest are asked per object
 COLUMN_ATTRIBUTES = ("owner", "status", "kind", "network", "id")
+# sizes a selector compares, and the table column holding each (NaN where the object has none)
+SIZE_COLUMNS = {"diameter": "diameter", "width": "size_width", "height": "size_height", "cover": "cover"}
+# the section handed to a test of a case attribute, which reads the object only (a zone test reads its section)
+_OBJECT_ONLY = Section("<object>", "", 0.0, (), ())
+# names a selector test reads from the object itself (`select._attr`); any other name is a case attribute
+OBJECT_FIELDS = frozenset(("zone", "measure", "owner", "status", "kind", "network", "id", "likelihood", "connects",
+                           *GEOMETRIC, *YEAR_FIELDS))
 EMPTY = np.empty(0, dtype=np.intp)
 # `Batch.near`: objects wider than twice this are paired with everything; sections are this far apart on one sort key
 WIDE = 2.0
 SPAN = 1e6
+# textual fields kept as codes in the table: the names a code stands for and the column holding the codes
+_CODED = {"kind": (KINDS, "kind"), "network": (THEMAS, "network"), "status": (STATUSES, "status")}
 
 
 class Batch:
-    """Many sections' objects as flat columns, grouped by section, with per-batch caches."""
+    """Many sections' objects as flat columns, grouped by section, with per-batch caches.
 
-    def __init__(self, sections: list[Section]) -> None:
-        self.sections = sections
-        objs: list[Obj] = [o for s in sections for o in s.objects]
-        self.objects = objs
-        n = len(objs)
-        self.n = n
-        sizes = np.array([len(s.objects) for s in sections], dtype=np.intp)
-        self.starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.intp)
-        self.sec = np.repeat(np.arange(len(sections), dtype=np.intp), sizes)
-        self.ids = np.array([o.id for o in objs], dtype=object)
-        codes = {k: c for c, k in enumerate(KINDS)}
-        self.kind = np.array([codes.get(o.kind, len(KINDS)) for o in objs], dtype=np.intp)
-        network = [o.network for o in objs]
-        self.network = np.array(network, dtype=object)
-        names: dict[str | None, int] = {None: -1}
-        self.network_code = np.array([names.setdefault(v, len(names)) for v in network], dtype=np.intp)
-        self.network_codes = names
-        self.status = np.array([o.status for o in objs], dtype=object)
-        self.planned = self.status == "planned"
+    Built on a `Table` (or a list of `Section`s, made into one); `Obj`s and `Section`s are
+    materialised only where a relation asks for one (`obj`, `section`, `objects`, `sections`).
+    """
+
+    def __init__(self, data: Table | list[Section]) -> None:
+        t = data if isinstance(data, Table) else Table.of(data)
+        self.table = t
+        self.count = t.count
+        self.n = t.n
+        self.starts = t.starts
+        self.sec = t.sec
+        self.ids = t.ids
+        self.kind = t.kind
+        # network codes are indices into THEMAS (-1 without a network)
+        self.network_code = t.network
+        self.network_codes = {name: c for c, name in enumerate(THEMAS)}
+        self.status_code = t.status
+        self.planned = t.status == STATUSES.index("planned")
         # in the ground: findings among these objects only are a baseline
-        self.existing = (self.status == "existing") | (self.status == "disused")
-        self.spans = [o.span for o in objs]
-        self.line = np.array([sp.line for sp in self.spans], dtype=np.int64)
-        self.column = np.array([sp.column for sp in self.spans], dtype=np.int64)
-        self.x = np.array([o.x for o in objs], dtype=float)
-        self.cover = np.array([o.cover for o in objs], dtype=float)
-        nan = np.nan
-        diameter = np.array([nan if o.diameter is None else o.diameter for o in objs], dtype=float)
+        self.existing = ~self.planned
+        self.line = t.line
+        self.column = t.column
+        self.x = t.x
+        self.cover = t.cover
+        diameter = t.diameter
         has_diameter = ~np.isnan(diameter)
         # `value or 0.0`: None and -0.0 become 0.0
         self.diameter0 = np.where(has_diameter, diameter, 0.0) + 0.0
-        self.start0 = np.array([o.start or 0.0 for o in objs], dtype=float)
-        self.end0 = np.array([o.end or 0.0 for o in objs], dtype=float)
-        cover_end = np.array([nan if o.cover_end is None else o.cover_end for o in objs], dtype=float)
-        self.has_cover_end = ~np.isnan(cover_end)
-        self.cover_end = np.where(self.has_cover_end, cover_end, self.cover)
-        width0 = np.array([o.width or 0.0 for o in objs], dtype=float)
-        height0 = np.array([o.height or 0.0 for o in objs], dtype=float)
+        self.start0 = np.where(np.isnan(t.start), 0.0, t.start) + 0.0
+        self.end0 = np.where(np.isnan(t.end), 0.0, t.end) + 0.0
+        self.has_cover_end = ~np.isnan(t.cover_end)
+        self.cover_end = np.where(self.has_cover_end, t.cover_end, self.cover)
+        width0 = np.where(np.isnan(t.size_width), 0.0, t.size_width) + 0.0
+        height0 = np.where(np.isnan(t.size_height), 0.0, t.size_height) + 0.0
         is_tree = self.kind == KINDS.index("tree")
         is_crossing = self.kind == KINDS.index("crossing")
         self.is_tree = is_tree
@@ -97,23 +112,48 @@ class Batch:
         cross_top = np.minimum(self.cover, self.cover_end)
         z = np.where(is_crossing, 0.5 * (cross_top + self.obj_bottom), self.cover + 0.5 * self.body_height)
         hh = np.where(is_crossing, 0.5 * (self.obj_bottom - cross_top), 0.5 * self.body_height)
-        self.frame = Frame(sections[0] if sections else Section("<batch>", "", 0.0, (), ()), (),
-                           self.x, z, self.half_width, hh, self.obj_round | is_tree, is_crossing, {})
+        self.frame = Frame(Section("<batch>", "", 0.0, (), ()), (), self.x, z, self.half_width, hh,
+                           self.obj_round | is_tree, is_crossing, {})
         self.left = self.x - self.half_width
         self.right = self.x + self.half_width
         self.top = z - hh
         self.bottom = z + hh
         self.rack_of = self._racks()
+        self.width = t.width
         # years (checker.model.moment); a missing year never compares true
-        self.removed = np.array([np.inf if o.removed is None else o.removed for o in objs], dtype=float)
-        self.claim = np.array([-np.inf if o.claim is None else o.claim for o in objs], dtype=float)
-        self.width = np.array([s.width for s in sections], dtype=float)
+        self.removed = np.full(self.n, np.inf)
+        self.claim = np.full(self.n, -np.inf)
+        for g, dated in t.dated.items():
+            self.removed[g] = dated.get("removed", np.inf)
+            self.claim[g] = dated.get("claim", -np.inf)
         self._zones()
         self._kinds: dict[tuple[str, ...], BoolArray] = {}
         self._masks: dict[int, BoolArray] = {}
         self._shapes: dict[int, BaseGeometry] = {}
-        self._measures: list[tuple[int, tuple[str, ...]]] | None = None
         self._columns: dict[str, object] = {}
+        self._objects: dict[int, Obj] = {}
+
+    def obj(self, g: int) -> Obj:
+        """Return object g (materialised once, on first use)."""
+        got = self._objects.get(g)
+        if got is None:
+            got = self.table.obj(g)
+            self._objects[g] = got
+        return got
+
+    @property
+    def objects(self) -> list[Obj]:
+        """Return every object of the batch (materialises them all: for rare, per-object questions)."""
+        return [self.obj(g) for g in range(self.n)]
+
+    def section(self, s: int) -> Section:
+        """Return section s (materialised once, on first use)."""
+        return self.table.section(s)
+
+    @property
+    def sections(self) -> list[Section]:
+        """Return every section of the batch (materialises them all)."""
+        return [self.table.section(s) for s in range(self.count)]
 
     def _racks(self) -> IntArray:
         """Return, per object, the global index of the rack that holds it, or -1 (as geometry.rack_column).
@@ -124,7 +164,8 @@ class Batch:
         """
         out = np.full(self.n, -1, dtype=np.intp)
         self.main = np.full(self.n, -1, dtype=np.intp)
-        holders = np.flatnonzero(np.array([bool(o.holds) or o.connects is not None for o in self.objects], dtype=bool))
+        t = self.table
+        holders = sorted(set(t.holds) | {g for g, dated in t.dated.items() if "connects" in dated})
         index: dict[int, dict[str, int]] = {}
         connections: list[tuple[int, int]] = []
         for g in holders:
@@ -132,13 +173,13 @@ class Batch:
             base = int(self.starts[s])
             local = index.get(s)
             if local is None:
-                local = {o.id: base + k for k, o in enumerate(self.sections[s].objects)}
+                local = {name: base + k for k, name in enumerate(self.ids[base:int(self.starts[s + 1])].tolist())}
                 index[s] = local
-            for held in self.objects[g].holds:
+            for held in t.holds.get(g, ()):
                 out[local[held]] = g
-            main = self.objects[g].connects
+            main = t.dated.get(g, {}).get("connects")
             if main is not None:
-                connections.append((int(g), local[main]))
+                connections.append((g, local[str(main)]))
         self.held = out.copy()
         for g, m in connections:
             self.main[g] = m
@@ -147,21 +188,20 @@ class Batch:
 
     def _zones(self) -> None:
         """Build the padded zone matrices (start, end, kind, centre) of all sections."""
-        count = max((len(s.zones) for s in self.sections), default=0)
-        count = max(count, 1)
-        shape = (len(self.sections), count)
+        t = self.table
+        count = max(int(t.zone_count.max(initial=0)), 1)
+        shape = (self.count, count)
         self.zone_start = np.full(shape, np.inf)
         self.zone_end = np.full(shape, -np.inf)
         self.zone_kind = np.full(shape, "", dtype=object)
-        for s, section in enumerate(self.sections):
-            for k, zone in enumerate(section.zones):
-                self.zone_start[s, k] = zone.start
-                self.zone_end[s, k] = zone.end
-                self.zone_kind[s, k] = zone.kind
+        row = np.repeat(np.arange(self.count), t.zone_count)
+        col = np.arange(len(row)) - t.zone_starts[row]
+        self.zone_start[row, col] = t.zone_start
+        self.zone_end[row, col] = t.zone_end
+        self.zone_kind[row, col] = t.zone_kind
         self.zone_real = np.isfinite(self.zone_start)
         # the zone that ends its section's profile keeps the far edge
-        count_of = np.array([len(s.zones) for s in self.sections], dtype=np.intp)
-        self.zone_last = np.arange(count)[None, :] == (count_of[:, None] - 1)
+        self.zone_last = np.arange(count)[None, :] == (np.asarray(t.zone_count, dtype=np.intp)[:, None] - 1)
         self.zone_centre = 0.5 * (np.where(self.zone_real, self.zone_start, 0.0) + np.where(self.zone_real, self.zone_end, 0.0))
 
     def kinds(self, *names: str) -> BoolArray:
@@ -183,13 +223,58 @@ class Batch:
         table[codes] = True
         return np.asarray(table[self.network_code])
 
-    def attribute(self, name: str) -> object:
+    def attribute(self, name: str) -> NDArray[np.object_]:
         """Return (and cache) an object column of a textual field (owner, status, kind, network, id)."""
         got = self._columns.get(name)
         if got is None:
-            got = np.array([getattr(o, name) for o in self.objects], dtype=object)
+            t = self.table
+            if name in _CODED:
+                names, codes = _CODED[name]
+                got = np.array([None] + list(names), dtype=object)[getattr(t, codes) + 1]
+            else:
+                got = t.ids if name == "id" else t.owner
             self._columns[name] = got
-        return got
+        return got  # type: ignore[return-value]
+
+    def equals(self, name: str, text: str) -> BoolArray:
+        """Return (and cache) the mask of objects whose textual field `name` is `text`; coded fields compare codes."""
+        key = f"={name}={text}"
+        got = self._columns.get(key)
+        if got is None:
+            if name in _CODED:
+                names, codes = _CODED[name]
+                code = names.index(text) if text in names else -2
+                got = np.asarray(getattr(self.table, codes) == code)
+            else:
+                got = np.asarray(self.attribute(name) == text, dtype=bool)
+            self._columns[key] = got
+        return got  # type: ignore[return-value]
+
+    def pair_column(self, name: str) -> NDArray[np.object_]:
+        """Return (and cache) the values a pairing compares (`select.pair_field`): a field, or an attribute (None if absent)."""
+        if name in PAIR_FIELDS:
+            return self.attribute(name)
+        key = f"attribute:{name}"
+        got = self._columns.get(key)
+        if got is None:
+            got = np.full(self.n, None, dtype=object)
+            for g, pairs in self.table.attributes.items():
+                for attr, value in pairs:
+                    if attr == name:
+                        got[g] = value
+            self._columns[key] = got
+        return got  # type: ignore[return-value]
+
+    def paired(self, i: IntArray, j: IntArray, pairing: ast.Pairing | None) -> BoolArray:
+        """Return which pairs (i[k], j[k]) a relation's `with same|different` pairing keeps (as `select.paired`)."""
+        if pairing is None or len(i) == 0:
+            return np.ones(len(i), dtype=bool)
+        equal = np.ones(len(i), dtype=bool)
+        for name in pairing.names:
+            column = self.pair_column(name)
+            equal &= np.asarray(column[i] == column[j], dtype=bool)
+        # `same a, b`: every named field is equal; `different a, b`: some named field differs
+        return equal if pairing.mode == "same" else ~equal
 
     def select(self, key: int, column: Callable[[Batch], BoolArray]) -> BoolArray:
         """Return (and cache) the mask of a compiled selector."""
@@ -201,11 +286,9 @@ class Batch:
 
     def has_measure(self, names: tuple[str, ...]) -> BoolArray:
         """Return the mask of objects carrying any of the named measures."""
-        if self._measures is None:
-            self._measures = [(g, o.measures) for g, o in enumerate(self.objects) if o.measures]
         out = np.zeros(self.n, dtype=bool)
         wanted = set(names)
-        for g, measures in self._measures:
+        for g, measures in self.table.measures.items():
             if wanted.intersection(measures):
                 out[g] = True
         return out
@@ -214,7 +297,7 @@ class Batch:
         """Return (and cache) the shapely body of object g."""
         got = self._shapes.get(g)
         if got is None:
-            got = geo.shape(self.objects[g])
+            got = geo.shape(self.obj(g))
             self._shapes[g] = got
         return got
 
@@ -242,12 +325,20 @@ class Batch:
                 made[plain] = shapely.box(self.x[g] - hw, self.cover[g], self.x[g] + hw,
                                           self.cover[g] + self.body_height[g])
             for k in np.flatnonzero(self.is_tree[missing]):
-                made[k] = geo.shape(self.objects[int(missing[k])])
+                made[k] = geo.shape(self.obj(int(missing[k])))
             for g, geom in zip(missing.tolist(), made, strict=True):
                 self._shapes[g] = geom
         out = np.empty(len(idx), dtype=object)
         out[:] = [self._shapes[g] for g in idx.tolist()]
         return out
+
+    def bands(self, idx: IntArray) -> geo.Bands:
+        """Return the bands of crossings idx."""
+        return geo.Bands(self.start0[idx], self.end0[idx], self.cover[idx], self.cover_end[idx], self.diameter0[idx])
+
+    def regions(self, idx: IntArray) -> geo.Regions:
+        """Return the bodies of objects idx (round or rectangular, not crossings or trees) as discs and boxes."""
+        return geo.bodies(self.x[idx], self.cover[idx], self.half_width[idx], self.body_height[idx], self.obj_round[idx])
 
     def boxes(self, idx: IntArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Return the bounding boxes of objects idx: frame boxes; the bounds of the body shape for crossings and trees."""
@@ -277,7 +368,7 @@ class Batch:
         ib = np.flatnonzero(b)
         if len(ia) == 0 or len(ib) == 0:
             return EMPTY, EMPTY
-        per = np.bincount(self.sec[ib], minlength=len(self.sections))
+        per = np.bincount(self.sec[ib], minlength=self.count)
         offset = np.cumsum(per) - per
         sa = self.sec[ia]
         reps = per[sa]
@@ -384,7 +475,24 @@ class Batch:
         key = f"dimension:{name}"
         got = self._columns.get(key)
         if got is None:
-            got = np.array([nan_if_none(o.dimension(name)) for o in self.objects], dtype=float)
+            t = self.table
+            has_diameter = ~np.isnan(t.diameter)
+            if name == "diameter":
+                got = np.array(t.diameter, dtype=float)
+            elif name == "radius":
+                got = 0.5 * t.diameter
+            elif name == "width":
+                has = has_diameter | ~np.isnan(t.size_width) | self.is_crossing
+                got = np.where(has, 2.0 * self.half_width, np.nan)
+            elif name == "height":
+                has = ~self.is_tree & (has_diameter | ~np.isnan(t.size_height))
+                got = np.where(has, self.body_height, np.nan)
+            elif name == "root-radius":
+                got = np.array(t.root_radius, dtype=float)
+            elif name == "root-depth":
+                got = np.array(t.root_depth, dtype=float)
+            else:
+                raise ValueError(f"unknown dimension {name!r}")
             self._columns[key] = got
         return got  # type: ignore[return-value]
 
@@ -439,11 +547,6 @@ class BatchOutcome:
     groups: list[IntArray] | None = None
     section: IntArray | None = None
     limits: FloatArray | None = None
-
-
-def nan_if_none(value: float | None) -> float:
-    """Return a value, or NaN for a missing one (a column of optional floats)."""
-    return np.nan if value is None else value
 
 
 Run = Callable[[Batch, BoolArray, bool], BatchOutcome]
@@ -525,38 +628,6 @@ def gaps(b: Batch, i: IntArray, j: IntArray, plane: str, ref_a: str = "edge", re
     return out
 
 
-def _segment(px: FloatArray, pz: FloatArray, ax: FloatArray, az: FloatArray, bx: FloatArray,
-             bz: FloatArray) -> FloatArray:
-    """Return the distances from points to segments."""
-    dx, dz = bx - ax, bz - az
-    length = dx * dx + dz * dz
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(length > 0, ((px - ax) * dx + (pz - az) * dz) / np.where(length > 0, length, 1.0), 0.0)
-    t = np.clip(t, 0.0, 1.0)
-    return np.asarray(np.hypot(px - (ax + t * dx), pz - (az + t * dz)), dtype=float)
-
-
-def circle_crossing_apart(b: Batch, circle: IntArray, crossing: IntArray) -> BoolArray:
-    """Tell, per row, whether a round body lies clearly (> 1 µm) outside a crossing's band.
-
-    The body's polygon (shapely's buffered circle) lies inside the true circle, so a true
-    circle clear of the band proves the shapes do not intersect.
-    """
-    px, pz, r = b.x[circle], b.frame.z[circle], b.half_width[circle]
-    s, e = b.start0[crossing], b.end0[crossing]
-    c0, c1 = b.cover[crossing], b.cover_end[crossing]
-    d = b.diameter0[crossing]
-    edges = ((s, c0, e, c1), (e, c1, e, c1 + d), (e, c1 + d, s, c0 + d), (s, c0 + d, s, c0))
-    dist = np.full(len(circle), np.inf)
-    for ax, az, bx, bz in edges:
-        dist = np.minimum(dist, _segment(px, pz, ax, az, bx, bz))
-    lo, hi = np.minimum(s, e), np.maximum(s, e)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        line = c0 + (c1 - c0) * (px - s) / np.where(e != s, e - s, 1.0)
-    inside = (px >= lo) & (px <= hi) & (pz >= np.minimum(line, line + d)) & (pz <= np.maximum(line, line + d))
-    return np.asarray(~inside & (e != s) & (dist - r > 1e-6))
-
-
 # --- selectors ---------------------------------------------------------------------------
 
 ColumnMask = Callable[[Batch], BoolArray]
@@ -585,8 +656,7 @@ def column_selector(sel: ast.Selector, packs: PackSet) -> ColumnMask:
             rack = KINDS.index("rack")
             return lambda b: np.asarray((b.held >= 0) & (b.kind[np.maximum(b.held, 0)] == rack))
         pred = compile_selector(sel, packs)
-        return lambda b: np.fromiter((pred(b.sections[int(b.sec[g])], o) for g, o in enumerate(b.objects)),
-                                     dtype=bool, count=b.n)
+        return lambda b: np.fromiter((pred(b.section(int(b.sec[g])), b.obj(g)) for g in range(b.n)), dtype=bool, count=b.n)
     if isinstance(sel, ast.SelUnion):
         parts = [column_selector(p, packs) for p in sel.parts]
 
@@ -629,17 +699,39 @@ def _column_test(test: ast.AttrTest, packs: PackSet) -> Callable[[Batch, BoolArr
         name, text, equal = test.name, test.value, test.op == "="
 
         def textual(b: Batch, out: BoolArray) -> BoolArray:
-            column = b.attribute(name)
-            return np.asarray(out & ((column == text) == equal))
+            return np.asarray(out & (b.equals(name, text) == equal))
 
         return textual
     pred: Predicate = compile_selector(ast.SelWhere(ast.SelAny(test.span), (test,), test.span), packs)
+    if isinstance(test.value, ast.Quantity) and test.name in SIZE_COLUMNS:
+        column, op, limit = SIZE_COLUMNS[test.name], test.op, test.value.value
+
+        def size(b: Batch, out: BoolArray) -> BoolArray:
+            # an object without the size (NaN) fails every comparison, as None does in `select`
+            values = getattr(b.table, column)
+            with np.errstate(invalid="ignore"):
+                return np.asarray(out & compare_many(values, op, limit) & ~np.isnan(values))
+
+        return size
+    if test.name not in OBJECT_FIELDS:
+        # a case attribute: only objects that carry attributes can have it; for the others it is absent
+        absent = isinstance(test.value, str) and test.op != "="
+
+        def attribute(b: Batch, out: BoolArray) -> BoolArray:
+            carried = b.table.attributes
+            got = out & absent
+            for g in np.flatnonzero(out).tolist():
+                if g in carried:
+                    got[g] = pred(_OBJECT_ONLY, b.obj(g))
+            return np.asarray(got)
+
+        return attribute
 
     def each(b: Batch, out: BoolArray) -> BoolArray:
         # other tests stay per object, but only for the objects still selected
         out = out.copy()
         for g in np.flatnonzero(out):
-            out[g] = pred(b.sections[int(b.sec[g])], b.objects[g])
+            out[g] = pred(b.section(int(b.sec[g])), b.obj(g))
         return out
 
     return each
@@ -704,7 +796,7 @@ class RelationCompiler:
                 i, j = b.pairs(sa(b) & line_like, sb(b) & line_like)
             keep = geo.rack_scope(b.rack_of, i, j, rel.racks)
             i, j = i[keep], j[keep]
-            keep = paired(b.objects, i, j, rel.pairing)
+            keep = b.paired(i, j, rel.pairing)
             i, j = i[keep], j[keep]
             limits, (i, j) = b.thresholds(rel.limit, i, j)
             measured = gaps(b, i, j, rel.plane, rel.a.ref, rel.b.ref)
@@ -883,14 +975,11 @@ class RelationCompiler:
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             targets = target(b) & act
             if roots:
-                targets &= b.is_tree
-                for g in np.flatnonzero(targets):
-                    o = b.objects[g]
-                    targets[g] = o.root_radius is not None and o.root_depth is not None
+                targets &= b.is_tree & ~np.isnan(b.table.root_radius) & ~np.isnan(b.table.root_depth)
             t, s = b.pairs(targets, sel(b) & act & ~b.is_tree, dedup=False)
             keep = (b.rack_of[s] != t) & (b.rack_of[t] != s)
             reserved = b.kind[t] == KINDS.index("reservation")
-            keep &= ~(reserved & (b.network[s] != None) & (b.network[s] == b.network[t]))  # noqa: E711
+            keep &= ~(reserved & (b.network_code[s] >= 0) & (b.network_code[s] == b.network_code[t]))
             # an object dug out by the reservation's claim year is not in its way
             keep &= ~(reserved & (b.removed[s] <= b.claim[t]))
             t, s = t[keep], s[keep]
@@ -900,23 +989,44 @@ class RelationCompiler:
             sb = b.boxes(s)
             measured = box_gaps(sb, zb)
             near = np.flatnonzero(measured <= edge + TOLERANCE)
-            near_edge = edge if limits is None else limits[near]
-            # a round body clear of a box zone by its true circle passes whatever its polygon
-            plain_zone = roots | (~b.obj_round[t] & ~b.is_crossing[t] & ~b.is_tree[t])
-            clear = b.obj_round[s[near]] & plain_zone[near] & (
-                point_box(b.x[s[near]], b.frame.z[s[near]], tuple(z[near] for z in zb)) - b.half_width[s[near]]
-                > near_edge + TOLERANCE)
-            measured[near[clear]] = np.inf
-            exact = near[~clear]
-            if len(exact):
-                tg = t[exact]
+            # discs, boxes (round and rectangular bodies, root zones) and crossing bands in closed form;
+            # two crossings, and trunks, by shape
+            sn, tn = s[near], t[near]
+            band_s, band_t = b.is_crossing[sn], b.is_crossing[tn] & (not roots)
+            closed = ~(band_s & band_t) & (roots | ~b.is_tree[tn])
+            if closed.any():
+                k = near[closed]
+                sg, tg = s[k], t[k]
                 if roots:
-                    r = np.array([b.objects[g].root_radius for g in tg.tolist()], dtype=float)
-                    depth = np.array([b.objects[g].root_depth for g in tg.tolist()], dtype=float)
-                    zones = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
+                    r, depth = b.table.root_radius[tg], b.table.root_depth[tg]
+                    zones = geo.boxes(b.x[tg] - r, np.zeros(len(tg)), b.x[tg] + r, depth)
                 else:
-                    zones = b.shapes(tg)
-                measured[exact] = exclusion_gaps(b.shapes(s[exact]), zones)
+                    zones = b.regions(tg)
+                plain, by_s, by_t = ~band_s[closed] & ~band_t[closed], band_s[closed], band_t[closed]
+                if plain.any():
+                    kp, body, zone = k[plain], b.regions(sg[plain]), zones[plain]
+                    measured[kp] = geo.region_gaps(body, zone)
+                    inside = measured[kp] < 0
+                    if inside.any():
+                        # inside the zone: minus how far the body must move to leave it (as `exclusion_gaps`)
+                        measured[kp[inside]] = 0.0 - np.round(geo.region_exits(body[inside], zone[inside]), 6)
+                if by_s.any():
+                    measured[k[by_s]] = geo.band_gaps(b.bands(sg[by_s]), zones[by_s])
+                if by_t.any():
+                    measured[k[by_t]] = geo.band_gaps(b.bands(tg[by_t]), b.regions(sg[by_t]))
+            shaped = near[~closed]
+            if closed.any():
+                # a crossing band inside a zone, or a body inside a band: the move out by shape
+                banded = k[~plain & (measured[k] < 0)]
+                shaped = np.concatenate((shaped, banded))
+            if len(shaped):
+                tg = t[shaped]
+                if roots:
+                    r, depth = b.table.root_radius[tg], b.table.root_depth[tg]
+                    shapes = shapely.box(b.x[tg] - r, 0.0, b.x[tg] + r, depth)
+                else:
+                    shapes = b.shapes(tg)
+                measured[shaped] = exclusion_gaps(b.shapes(s[shaped]), shapes)
             if limits is None:
                 ok = measured >= margin - TOLERANCE if margin > 0 else measured >= -TOLERANCE
             else:
@@ -929,8 +1039,7 @@ class RelationCompiler:
     def _zone_boxes(b: Batch, t: IntArray, roots: bool) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Return the bounds of each row's exclusion zone (root zone or body) as shapely would."""
         if roots:
-            r = np.array([b.objects[g].root_radius for g in t], dtype=float) if len(t) else np.empty(0)
-            depth = np.array([b.objects[g].root_depth for g in t], dtype=float) if len(t) else np.empty(0)
+            r, depth = b.table.root_radius[t], b.table.root_depth[t]
             x = b.x[t]
             lo, hi = x - r, x + r
             return np.minimum(lo, hi), np.minimum(0.0, depth), np.maximum(lo, hi), np.maximum(0.0, depth)
@@ -988,7 +1097,7 @@ class RelationCompiler:
                 measured = np.where(street, right, left)
                 return BatchOutcome((idx,), measured, compare_many(measured, ">=", width), required, ">=", limits=limits)
             if rel.sides == "declared":
-                both = np.array([b.objects[g].sides == "double" for g in idx], dtype=bool)
+                both = b.table.sides[idx] == SIDES.index("double")
             else:
                 both = np.full(len(idx), rel.sides == "both")
             measured = np.where(both, np.minimum(left, right), np.maximum(left, right))
@@ -1011,7 +1120,7 @@ class RelationCompiler:
             rows_k, zone = np.nonzero(inside)
             width = b.zone_start.shape[1]
             cell = b.sec[chosen[rows_k]] * width + zone
-            counts = np.bincount(cell, minlength=len(b.sections) * width)
+            counts = np.bincount(cell, minlength=b.count * width)
             cells = np.flatnonzero(counts)
             section = cells // width
             if rel.measure == "count":
@@ -1047,7 +1156,7 @@ class RelationCompiler:
 
         def run(b: Batch, act: BoolArray, everything: bool) -> BatchOutcome:
             chosen = np.flatnonzero(sel(b) & act & ~b.kinds("crossing", "tree", "reservation"))
-            per = np.bincount(b.sec[chosen], minlength=len(b.sections))
+            per = np.bincount(b.sec[chosen], minlength=b.count)
             # a section with no more objects than the limit cannot fail; its groups matter only next to alternatives
             wanted = np.flatnonzero(per > (0 if everything else limit))
             found: list[IntArray] = []
@@ -1192,12 +1301,12 @@ def overlaps(b: Batch) -> tuple[IntArray, IntArray, FloatArray]:
         ci, cj = i[k], j[k]
         boxed = box_gaps(b.boxes(ci), b.boxes(cj)) < 0
         k, ci, cj = k[boxed], ci[boxed], cj[boxed]
-        # a round body clear of a crossing's band cannot overlap it
-        round_i, round_j = b.obj_round[ci] & b.is_crossing[cj], b.obj_round[cj] & b.is_crossing[ci]
-        circle = np.where(round_i, ci, cj)
-        crossing = np.where(round_i, cj, ci)
-        clear = (round_i | round_j) & circle_crossing_apart(b, circle, crossing)
-        exact = k[~clear]
-        gap[exact] = shape_gaps(b.shapes(i[exact]), b.shapes(j[exact]))
+        # a crossing's band against a disc or a box in closed form; two crossings by shape
+        one = b.is_crossing[ci] != b.is_crossing[cj]
+        band = np.where(b.is_crossing[ci], ci, cj)[one]
+        other = np.where(b.is_crossing[ci], cj, ci)[one]
+        gap[k[one]] = geo.band_gaps(b.bands(band), b.regions(other))
+        two = k[~one]
+        gap[two] = shape_gaps(b.shapes(i[two]), b.shapes(j[two]))
     bad = gap < -TOLERANCE
     return i[bad], j[bad], gap[bad]

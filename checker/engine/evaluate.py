@@ -1,7 +1,7 @@
 """Evaluate rule packs on sections: the engine every command runs.
 
 `Engine(packs)` compiles every rule once (selectors resolved, one batch evaluator per
-alternative from `columnar.RelationCompiler`). `Engine.evaluate_many(sections)` evaluates
+relation of each alternative from `columnar.RelationCompiler`). `Engine.evaluate_many(sections)` evaluates
 all sections at once (columnar, `checker/engine/columnar.py`): their objects in one `columnar.Batch`, each rule run
 once per batch over the sections it is in force for (validity dates and `where`
 conditions), and Python work only for the rows that become findings. It joins the
@@ -12,11 +12,12 @@ condition `approved by`, becomes a warning naming it and the approving party) an
 alternatives (a subject set passes when some alternative holds for its objects; otherwise
 the closest alternative is reported), adds physical overlaps, marks baseline findings and
 accepted deviations, and returns each section's findings in a deterministic order.
-`Engine.evaluate(section)` is a batch of one.
+`Engine.check(table)` keeps the findings as columns (`checker.model.found.Found`: a
+template per rule relation, one row per finding) for the batch writers;
+`Engine.evaluate(section)` is a batch of one and builds `Finding`s.
 Comparisons use a 1 mm tolerance. `tests/reference_engine.py` says the same in plain
 loops, and the property tests hold the two equal.
 """
-
 from __future__ import annotations
 
 import datetime as dt
@@ -27,15 +28,18 @@ import numpy as np
 
 from checker.engine import columnar
 from checker.engine.select import compare, compare_many
-from checker.model.findings import SEVERITIES, Finding, note_depth_bases
+from checker.model.findings import SEVERITIES, UNMEASURED, Finding
+from checker.model.found import Block, Found, Say, Template
 from checker.model.geometry import BoolArray, FloatArray, IntArray
 from checker.model.numbers import fixed
 from checker.model.section import TOLERANCE, Obj, Section
+from checker.model.table import Table
 from dsl import ast
 from dsl.diagnostics import Span
 from dsl.packs import PackRule, PackSet, in_force
 
 OVERLAP_RULE = "LIG-OVERLAP"
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -110,8 +114,13 @@ def _every_pair(rel: ast.Relation) -> ast.Relation:
 
 def conditions_hold(rule: ast.Rule, section: Section) -> bool:
     """Tell whether a rule's `where` conditions hold for a case (a missing tag fails)."""
+    return tags_hold(rule, section.tags)
+
+
+def tags_hold(rule: ast.Rule, tags: tuple[tuple[str, str | float], ...]) -> bool:
+    """Tell whether a rule's `where` conditions hold for a case with these tags (a missing tag fails)."""
     for cond in rule.conditions:
-        got = section.tag(cond.name)
+        got = next((value for key, value in tags if key == cond.name), None)
         if got is None:
             return False
         if isinstance(cond.value, float):
@@ -120,6 +129,18 @@ def conditions_hold(rule: ast.Rule, section: Section) -> bool:
         elif (str(got) == cond.value) != (cond.op == "="):
             return False
     return True
+
+
+def exception_fields(exc: ast.Exception_, measures: list[tuple[str, ...]]) -> tuple[tuple[str, str], ...]:
+    """Return a finding's `exception` fields: the measures its subjects carry that the exception names (or its
+    condition), its approver."""
+    if exc.relations:
+        return (("condition", exc.span.where()), ("approval", exc.approver))
+    used = sorted({m for carried in measures for m in carried} & set(exc.measures))
+    fields: tuple[tuple[str, str], ...] = (("measure", ", ".join(used)), ("approval", exc.approver))
+    if exc.limit is not None:
+        fields += (("relaxed_to", f"{exc.limit.value:g}"),)
+    return fields
 
 
 class Engine:
@@ -131,6 +152,15 @@ class Engine:
         compiler = columnar.RelationCompiler(packs)
         self.rules = tuple(CompiledRule(pr, compiler) for pr in packs.rules)
         self._in_force: dict[tuple[str | None, tuple[tuple[str, str | float], ...]], BoolArray] = {}
+        # findings sort by rule id: the rank of each id among all of them (the overlap rule's too)
+        names = sorted({cr.rule.id for cr in self.rules} | {OVERLAP_RULE})
+        self._rule_rank = {name: rank for rank, name in enumerate(names)}
+        self.templates: list[Template] = []
+        self._template_of: dict[tuple[int, int, int, int], int] = {}
+        self._template_rank: list[tuple[int, int]] = []
+        self._overlap = self._add(Template(
+            OVERLAP_RULE, "ligging", "error", "overlap", ">=", "m", "physical: two bodies cannot occupy the same space",
+            Span("ligging", 1, 1), "Objects overlap", None, True, True, _say_overlaps))
 
     def rules_for(self, section: Section) -> list[CompiledRule]:
         """Return the rules in force on the case's planned date whose conditions hold."""
@@ -143,15 +173,25 @@ class Engine:
     def evaluate_many(self, sections: list[Section]) -> list[list[Finding]]:
         """Return each section's findings, exactly as `evaluate` would, in input order.
 
-        All sections are evaluated together: one `columnar.Batch` of their
-        objects, each rule run once over the sections it is in force for, and Python work
-        only for the rows that become findings.
+        All sections are evaluated together: one `columnar.Batch` of their objects, each
+        rule run once over the sections it is in force for; the findings are columns
+        (`check`) until the `Finding` objects are built here.
         """
         if not sections:
             return []
-        b = columnar.Batch(list(sections))
-        active = self._active(b.sections)
-        found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]] = [[] for _ in sections]
+        table = Table.of(sections)
+        return self.check(table).findings(table)
+
+    def check(self, table: Table) -> Found:
+        """Return the findings of every section of a table as columns (`Found`), in contract order per section.
+
+        Each rule runs once per batch over the sections it is in force for; Python work is
+        per rule and per template, not per finding (except where an exception's measures, an
+        accepted deviation or an unmeasured cover is named).
+        """
+        b = columnar.Batch(table)
+        active = self._active(table)
+        blocks: list[Block] = []
         for position, plan in enumerate(self.rules):
             in_force_here = active[:, position]
             if not in_force_here.any():
@@ -160,7 +200,7 @@ class Engine:
             if plan.simple:
                 out = plan.runs[0][0](b, act, False)
                 if out.groups is None:
-                    self._emit(plan, 0, 0, b, out, np.flatnonzero(~out.ok), position, found)
+                    self._emit(plan, 0, 0, b, out, np.flatnonzero(~out.ok), position, blocks)
                     continue
                 outs, geometric = [[out]], [[None for _ in plan.rule.alternatives[0].exceptions]]
             else:
@@ -169,38 +209,51 @@ class Engine:
                              for alternative in plan.exception_runs]
             every = [o for outs_k in outs for o in outs_k] + [o for g in geometric for e in g if e for o in e]
             if any(o.groups is not None for o in every):
-                self._emit_rows(plan, b, outs, geometric, position, found)
+                self._emit_rows(plan, b, outs, geometric, position, blocks)
             else:
-                self._emit_alternatives(plan, b, outs, geometric, position, found)
-        self._emit_overlaps(b, found)
-        result: list[list[Finding]] = []
-        for section, entries in zip(b.sections, found, strict=True):
-            entries.sort(key=_first)
-            findings = [f for _, f in entries]
-            if section.accept:
-                findings = [self._accept(f, section) for f in findings]
-            result.append(note_depth_bases(findings, section))
-        return result
+                self._emit_alternatives(plan, b, outs, geometric, position, blocks)
+        self._emit_overlaps(b, blocks)
+        return self._finish(b, blocks)
 
-    def _active(self, sections: list[Section]) -> BoolArray:
+    def _add(self, template: Template) -> int:
+        """Register a template; return its index."""
+        self.templates.append(template)
+        self._template_rank.append((SEVERITIES.index(template.severity), self._rule_rank[template.rule]))
+        return len(self.templates) - 1
+
+    def _template(self, plan: CompiledRule, position: int, k: int, r: int, e: int, out: columnar.BatchOutcome) -> int:
+        """Return (and register on first use) the template of relation r of alternative k, met through exception e (-1: none)."""
+        key = (position, k, r, e)
+        got = self._template_of.get(key)
+        if got is None:
+            rule = plan.rule
+            req = rule.alternatives[k]
+            exc = req.exceptions[e] if e >= 0 else None
+            severity = "warning" if exc is not None and rule.severity == "error" else rule.severity
+            got = self._add(Template(rule.id, plan.pack, severity, plan.kinds[k][r], out.op, out.unit, rule.source,
+                                     plan.rule_at[k][r], rule.title, rule.illustrative, out.measured is not None,
+                                     out.required is not None, say_rows(req.relations[r], out.op, out.unit, exc)))
+            self._template_of[key] = got
+        return got
+
+    def _active(self, table: Table) -> BoolArray:
         """Return a (section, rule) mask of the rules in force whose conditions hold (cached per date and tags)."""
         rows = []
-        for section in sections:
-            key = (section.planned, section.tags)
+        for planned, tags in zip(table.planned, table.tags, strict=True):
+            key = (planned, tags)
             got = self._in_force.get(key)
             if got is None:
                 if len(self._in_force) > 4096:
                     self._in_force.clear()
-                got = np.array([in_force(cr.pack_rule, section.planned) and conditions_hold(cr.rule, section)
-                                for cr in self.rules], dtype=bool)
+                got = np.array([in_force(cr.pack_rule, planned) and tags_hold(cr.rule, tags) for cr in self.rules],
+                               dtype=bool)
                 self._in_force[key] = got
             rows.append(got)
-        return np.array(rows, dtype=bool).reshape(len(sections), len(self.rules))
+        return np.array(rows, dtype=bool).reshape(table.count, len(self.rules))
 
     def _emit(self, plan: CompiledRule, k: int, r: int, b: columnar.Batch, out: columnar.BatchOutcome, rows: IntArray,
-              position: int, found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]],
-              exceptions: list[ast.Exception_ | None] | None = None) -> None:
-        """Append findings for the given rows (one or two subject columns) of relation r of alternative k."""
+              position: int, blocks: list[Block], exceptions: IntArray | None = None) -> None:
+        """Append the findings of the given rows (one or two subject columns) of relation r of alternative k, as blocks."""
         if len(rows) == 0:
             return
         req = plan.rule.alternatives[k]
@@ -218,79 +271,49 @@ class Engine:
                     rows, lo, hi, i, j = rows[last], lo[last], hi[last], i[last], j[last]
             later = (b.planned[hi] & ~b.planned[lo]) | ((b.planned[hi] == b.planned[lo]) & (
                 (b.line[hi] < b.line[lo]) | ((b.line[hi] == b.line[lo]) & (b.column[hi] < b.column[lo]))))
-            anchor = np.where(later, hi, lo).tolist()
-            baseline = (b.existing[lo] & b.existing[hi]).tolist()
-            subjects: list[tuple[str, ...]] = list(zip(b.ids[lo].tolist(), b.ids[hi].tolist(), strict=True))
-            # subjects go in id order; a position's or an order's sentence names them in the order it requires
-            said = list(zip(b.ids[i].tolist(), b.ids[j].tolist(), strict=True)) \
-                if isinstance(rel, (ast.Position, ast.Order)) else subjects
+            anchor = np.where(later, hi, lo)
+            baseline = b.existing[lo] & b.existing[hi]
+            subjects = np.stack((lo, hi), axis=1)
             columns: tuple[IntArray, ...] = (lo, hi)
             roles: tuple[IntArray, ...] = (i, j)
+            # subjects go in id order; a position's or an order's sentence names them in the order it requires
+            said = (lo != i) if isinstance(rel, (ast.Position, ast.Order)) else np.zeros(len(rows), dtype=bool)
         else:
             g = out.subjects[0][rows]
-            anchor = g.tolist()
-            baseline = b.existing[g].tolist()
-            subjects = [(s,) for s in b.ids[g].tolist()]
-            said = subjects
-            columns = roles = (g,)
-        section = b.sec[columns[0]].tolist()
-        measured = out.measured[rows].tolist() if out.measured is not None else [None] * len(rows)
-        required: list[float | None] = out.limits[rows].tolist() if out.limits is not None else [out.required] * len(rows)
+            anchor, baseline, subjects, columns = g, b.existing[g], g[:, None], (g,)
+            roles = columns
+            said = np.zeros(len(rows), dtype=bool)
+        measured = out.measured[rows] if out.measured is not None else None
         if exceptions is None:
-            exceptions = self._exceptions(req, b, roles, out.measured[rows] if out.measured is not None else None)
-        flags = b.is_crossing[columns[0]].tolist() if isinstance(rel, ast.CrossPermission) else [False] * len(subjects)
-        rule_id, pack, kind, severity = plan.rule.id, plan.pack, plan.kinds[k][r], plan.rule.severity
-        rank = SEVERITIES.index(severity)
-        op, unit = out.op, out.unit
-        source, rule_at, title, illustrative = plan.rule.source, plan.rule_at[k][r], plan.rule.title, plan.rule.illustrative
-        spans = b.spans
-        if not any(exceptions):
-            if isinstance(rel, ast.CrossPermission):
-                say = sayer(rel, op, unit, out.required)
-                messages = [say(subj, None, None, flag) for subj, flag in zip(subjects, flags, strict=True)]
-            else:
-                messages = say_many(rel, op, unit, required, said, measured)
-            for subj, value, need, text, a, base, s in zip(subjects, measured, required, messages, anchor, baseline,
-                                                           section, strict=True):
-                found[s].append(((rank, rule_id, subj, position),
-                                 Finding(rule_id, pack, severity, kind, subj, value, need, op, unit, text, source,
-                                         rule_at, spans[a], base, title, illustrative)))
-            return
-        for n, subj in enumerate(subjects):
-            exc = exceptions[n]
-            message = sayer(rel, op, unit, required[n])(said[n], measured[n], exc, flags[n])
-            if exc is None:
-                finding = Finding(rule_id, pack, severity, kind, subj, measured[n], required[n], op, unit, message,
-                                  source, rule_at, spans[anchor[n]], baseline[n], title, illustrative)
-                found[section[n]].append(((rank, rule_id, subj, position), finding))
-                continue
-            objs = [b.objects[int(c[n])] for c in columns]
-            finding = self._exception_finding(plan, k, r, subj, measured[n], required[n], op, unit, exc, objs,
-                                              spans[anchor[n]], baseline[n], message)
-            found[section[n]].append(((SEVERITIES.index(finding.severity), rule_id, subj, position), finding))
-
-    def _exception_finding(self, plan: CompiledRule, k: int, r: int, subjects: tuple[str, ...], measured: float | None,
-                           required: float | None, op: str, unit: str, exc: ast.Exception_, objs: list[Obj],
-                           anchor: Span, baseline: bool, message: str) -> Finding:
-        """Return a finding met only through an exception (as `_finding_of` builds it)."""
-        rule = plan.rule
-        severity = "warning" if rule.severity == "error" else rule.severity
-        return Finding(rule.id, plan.pack, severity, plan.kinds[k][r], subjects, measured, required, op, unit, message,
-                       rule.source, plan.rule_at[k][r], anchor, baseline, rule.title, rule.illustrative,
-                       exception_fields(exc, objs))
+            exceptions = self._exceptions(req, b, roles, measured)
+        flags = b.is_crossing[columns[0]] if isinstance(rel, ast.CrossPermission) else np.zeros(len(rows), dtype=bool)
+        values = measured if measured is not None else np.full(len(rows), np.nan)
+        if out.limits is not None:
+            required = np.asarray(out.limits[rows], dtype=float)
+        else:
+            required = np.full(len(rows), np.nan if out.required is None else out.required)
+        sec = b.sec[columns[0]]
+        for e in np.unique(exceptions).tolist():
+            pick = np.flatnonzero(exceptions == e) if e >= 0 or exceptions.max() >= 0 else slice(None)
+            fields = None
+            if e >= 0:
+                exc = req.exceptions[e]
+                carried = b.table.measures
+                fields = [exception_fields(exc, [carried.get(int(c[n]), ()) for c in columns])
+                          for n in pick.tolist()]  # type: ignore[union-attr]
+            blocks.append(Block(self._template(plan, position, k, r, e, out), position, sec[pick], subjects[pick],
+                                values[pick], required[pick], anchor[pick], baseline[pick], flags[pick], fields,
+                                reversed=said[pick]))
 
     @staticmethod
     def _exceptions(req: ast.Requirement, b: columnar.Batch, columns: tuple[IntArray, ...],
-                    measured: FloatArray | None, approved: dict[int, BoolArray] | None = None
-                    ) -> list[ast.Exception_ | None]:
-        """Return, per row, the first exception through which it is still met with approval, or None.
+                    measured: FloatArray | None, approved: dict[int, BoolArray] | None = None) -> IntArray:
+        """Return, per row, the index of the first exception through which it is still met with approval, or -1.
 
         A measure meets a row when a subject carries it (and the relaxed limit, if any, holds);
         a geometric exception with `approved by` meets the rows `approved[e]` marks.
         """
         rows = len(columns[0])
-        if not req.exceptions:
-            return [None] * rows
         choice = np.full(rows, -1, dtype=np.intp)
         for e, exc in enumerate(req.exceptions):
             if exc.relations:
@@ -307,11 +330,11 @@ class Engine:
                     hit &= compare_many(measured, exc.op, limits if exc.limit.terms else exc.limit.value) \
                         if measured is not None else False
             choice[hit & (choice < 0)] = e
-        return [req.exceptions[c] if c >= 0 else None for c in choice.tolist()]
+        return choice
 
     def _emit_alternatives(self, plan: CompiledRule, b: columnar.Batch, outs: list[list[columnar.BatchOutcome]],
                            geometric: list[list[list[columnar.BatchOutcome] | None]], position: int,
-                           found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
+                           blocks: list[Block]) -> None:
         """Combine relations, exceptions and alternatives of rows of one or two subjects, in columns.
 
         A subject set fails where a row of it fails; it passes when some alternative holds for it:
@@ -357,6 +380,7 @@ class Engine:
         if len(outs) > 1:
             excused |= _judged_within_larger(failing_codes, codes, n)
         reported = failing_codes[~excused]
+        # per subject set: (row, exception index, relation, row index) of each alternative's first failing relation
         candidates: dict[int, list[tuple[Row, int, int, int]]] = {}
         for k, req in enumerate(plan.rule.alternatives):
             taken: set[int] = set()
@@ -374,25 +398,27 @@ class Engine:
                 taken.update(code[fail].tolist())
                 columns = tuple(c[fail] for c in out.subjects)
                 measured = out.measured[fail] if out.measured is not None else None
-                exceptions = self._exceptions(req, b, columns, measured, {e: m[fail] for e, m in approved[k][r].items()})
+                exceptions = self._exceptions(req, b, columns, measured,
+                                              {e: m[fail] for e, m in approved[k][r].items()}).tolist()
                 values = measured.tolist() if measured is not None else [None] * len(fail)
                 required = out.limits[fail].tolist() if out.limits is not None else [out.required] * len(fail)
                 for m, index in enumerate(fail.tolist()):
-                    row = Row((), values[m], required[m], out.op, out.unit, k, exceptions[m], r)
-                    candidates.setdefault(int(code[index]), []).append((row, k, r, index))
-        chosen: dict[tuple[int, int], list[tuple[int, ast.Exception_ | None]]] = {}
+                    exc = req.exceptions[exceptions[m]] if exceptions[m] >= 0 else None
+                    row = Row((), values[m], required[m], out.op, out.unit, k, exc, r)
+                    candidates.setdefault(int(code[index]), []).append((row, exceptions[m], r, index))
+        chosen: dict[tuple[int, int], list[tuple[int, int]]] = {}
         for rows in candidates.values():
             via = [c for c in rows if c[0].exception is not None]
-            row, k, r, index = via[0] if via else min(rows, key=lambda c: _closeness(c[0]))
-            chosen.setdefault((k, r), []).append((index, row.exception))
+            row, e, r, index = via[0] if via else min(rows, key=lambda c: _closeness(c[0]))
+            chosen.setdefault((row.alternative, r), []).append((index, e))
         for (k, r), picked in sorted(chosen.items()):
             picked.sort()
-            self._emit(plan, k, r, b, outs[k][r], np.array([i for i, _ in picked], dtype=np.intp), position, found,
-                       [e for _, e in picked])
+            self._emit(plan, k, r, b, outs[k][r], np.array([i for i, _ in picked], dtype=np.intp), position, blocks,
+                       np.array([e for _, e in picked], dtype=np.intp))
 
     def _emit_rows(self, plan: CompiledRule, b: columnar.Batch, outs: list[list[columnar.BatchOutcome]],
                    geometric: list[list[list[columnar.BatchOutcome] | None]], position: int,
-                   found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
+                   blocks: list[Block]) -> None:
         """Combine as `_emit_alternatives` does, row by row, where some rows name groups of objects (capacity).
 
         Subject sets meet only within one section, so every look-up is within the rows of that section.
@@ -407,22 +433,20 @@ class Engine:
                 required = out.required if out.limits is None else float(out.limits[index])
                 row = Row(tuple(sorted(ids[g] for g in members)), None if out.measured is None else
                           float(out.measured[index]), required, out.op, out.unit, 0, None, 0)
-                finding = self._finding_of(plan, row, [b.objects[g] for g in members])
-                found[int(out.section[index])].append(((SEVERITIES.index(finding.severity), finding.rule,
-                                                        finding.subjects, position), finding))
+                blocks.append(self._group_block(plan, position, b, out, row, -1, members, int(out.section[index])))
             return
         sets = [[_sets(out, b) for out in outs_k] for outs_k in outs]
         conditions = [[None if outs_e is None else [_sets(o, b) for o in outs_e] for outs_e in geometric_k]
                       for geometric_k in geometric]
         # per alternative and section: every row formed (objects, passes); per (alternative, relation): failing rows
         formed: list[dict[int, list[tuple[frozenset[int], bool]]]] = [{} for _ in outs]
-        failing_rows: dict[tuple[int, int], dict[frozenset[int], tuple[int, ast.Exception_ | None]]] = {}
+        failing_rows: dict[tuple[int, int], dict[frozenset[int], tuple[int, int]]] = {}
         for k, req in enumerate(plan.rule.alternatives):
             for r, out in enumerate(outs[k]):
                 for index, (members, ok) in enumerate(sets[k][r]):
                     if not members:
                         continue  # a passing group nobody asked to name
-                    key, exc = frozenset(members), None
+                    key, exc = frozenset(members), -1
                     if not ok:
                         ok, exc = self._meet(req, conditions[k], key, members, b, out, index)
                     formed[k].setdefault(int(b.sec[members[0]]), []).append((key, ok))
@@ -437,7 +461,7 @@ class Engine:
             if len(outs) > 1 and any(key not in {g for g, _ in rows} and any(key < g for g, _ in rows)
                                      for rows in (formed_k.get(section, []) for formed_k in formed)):
                 continue
-            candidates: list[tuple[Row, list[int]]] = []
+            candidates: list[tuple[Row, int, list[int], columnar.BatchOutcome]] = []
             for k in range(len(outs)):
                 for r in range(len(outs[k])):
                     hit = failing_rows.get((k, r), {}).get(key)
@@ -449,77 +473,108 @@ class Engine:
                     measured = None if out.measured is None else float(out.measured[index])
                     required = out.required if out.limits is None else float(out.limits[index])
                     subjects = tuple(sorted(ids[g] for g in members))
-                    candidates.append((Row(subjects, measured, required, out.op, out.unit, k, exc, r), members))
+                    met = plan.rule.alternatives[k].exceptions[exc] if exc >= 0 else None
+                    candidates.append((Row(subjects, measured, required, out.op, out.unit, k, met, r), exc, members, out))
                     break
             via = [c for c in candidates if c[0].exception is not None]
-            row, members = via[0] if via else min(candidates, key=lambda c: _closeness(c[0]))
-            finding = self._finding_of(plan, row, [b.objects[g] for g in members])
-            found[section].append(((SEVERITIES.index(finding.severity), finding.rule, finding.subjects, position),
-                                   finding))
+            row, exc, members, out = via[0] if via else min(candidates, key=lambda c: _closeness(c[0]))
+            blocks.append(self._group_block(plan, position, b, out, row, exc, members, section))
+
+    def _group_block(self, plan: CompiledRule, position: int, b: columnar.Batch, out: columnar.BatchOutcome, row: Row,
+                     e: int, members: list[int], section: int) -> Block:
+        """Return the one-row block of a row whose subjects are `members` (in the row's order), met through exception e."""
+        rel = plan.rule.alternatives[row.alternative].relations[row.relation]
+        group = np.array(sorted(members, key=b.ids.__getitem__), dtype=np.intp)
+        planned = np.flatnonzero(b.planned[group])
+        among = group[planned] if len(planned) else group
+        anchor = int(among[np.lexsort((b.column[among], b.line[among]))[0]])
+        # a position or an order is said in the order it requires (`w-1 above r-1`)
+        said = isinstance(rel, (ast.Position, ast.Order)) and len(members) == 2 and members[0] != int(group[0])
+        exc = row.exception
+        fields = [exception_fields(exc, [b.table.measures.get(g, ()) for g in members])] if exc is not None else None
+        template = self._template(plan, position, row.alternative, row.relation, e, out)
+        return Block(template, position, np.array([section], dtype=np.intp), group[None, :],
+                     np.array([np.nan if row.measured is None else row.measured]),
+                     np.array([np.nan if row.required is None else row.required]), np.array([anchor], dtype=np.intp),
+                     np.array([bool(b.existing[group].all())]), np.array([bool(b.is_crossing[members[0]])]), fields,
+                     reversed=np.array([said]))
 
     def _meet(self, req: ast.Requirement, conditions: list[list[list[tuple[list[int], bool]]] | None],
               key: frozenset[int], members: list[int], b: columnar.Batch, out: columnar.BatchOutcome,
-              index: int) -> tuple[bool, ast.Exception_ | None]:
+              index: int) -> tuple[bool, int]:
         """Return whether a failing row passes through a silent geometric exception, else which exception meets it."""
         if not req.exceptions:
-            return False, None
+            return False, -1
         holds = {e: _holds_for([[(frozenset(g), ok) for g, ok in rows] for rows in condition], key)
                  for e, condition in enumerate(conditions) if condition is not None}
         if any(held and not req.exceptions[e].approver for e, held in holds.items()):
-            return True, None
+            return True, -1
         columns = tuple(np.array([g], dtype=np.intp) for g in members)
         measured = None if out.measured is None else np.array([out.measured[index]])
         approved = {e: np.array([held]) for e, held in holds.items() if req.exceptions[e].approver}
-        return False, self._exceptions(req, b, columns, measured, approved)[0]
+        return False, int(self._exceptions(req, b, columns, measured, approved)[0])
 
-    def _emit_overlaps(self, b: columnar.Batch,
-                       found: list[list[tuple[tuple[int, str, tuple[str, ...], int], Finding]]]) -> None:
+    def _emit_overlaps(self, b: columnar.Batch, blocks: list[Block]) -> None:
         """Append the physical overlaps of all sections (as `_overlaps`)."""
         i, j, gap = columnar.overlaps(b)
         swap = np.asarray(b.ids[i] > b.ids[j], dtype=bool)
-        lo, hi = np.where(swap, j, i).tolist(), np.where(swap, i, j).tolist()
-        position = len(self.rules)
-        rank = SEVERITIES.index("error")
-        for a, c, g in zip(lo, hi, gap.tolist(), strict=True):
-            finding = overlap_finding(b.objects[a], b.objects[c], g)
-            found[int(b.sec[a])].append(((rank, OVERLAP_RULE, finding.subjects, position), finding))
+        lo, hi = np.where(swap, j, i), np.where(swap, i, j)
+        later = (b.planned[hi] & ~b.planned[lo]) | ((b.planned[hi] == b.planned[lo]) & (
+            (b.line[hi] < b.line[lo]) | ((b.line[hi] == b.line[lo]) & (b.column[hi] < b.column[lo]))))
+        blocks.append(Block(self._overlap, len(self.rules), b.sec[lo], np.stack((lo, hi), axis=1), gap,
+                            np.zeros(len(lo)), np.where(later, hi, lo), b.existing[lo] & b.existing[hi],
+                            np.zeros(len(lo), dtype=bool)))
 
-    def _finding_of(self, cr: CompiledRule, row: Row, objs: list[Obj]) -> Finding:
-        """Return the finding of a row whose subjects are `objs` (in the row's order)."""
-        rule = cr.rule
-        rel = rule.alternatives[row.alternative].relations[row.relation]
-        planned = [o for o in objs if o.status == "planned"]
-        anchor = min(planned or objs, key=lambda o: (o.span.line, o.span.column))
-        severity = rule.severity
-        exception: tuple[tuple[str, str], ...] = ()
-        if row.exception is not None:
-            severity = "warning" if rule.severity == "error" else rule.severity
-            exception = exception_fields(row.exception, objs)
-        return Finding(
-            rule=rule.id, pack=cr.pack, severity=severity, kind=cr.kinds[row.alternative][row.relation],
-            subjects=row.subjects, measured=row.measured, required=row.required, op=row.op, unit=row.unit,
-            message=describe(rel, row, objs), source=rule.source,
-            rule_at=cr.rule_at[row.alternative][row.relation], case_at=anchor.span,
-            baseline=all(o.in_ground for o in objs), title=rule.title,
-            illustrative=rule.illustrative, exception=exception,
-        )
+    def _finish(self, b: columnar.Batch, blocks: list[Block]) -> Found:
+        """Join the blocks into the batch's `Found`: each section's rows in contract order, accepted and depth bases noted."""
+        ranks = np.array(self._template_rank, dtype=np.intp).reshape(-1, 2)
+        ids = b.ids.tolist()
+        names = sorted(set(ids))
+        order_of = {name: rank for rank, name in enumerate(names)}
+        id_rank = np.array([order_of[name] for name in ids], dtype=np.intp)
 
-    def _accept(self, finding: Finding, section: Section) -> Finding:
-        """Mark a finding covered by an `accept:` entry: granted, pending approval, expired, or stale."""
-        for acc in section.accept:
-            if acc.rule != finding.rule or (acc.subjects and acc.subjects != finding.subjects):
-                continue
-            state = "accepted"
-            if acc.pending:
-                state = "pending"
-            elif acc.until < self.today:
-                state = "expired"
-            elif acc.measured is not None and finding.measured is not None \
-                    and abs(acc.measured - finding.measured) > TOLERANCE:
-                state = "stale"
-            return replace(finding, accepted=(("state", state), ("reason", acc.reason),
-                                              ("approved_by", acc.approved_by), ("until", acc.until)))
-        return finding
+        def order(template: IntArray, position: IntArray, sec: IntArray, subjects: IntArray) -> IntArray:
+            # severity, rule id, subject ids (a shorter tuple first), rule position; then the order found
+            named = np.where(subjects >= 0, id_rank[np.maximum(subjects, 0)] if len(id_rank) else -1, -1)
+            keys = [position] + [named[:, c] for c in range(named.shape[1] - 1, -1, -1)]
+            keys += [ranks[template, 1], ranks[template, 0], sec]
+            return np.lexsort(keys).astype(np.intp)
+
+        found = Found.of(self.templates, blocks, b.count, order)
+        table = b.table
+        if table.accept:
+            self._accept_all(found, table)
+        if table.source:
+            unmeasured = {g: src.depth for g, src in table.source.items() if src.depth in UNMEASURED}
+            if unmeasured:
+                marked = np.zeros(b.n + 1, dtype=bool)
+                marked[list(unmeasured)] = True
+                for r in np.flatnonzero(marked[found.subjects].any(axis=1) & (found.subjects >= 0).any(axis=1)).tolist():
+                    found.depth_basis[r] = tuple((ids[g], unmeasured[g]) for g in found.subjects[r].tolist()
+                                                 if g >= 0 and g in unmeasured)
+        return found
+
+    def _accept_all(self, found: Found, table: Table) -> None:
+        """Mark the findings an `accept:` entry covers: granted, pending approval, expired, or stale."""
+        ids = table.ids
+        for s, entries in table.accept.items():
+            for r in found.rows(s):
+                t = found.templates[int(found.template[r])]
+                subjects = tuple(ids[g] for g in found.subjects[r].tolist() if g >= 0)
+                measured = float(found.measured[r]) if t.measured else None
+                for acc in entries:
+                    if acc.rule != t.rule or (acc.subjects and acc.subjects != subjects):
+                        continue
+                    state = "accepted"
+                    if acc.pending:
+                        state = "pending"
+                    elif acc.until < self.today:
+                        state = "expired"
+                    elif acc.measured is not None and measured is not None and abs(acc.measured - measured) > TOLERANCE:
+                        state = "stale"
+                    found.accepted[r] = (("state", state), ("reason", acc.reason), ("approved_by", acc.approved_by),
+                                         ("until", acc.until))
+                    break
 
 
 def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
@@ -529,22 +584,22 @@ def overlap_finding(first: Obj, second: Obj, gap: float) -> Finding:
     return Finding(
         rule=OVERLAP_RULE, pack="ligging", severity="error", kind="overlap",
         subjects=(first.id, second.id), measured=gap, required=0.0, op=">=", unit="m",
-        message=f"{first.id} and {second.id} physically overlap by {-gap * 1000:.0f} mm",
+        message=overlap_message(first.id, second.id, gap),
         source="physical: two bodies cannot occupy the same space",
         rule_at=Span("ligging", 1, 1), case_at=anchor.span,
         baseline=first.in_ground and second.in_ground, title="Objects overlap",
     )
 
 
-def exception_fields(exc: ast.Exception_, objs: list[Obj]) -> tuple[tuple[str, str], ...]:
-    """Return what a finding met only through an exception records: the measure (or condition) and the approval."""
-    if exc.relations:
-        return (("condition", exc.span.where()), ("approval", exc.approver))
-    used = sorted({m for o in objs for m in o.measures} & set(exc.measures))
-    fields: tuple[tuple[str, str], ...] = (("measure", ", ".join(used)), ("approval", exc.approver))
-    if exc.limit is not None:
-        fields += (("relaxed_to", f"{exc.limit.value:g}"),)
-    return fields
+def overlap_message(first: str, second: str, gap: float) -> str:
+    """Say that two bodies overlap, and by how much."""
+    return f"{first} and {second} physically overlap by {-gap * 1000:.0f} mm"
+
+
+def _say_overlaps(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+                  flags: list[bool]) -> list[str]:
+    """Return the messages of overlap rows."""
+    return [overlap_message(subj[0], subj[1], gap or 0.0) for subj, gap in zip(subjects, measured, strict=True)]
 
 
 def _codes(out: columnar.BatchOutcome, n: int) -> IntArray:
@@ -630,15 +685,7 @@ def _closeness(row: Row) -> float:
     return gap / row.required if row.required else gap
 
 
-def describe(rel: ast.Relation, row: Row, objs: list[Obj]) -> str:
-    """Say in one sentence what is wrong, with the numbers."""
-    crossing_first = bool(objs) and objs[0].kind == "crossing"
-    # a position or an order is said in the order it requires (`w-1 above r-1`)
-    said = tuple(o.id for o in objs) if isinstance(rel, (ast.Position, ast.Order)) else row.subjects
-    return sayer(rel, row.op, row.unit, row.required)(said, row.measured, row.exception, crossing_first)
-
-
-Say = Callable[[tuple[str, ...], float | None, "ast.Exception_ | None", bool], str]
+SayOne = Callable[[tuple[str, ...], float | None, "ast.Exception_ | None", bool], str]
 
 
 def _tail(exc: ast.Exception_ | None) -> str:
@@ -650,7 +697,7 @@ def _tail(exc: ast.Exception_ | None) -> str:
     return f"; met only through {', '.join(exc.measures)} — needs approval of {exc.approver}"
 
 
-def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
+def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> SayOne:
     """Return a function writing `describe`'s sentence for rows of one relation (subjects, measured, exception, flag).
 
     The flag tells, for a crossing permission, whether the first subject is the crossing.
@@ -680,6 +727,30 @@ def sayer(rel: ast.Relation, op: str, unit: str, required: float | None) -> Say:
         return f"{head}{', '.join(subj)} is {fixed(measured, unit)}{middle}{_tail(exc)}"
 
     return say
+
+
+def say_rows(rel: ast.Relation, op: str, unit: str, exc: ast.Exception_ | None) -> Say:
+    """Return the message maker of a template: `sayer`'s sentence for many rows at once (given each row's required)."""
+    if isinstance(rel, ast.CrossPermission):
+        def crossings(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+                      flags: list[bool]) -> list[str]:
+            say = sayer(rel, op, unit, None)
+            return [say(subj, None, exc, flag) for subj, flag in zip(subjects, flags, strict=True)]
+
+        return crossings
+    if exc is None:
+        def plain(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+                  flags: list[bool]) -> list[str]:
+            return say_many(rel, op, unit, required, subjects, measured)
+
+        return plain
+
+    def met(subjects: list[tuple[str, ...]], measured: list[float | None], required: list[float | None],
+            flags: list[bool]) -> list[str]:
+        return [sayer(rel, op, unit, need)(subj, value, exc, flag)
+                for subj, value, need, flag in zip(subjects, measured, required, flags, strict=True)]
+
+    return met
 
 
 def say_many(rel: ast.Relation, op: str, unit: str, required: list[float | None], subjects: list[tuple[str, ...]],
@@ -749,8 +820,3 @@ def _halves(rel: ast.Relation, op: str, unit: str, required: float | None) -> tu
     shown = unit if unit != "count" else ""
     unit_text = shown and " " + shown
     return f"{_what(rel)} of ", f"{unit_text}{_required(op, unit, required)}"
-
-
-def _first(entry: tuple[tuple[int, str, tuple[str, ...], int], Finding]) -> tuple[int, str, tuple[str, ...], int]:
-    """Return the sort key of a (key, finding) entry."""
-    return entry[0]

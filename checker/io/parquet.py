@@ -3,10 +3,11 @@
 One row per finding, with the section it belongs to (`case`: `file.jsonl:LINE` or the case
 file; `section`: the case name; `station`: the section's `station` tag when it has one, as
 cut along an axis) and every field of the findings contract as a column; `exception` and
-`accepted` are JSON text (null when absent), `subjects` a list of ids. A batch worker turns
-its chunk into an Arrow IPC stream (`chunk_bytes`); the parent appends each chunk as row
-groups to one Parquet file (`ParquetOut`), in input order. pyarrow is imported here only:
-`pip install 'ligging[parquet]'`.
+`accepted` are JSON text (null when absent), `subjects` a list of ids. The table is built
+from the findings kept as columns (`checker.model.found.Found`), not from `Finding`
+objects. A batch worker turns its chunk into an Arrow IPC stream (`chunk_bytes`); the parent
+appends each chunk as row groups to one Parquet file (`ParquetOut`), in input order.
+pyarrow is imported here only: `pip install 'ligging[parquet]'`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import json
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from checker.model.findings import Finding
-from checker.model.section import Section
+import numpy as np
+
+from checker.io.contract import fingerprints, measured_values, rounded, shortfalls
+from checker.model.found import Found
+from checker.model.table import Table
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 
 
@@ -46,60 +50,76 @@ def schema() -> Any:
     ])
 
 
-def _rounded(value: float | None) -> float | None:
-    """Round as the JSON contract does (0.1 mm), so both outputs carry the same numbers."""
-    if value is None:
-        return None
-    rounded = round(value, 4)
-    return 0.0 if rounded == 0 else rounded
+def table(cases: Sequence[str], found: Found, sections: Table) -> Any:
+    """Return the findings of a batch (kept as columns) as an Arrow table, built from the columns without a row loop.
 
-
-def table(checked: Sequence[tuple[str, Section, Sequence[Finding]]]) -> Any:
-    """Return the findings of checked sections (identity, section, findings) as an Arrow table."""
+    Template fields (rule, pack, source, ...) and section fields (case, section, station) are
+    dictionary columns indexed by the findings' template and section; numbers are rounded as
+    the JSON contract rounds them (`checker.io.contract`), so both outputs carry the same values.
+    """
     pa = _pyarrow()
-    rows = [(case, section, f) for case, section, found in checked for f in found]
-    stations = {}
-    for case, section, _ in checked:
-        station = section.tag("station")
-        stations[case] = station if isinstance(station, float) else None
+    templates = found.templates
+    sec = found.sec
+
+    def by_template(values: list[Any], kind: Any = None) -> Any:
+        return pa.array(values, type=kind or pa.string()).take(pa.array(found.template))
+
+    def by_section(values: list[Any], kind: Any = None) -> Any:
+        return pa.array(values, type=kind or pa.string()).take(pa.array(sec))
+
+    def numbers(values: Any) -> Any:
+        r = rounded(values)
+        return pa.array(r, mask=np.isnan(r))
+
+    measured, required = measured_values(found)
+    stations = [sections.tag(s, "station") for s in range(sections.count)]
+    ids = sections.ids
+    width = (found.subjects >= 0).sum(axis=1)
+    offsets = np.concatenate(([0], np.cumsum(width))).astype(np.int32)
+    flat = found.subjects[found.subjects >= 0]
+    anchor = found.anchor
+    extras = {"exception": found.exception, "accepted": found.accepted}
     columns = {
-        "case": [c for c, _, _ in rows],
-        "section": [s.name for _, s, _ in rows],
-        "station": [stations[c] for c, _, _ in rows],
-        "rule": [f.rule for _, _, f in rows],
-        "pack": [f.pack for _, _, f in rows],
-        "severity": [f.severity for _, _, f in rows],
-        "kind": [f.kind for _, _, f in rows],
-        "subjects": [list(f.subjects) for _, _, f in rows],
-        "measured": [_rounded(f.measured) for _, _, f in rows],
-        "required": [_rounded(f.required) for _, _, f in rows],
-        "op": [f.op for _, _, f in rows],
-        "unit": [f.unit for _, _, f in rows],
-        "shortfall": [_rounded(f.shortfall) for _, _, f in rows],
-        "message": [f.message for _, _, f in rows],
-        "source": [f.source for _, _, f in rows],
-        "rule_file": [f.rule_at.file for _, _, f in rows],
-        "rule_line": [f.rule_at.line for _, _, f in rows],
-        "rule_column": [f.rule_at.column for _, _, f in rows],
-        "case_file": [f.case_at.file for _, _, f in rows],
-        "case_line": [f.case_at.line for _, _, f in rows],
-        "case_column": [f.case_at.column for _, _, f in rows],
-        "fingerprint": [f.fingerprint for _, _, f in rows],
-        "baseline": [f.baseline for _, _, f in rows],
-        "title": [f.title for _, _, f in rows],
-        "illustrative": [f.illustrative for _, _, f in rows],
-        "exception": [json.dumps(dict(f.exception), ensure_ascii=False) if f.exception else None for _, _, f in rows],
-        "accepted": [json.dumps(dict(f.accepted), ensure_ascii=False) if f.accepted else None for _, _, f in rows],
+        "case": by_section(list(cases)),
+        "section": by_section(sections.names),
+        "station": by_section([v if isinstance(v, float) else None for v in stations], pa.float64()),
+        "rule": by_template([t.rule for t in templates]),
+        "pack": by_template([t.pack for t in templates]),
+        "severity": by_template([t.severity for t in templates]),
+        "kind": by_template([t.kind for t in templates]),
+        "subjects": pa.ListArray.from_arrays(pa.array(offsets), pa.array(ids[flat].tolist(), type=pa.string())),
+        "measured": numbers(measured),
+        "required": numbers(required),
+        "op": by_template([t.op for t in templates]),
+        "unit": by_template([t.unit for t in templates]),
+        "shortfall": numbers(shortfalls(found)),
+        "message": pa.array(found.messages(ids), type=pa.string()),
+        "source": by_template([t.source for t in templates]),
+        "rule_file": by_template([t.rule_at.file for t in templates]),
+        "rule_line": by_template([t.rule_at.line for t in templates], pa.int32()),
+        "rule_column": by_template([t.rule_at.column for t in templates], pa.int32()),
+        "case_file": pa.array(sections.paths, type=pa.string()).take(pa.array(sections.sec[anchor])),
+        "case_line": pa.array(sections.line[anchor].astype(np.int32)),
+        "case_column": pa.array(sections.column[anchor].astype(np.int32)),
+        "fingerprint": pa.array(fingerprints(found, found.subject_ids(ids)), type=pa.string()),
+        "baseline": pa.array(found.baseline),
+        "title": by_template([t.title for t in templates]),
+        "illustrative": by_template([t.illustrative for t in templates]),
     }
+    for name, rows in extras.items():
+        text: list[str | None] = [None] * len(found)
+        for r, fields in rows.items():
+            text[r] = json.dumps(dict(fields), ensure_ascii=False)
+        columns[name] = pa.array(text, type=pa.string())
     return pa.table(columns, schema=schema())
 
 
-def chunk_bytes(checked: Sequence[tuple[str, Section, Sequence[Finding]]]) -> bytes:
+def chunk_bytes(cases: Sequence[str], found: Found, sections: Table) -> bytes:
     """Return a chunk's findings as an Arrow IPC stream (what a worker hands the parent)."""
     pa = _pyarrow()
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, schema()) as writer:
-        writer.write_table(table(checked))
+        writer.write_table(table(cases, found, sections))
     return bytes(sink.getvalue().to_pybytes())
 
 

@@ -130,10 +130,15 @@ def note_depth_bases(findings: Iterable[Finding], section: Section) -> list[Find
     for f in findings:
         basis = tuple((s, unmeasured[s]) for s in f.subjects if s in unmeasured)
         if basis:
-            said = "; ".join(f"cover of {s} is {UNMEASURED[d]}" for s, d in basis)
-            f = replace(f, message=f"{f.message} ({said})", depth_basis=basis)
+            f = replace(f, message=with_basis(f.message, basis), depth_basis=basis)
         out.append(f)
     return out
+
+
+def with_basis(message: str, basis: tuple[tuple[str, str], ...]) -> str:
+    """Return a message naming the subjects whose cover was declared or assumed rather than measured."""
+    said = "; ".join(f"cover of {s} is {UNMEASURED[d]}" for s, d in basis)
+    return f"{message} ({said})"
 
 
 def _round(value: float | None) -> float | None:

@@ -30,11 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
+import numpy as np
+
 from checker.engine.evaluate import Engine
-from checker.io.jsonl import MAX_LINE_BYTES, finding_lines, lines
-from checker.io.loader import load_case, parse_json_case
-from checker.model.findings import SEVERITIES, Finding, counts
+from checker.io.columns import Columns, read_chunk
+from checker.io.jsonl import MAX_LINE_BYTES, found_lines
+from checker.io.loader import load_case
+from checker.model.findings import SEVERITIES
+from checker.model.found import Found
 from checker.model.section import Section
+from checker.model.table import Table
 from checker.pipeline.run import discover
 from dsl.diagnostics import Diagnostic, LiggingError, Span
 from dsl.packs import load_packs
@@ -171,36 +176,36 @@ def _read(chunk: Chunk) -> bytes:
         raise LiggingError(Diagnostic(Span(chunk.path, chunk.first, 1), f"cannot read: {exc.strerror or exc}")) from None
 
 
+def read(chunk: Chunk, at: int | None = None) -> Columns:
+    """Read a chunk into one table, each section as the street stands in year `at` (bad lines become diagnostics).
+
+    A `.jsonl` byte range goes through the column reader (`checker.io.columns`), which
+    sends only the lines it cannot judge to the exact per-line path; case files are loaded
+    one by one and made into a table.
+    """
+    if chunk.refused is not None:
+        return Columns(Table.of([]), [], [chunk.refused])
+    if not chunk.files:
+        return read_chunk(_read(chunk), chunk.path, chunk.first, at)
+    good: list[Section] = []
+    cases: list[str] = []
+    bad: list[Diagnostic] = []
+    for file in chunk.files:
+        try:
+            good.append(load_case(Path(file), at=at))
+            cases.append(file)
+        except LiggingError as exc:
+            bad.append(exc.diagnostic)
+    return Columns(Table.of(good), cases, bad)
+
+
 def load(chunk: Chunk, at: int | None = None) -> tuple[list[tuple[str, Section]], list[Diagnostic]]:
     """Load a chunk's sections (each as the street stands in year `at`) with their identities.
 
     Each bad one becomes a diagnostic; the rest still load.
     """
-    good: list[tuple[str, Section]] = []
-    bad: list[Diagnostic] = []
-    if chunk.refused is not None:
-        return good, [chunk.refused]
-    if chunk.files:
-        for file in chunk.files:
-            try:
-                good.append((file, load_case(Path(file), at=at)))
-            except LiggingError as exc:
-                bad.append(exc.diagnostic)
-        return good, bad
-    for number, raw in lines(_read(chunk), chunk.first):
-        if not raw.strip():
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            column = len(raw[: exc.start].decode("utf-8", "replace")) + 1
-            bad.append(Diagnostic(Span(chunk.path, number, column), "not UTF-8 text"))
-            continue
-        try:
-            good.append((f"{chunk.path}:{number}", parse_json_case(text, chunk.path, line_offset=number - 1, at=at)))
-        except LiggingError as exc:
-            bad.append(exc.diagnostic)
-    return good, bad
+    got = read(chunk, at)
+    return [(case, got.table.section(s)) for s, case in enumerate(got.cases)], list(got.errors)
 
 
 def sections(paths: list[Path], at: int | None = None) -> Iterator[tuple[str, Section]]:
@@ -212,31 +217,38 @@ def sections(paths: list[Path], at: int | None = None) -> Iterator[tuple[str, Se
         yield from good
 
 
-def _worst(findings: list[Finding]) -> int:
+def _worst(found: Found) -> int:
     """Return the rank of the most severe counting finding (NONE_COUNTING without one)."""
-    worst = NONE_COUNTING
-    for finding in findings:
-        if counts(finding):
-            worst = min(worst, SEVERITIES.index(finding.severity))
-    return worst
+    counting = ~found.baseline
+    for r, fields in found.accepted.items():
+        if dict(fields).get("state") == "accepted":
+            counting[r] = False
+    if not counting.any():
+        return NONE_COUNTING
+    ranks = np.array([SEVERITIES.index(t.severity) for t in found.templates], dtype=np.intp)
+    return int(ranks[found.template[counting]].min())
 
 
 def check_chunk(engine: Engine, chunk: Chunk, spill: str | None = None, fmt: str = "jsonl") -> Done:
-    """Check a chunk in one columnar pass; its output (JSON lines or an Arrow stream) goes to `spill`, or into the result."""
-    good, bad = load(chunk)
-    found = engine.evaluate_many([section for _, section in good])
+    """Check a chunk in one columnar pass; its output (JSON lines or an Arrow stream) goes to `spill`, or into the result.
+
+    From the bytes of the chunk to the bytes of its output the sections and findings stay
+    columns: no `Obj` or `Finding` is built unless an exception or an exact shape needs one.
+    """
+    got = read(chunk)
+    found = engine.check(got.table)
     if fmt == "parquet":
         from checker.io.parquet import chunk_bytes
 
-        output = chunk_bytes([(case, section, findings) for (case, section), findings in zip(good, found, strict=True)])
+        output = chunk_bytes(got.cases, found, got.table)
     else:
-        output = b"".join(finding_lines(case, findings) for (case, _), findings in zip(good, found, strict=True))
-    worst = min((_worst(findings) for findings in found), default=NONE_COUNTING)
+        output = found_lines(got.cases, found, got.table)
+    worst = _worst(found)
     if spill is not None and output:
         with open(spill, "wb") as handle:
             handle.write(output)
-        return Done(len(good), worst, tuple(bad), spill=spill)
-    return Done(len(good), worst, tuple(bad), output=output)
+        return Done(len(got.cases), worst, tuple(got.errors), spill=spill)
+    return Done(len(got.cases), worst, tuple(got.errors), output=output)
 
 
 _ENGINES: dict[tuple[str, ...], Engine] = {}
