@@ -157,3 +157,19 @@ def test_suggestions_keep_physical_bounds_and_what_keep_rules_keep() -> None:
     section = parse_case(case_text(objs, width=3.0), "c.yaml")
     for f in suggest(nen, section, nen.evaluate(section)):
         assert all(s.dz == 0.0 for s in f.suggestions if s.move == "r-1")
+
+
+def test_without_a_cover_rule_no_suggestion_lifts_a_line(tmp_path: Path) -> None:
+    # lifting dt-1 0.25 m (to 5 cm under the paving) is the shortest move that clears ls-0; no loaded rule says how
+    # shallow dt-1 may lie, so the suggestion is the sideways move of 0.35 m
+    pack = tmp_path / "x.rules"
+    pack.write_text('pack nocover\n  title "no cover rule"\n  authority "test"\n  version "1"\n\ninclude imkl\n\n'
+                    'rule X-APART\n  title "apart"\n  severity error\n  source "test"\n'
+                    '  require clearance shortest between datatransport and laagspanning >= 0.30 m\n', encoding="utf-8")
+    engine = Engine(load_packs([str(pack)]))
+    objs = ("- {id: dt-1, network: datatransport, x: 1.0, cover: 0.30, diameter: 50 mm}\n"
+            "- {id: ls-0, network: laagspanning, x: 1.0, cover: 0.40, diameter: 50 mm, status: existing}\n")
+    section = parse_case(case_text(objs), "c.yaml")
+    (finding,) = [f for f in suggest(engine, section, engine.evaluate(section)) if f.rule == "X-APART"]
+    (s,) = finding.suggestions
+    assert s.move == "dt-1" and s.dz >= 0.0 and abs(s.dx) == pytest.approx(0.35, abs=0.002)

@@ -154,15 +154,18 @@ class _Kept:
         self.depth: set[str] = set()
         self.x: set[str] = set()
         self.side: dict[str, frozenset[int]] = {}
+        # units whose least cover a rule in force states; any other is not lifted above its drawn cover
+        self.cover_ruled: set[str] = set()
         racks = _rack_of(section)
         runs = side_runs([z.kind for z in section.zones])
         hosts = utility_zones()
         for cr in engine.rules_for(section):
-            if cr.rule.severity == "info":
-                continue
             for req in cr.rule.alternatives:
                 rel = req.relation
-                if not isinstance(rel, ast.Keep):
+                if isinstance(rel, ast.Cover) and rel.op == ">=":
+                    hits = mask(compile_selector(rel.selector, engine.packs), section)
+                    self.cover_ruled |= {racks.get(o.id, o.id) for o, hit in zip(section.objects, hits, strict=True) if hit}
+                if not isinstance(rel, ast.Keep) or cr.rule.severity == "info":
                     continue
                 hits = mask(compile_selector(rel.selector, engine.packs), section)
                 for o, hit in zip(section.objects, hits, strict=True):
@@ -181,6 +184,8 @@ class _Kept:
     def allows(self, section: Section, unit: Obj, dx: float, dz: float) -> bool:
         """Tell whether a move keeps what the rules keep."""
         if dz and unit.id in self.depth:
+            return False
+        if dz < 0 and unit.kind != "rack" and unit.id not in self.cover_ruled:
             return False
         if dx and unit.id in self.x:
             return False
