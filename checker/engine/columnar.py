@@ -569,19 +569,24 @@ def point_box(px: FloatArray, pz: FloatArray, box: tuple[FloatArray, ...]) -> Fl
     return np.asarray(np.hypot(ox, oz), dtype=float)
 
 
+def _distances_apart(a: NDArray[np.object_], b: NDArray[np.object_]
+                     ) -> tuple[FloatArray, NDArray[np.object_], BoolArray]:
+    """Return the distances of the rows that do not meet (the others left to fill), the intersections, and which are apart."""
+    inter = shapely.intersection(a, b)
+    apart = np.asarray(shapely.is_empty(inter) | (shapely.area(inter) <= 1e-12), dtype=bool)
+    out = np.empty(len(a))
+    if apart.any():
+        out[apart] = shapely.distance(a[apart], b[apart])
+    return out, inter, apart
+
+
 def shape_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray:
     """Return the distances between rows of two shape columns; where they intersect, minus the smaller side of the intersection.
 
     The overlap depth is exact for axis-aligned boxes and near-exact for the circles drawn;
     one GEOS call per operation for all rows.
     """
-    if len(a) == 0:
-        return np.empty(0)
-    inter = shapely.intersection(a, b)
-    apart = shapely.is_empty(inter) | (shapely.area(inter) <= 1e-12)
-    out = np.empty(len(a))
-    if apart.any():
-        out[apart] = shapely.distance(a[apart], b[apart])
+    out, inter, apart = _distances_apart(a, b)
     meet = ~apart
     if meet.any():
         bounds = shapely.bounds(inter[meet])
@@ -594,13 +599,7 @@ def exclusion_gaps(a: NDArray[np.object_], b: NDArray[np.object_]) -> FloatArray
 
     See `geometry.exit_distance`: not the body's own size, the move that clears the zone.
     """
-    if len(a) == 0:
-        return np.empty(0)
-    inter = shapely.intersection(a, b)
-    apart = shapely.is_empty(inter) | (shapely.area(inter) <= 1e-12)
-    out = np.empty(len(a))
-    if apart.any():
-        out[apart] = shapely.distance(a[apart], b[apart])
+    out, _, apart = _distances_apart(a, b)
     for k in np.flatnonzero(~apart).tolist():
         # to the micrometre: the move is a length found by a polygon intersection, its last digits are noise
         out[k] = -round(geo.exit_distance(a[k], b[k]), 6)
